@@ -1,0 +1,55 @@
+# RevOps Lab: every target bootstraps .venv from the pinned lock on first use.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+UV_VERSION := 0.13.8
+NBVAL_FLAGS := --nbval --nbval-current-env --nbval-cell-timeout=600 --nbval-kernel-startup-timeout=120 \
+	--nbval-sanitize-with tests/nbval_sanitize.cfg
+
+.PHONY: lab test unit notebooks bench data lint lock clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; RevOps Lab needs Python 3.11 (set PYTHON=...)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (RevOps Lab)" >/dev/null
+	touch $(STAMP)
+
+## lab: start JupyterLab on notebooks/
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+## test: unit tests, doctests and every notebook under nbval (the CI command)
+test: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python -m pytest -n 2 --dist loadscope tests helpers/revopslab notebooks/*.ipynb $(NBVAL_FLAGS) -q
+
+unit: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python -m pytest tests helpers/revopslab -q
+
+notebooks: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python -m pytest notebooks/*.ipynb $(NBVAL_FLAGS) -q
+
+## execute: re-run every notebook in place so committed outputs match the package
+execute: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python -m revopslab.cli notebooks execute notebooks/*.ipynb
+
+## bench: speed and memory benchmarks (not part of `make test`)
+bench: $(STAMP)
+	$(BIN)/python -m pytest tests/benchmarks -q -s -p no:randomly --benchmarks
+
+## data: regenerate the committed default company in data/
+data: $(STAMP)
+	$(BIN)/revopslab data regenerate
+
+lint: $(STAMP)
+	$(BIN)/ruff check helpers tests
+
+## lock: re-pin every dependency (then run `make test`)
+lock:
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf $(VENV)

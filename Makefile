@@ -7,13 +7,15 @@ UV_VERSION := 0.13.8
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-cell-timeout=600 --nbval-kernel-startup-timeout=120 \
 	--nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: lab test unit notebooks bench data lint lock clean
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+
+.PHONY: lab test unit notebooks execute bench data lint lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; RevOps Lab needs Python 3.11 (set PYTHON=...)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (RevOps Lab)" >/dev/null
 	touch $(STAMP)
@@ -24,21 +26,21 @@ lab: $(STAMP)
 
 ## test: unit tests, doctests and every notebook under nbval (the CI command)
 test: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest -n 2 --dist loadscope tests helpers/revopslab notebooks/*.ipynb $(NBVAL_FLAGS) -q
+	$(BIN)/python -m pytest -n 2 --dist loadscope tests helpers/revopslab $(NOTEBOOKS) $(NBVAL_FLAGS) -q
 
 unit: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest tests helpers/revopslab -q
+	$(BIN)/python -m pytest tests helpers/revopslab -q
 
 notebooks: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest notebooks/*.ipynb $(NBVAL_FLAGS) -q
+	$(BIN)/python -m pytest $(NOTEBOOKS) $(NBVAL_FLAGS) -q
 
 ## execute: re-run every notebook in place so committed outputs match the package
 execute: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m revopslab.cli notebooks execute notebooks/*.ipynb
+	$(BIN)/python -m revopslab.cli notebooks execute $(NOTEBOOKS)
 
 ## bench: speed and memory benchmarks (not part of `make test`)
 bench: $(STAMP)
-	$(BIN)/python -m pytest tests/benchmarks -q -s -p no:randomly --benchmarks
+	$(BIN)/python -m pytest tests/benchmarks -q -s --benchmarks
 
 ## data: regenerate the committed default company in data/
 data: $(STAMP)
@@ -48,8 +50,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check helpers tests
 
 ## lock: re-pin every dependency (then run `make test`)
-lock:
+lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+	$(BIN)/python -m revopslab._lock
 
 clean:
 	rm -rf $(VENV)

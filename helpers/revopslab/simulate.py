@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -12,8 +12,7 @@ from scipy.special import expit, logit, ndtri
 from scipy.stats import poisson
 
 from . import _names
-from .config import CHANNELS, SEGMENTS, CompanyConfig
-from .config import GTM_EFFECTS, PLG_MONTHLY_SIGNUPS
+from .config import CHANNELS, GTM_EFFECTS, PLG_MONTHLY_SIGNUPS, SEGMENTS, CompanyConfig
 
 __all__ = ["Company", "simulate_company", "DEFAULT_SEED", "TABLES", "seed_sequence"]
 
@@ -321,7 +320,7 @@ class _Simulation:
         channels = self.cfg.channels
         motion = np.array([ch.motion for ch in channels], dtype=object)[c]
         shift = np.array([ch.quality_shift for ch in channels])[c]
-        inbound, outbound, sales = (motion == "inbound"), (motion == "outbound"), (motion == "sales")
+        inbound, outbound, sales = motion == "inbound", motion == "outbound", motion == "sales"
 
         shares = self.cfg.segment_shares()
         cum = np.cumsum([shares[s] for s in SEGMENTS])
@@ -639,51 +638,51 @@ class _Simulation:
         leads["routed_to_account"] = L["routed_to_account"]
         leads = leads[leads["inquiry_at"].notna()].reset_index(drop=True)
 
-        O = {k: np.concatenate([b[k] for b in opp_batches]) for k in opp_batches[0]}
-        n_opp = len(O["lead"])
+        opp = {k: np.concatenate([b[k] for b in opp_batches]) for k in opp_batches[0]}
+        n_opp = len(opp["lead"])
         opp_ids = np.array([f"O{i + 1:06d}" for i in range(n_opp)], dtype=object)
         rep_ids = self.reps_internal["rep_id"].to_numpy()
-        created = O["created"]
+        created = opp["created"]
         opp_known = created < self.end_day
-        closed = O["closed"]
-        stage_t = np.where(O["stage_times"] < np.minimum(O["close"], self.end_day)[:, None],
-                           O["stage_times"], np.nan)
-        reached = np.arange(3)[None, :] < O["lost_at"][:, None]
+        closed = opp["closed"]
+        stage_t = np.where(opp["stage_times"] < np.minimum(opp["close"], self.end_day)[:, None],
+                           opp["stage_times"], np.nan)
+        reached = np.arange(3)[None, :] < opp["lost_at"][:, None]
         stage_t = np.where(reached, stage_t, np.nan)
         current = np.sum(~np.isnan(stage_t), axis=1)  # 0 = discovery … 3 = negotiation
-        status = np.where(~closed, "open", np.where(O["won"], "won", "lost"))
-        rep_prob_now = np.clip(_STAGE_PROBABILITY[current]
-                               + self.reps_internal["optimism"].to_numpy()[O["owner"]], 0.05, 0.95)
+        status = np.where(~closed, "open", np.where(opp["won"], "won", "lost"))
+        optimism = self.reps_internal["optimism"].to_numpy()[opp["owner"]]
+        rep_prob_now = np.clip(_STAGE_PROBABILITY[current] + optimism, 0.05, 0.95)
         category = np.where(rep_prob_now >= 0.7, "Commit",
                             np.where(rep_prob_now >= 0.4, "Best Case", "Pipeline"))
         opportunities = pd.DataFrame({
             "opportunity_id": opp_ids,
-            "lead_id": lead_ids[O["lead"] + self._lead_offsets(lead_batches, opp_batches)],
-            "account_id": acc_ids[O["account"]],
-            "owner_rep_id": rep_ids[O["owner"]],
-            "segment": np.array(SEGMENTS, dtype=object)[O["segment"]],
-            "opportunity_type": np.where(O["winback"], "win_back", "new_business"),
+            "lead_id": lead_ids[opp["lead"] + self._lead_offsets(lead_batches, opp_batches)],
+            "account_id": acc_ids[opp["account"]],
+            "owner_rep_id": rep_ids[opp["owner"]],
+            "segment": np.array(SEGMENTS, dtype=object)[opp["segment"]],
+            "opportunity_type": np.where(opp["winback"], "win_back", "new_business"),
             "created_at": self._to_time(created),
-            "expected_close_date": self._to_time(O["expected"]).dt.normalize(),
-            "closed_at": self._to_time(np.where(closed, O["close"], np.nan)),
-            "stage": np.where(closed, np.where(O["won"], "closed_won", "closed_lost"),
+            "expected_close_date": self._to_time(opp["expected"]).dt.normalize(),
+            "closed_at": self._to_time(np.where(closed, opp["close"], np.nan)),
+            "stage": np.where(closed, np.where(opp["won"], "closed_won", "closed_lost"),
                               np.array(OPPORTUNITY_STAGES, dtype=object)[current]),
             "is_closed": closed,
-            "is_won": closed & O["won"],
+            "is_won": closed & opp["won"],
             "status": status,
-            "list_amount": O["list_acv"],
-            "discount": O["discount"],
-            "amount": O["amount"],
-            "rep_probability": np.where(closed, np.where(O["won"], 1.0, 0.0),
+            "list_amount": opp["list_acv"],
+            "discount": opp["discount"],
+            "amount": opp["amount"],
+            "rep_probability": np.where(closed, np.where(opp["won"], 1.0, 0.0),
                                         np.round(rep_prob_now, 2)),
-            "forecast_category": np.where(closed, np.where(O["won"], "Closed", "Omitted"),
+            "forecast_category": np.where(closed, np.where(opp["won"], "Closed", "Omitted"),
                                           category),
-            "activities": O["activities"],
+            "activities": opp["activities"],
         })[opp_known].reset_index(drop=True)
         keep_opp = np.flatnonzero(opp_known)
 
-        stages = self._stage_history(O, stage_t, opp_ids, keep_opp)
-        snapshots = self._snapshots(O, stage_t, opp_ids, rep_ids, keep_opp)
+        stages = self._stage_history(opp, stage_t, opp_ids, keep_opp)
+        snapshots = self._snapshots(opp, stage_t, opp_ids, rep_ids, keep_opp)
         subs, mrr, movements, invoices = self._revenue(log, opp_ids, acc_ids)
         usage, tickets, nps = self._customer_tables(log, acc_ids)
         spend, costs = self._money(leads, mrr, opportunities)
@@ -709,12 +708,12 @@ class _Simulation:
         return np.concatenate([np.full(len(b["lead"]), sizes[b["month"][0]])
                                for b in opp_batches])
 
-    def _stage_history(self, O, stage_t, opp_ids, keep) -> pd.DataFrame:
-        n = len(O["lead"])
-        times = np.column_stack([O["created"], stage_t,
-                                 np.where(O["closed"], O["close"], np.nan)])
+    def _stage_history(self, opp, stage_t, opp_ids, keep) -> pd.DataFrame:
+        n = len(opp["lead"])
+        times = np.column_stack([opp["created"], stage_t,
+                                 np.where(opp["closed"], opp["close"], np.nan)])
         names = np.array(list(OPPORTUNITY_STAGES) + ["closed"], dtype=object)
-        final = np.where(O["won"], "closed_won", "closed_lost")
+        final = np.where(opp["won"], "closed_won", "closed_lost")
         rows, cols = np.nonzero(~np.isnan(times[keep]))
         stage = names[cols].copy()
         is_close = cols == len(OPPORTUNITY_STAGES)
@@ -726,11 +725,11 @@ class _Simulation:
             "entered_at": self._to_time(times[keep][rows, cols]),
         })
 
-    def _snapshots(self, O, stage_t, opp_ids, rep_ids, keep) -> pd.DataFrame:
+    def _snapshots(self, opp, stage_t, opp_ids, rep_ids, keep) -> pd.DataFrame:
         """What the CRM showed every Monday for every open opportunity."""
         first_monday = (7 - self.start.weekday()) % 7
         mondays = np.arange(first_monday, self.end_day, 7.0)
-        created, close = O["created"][keep], O["close"][keep]
+        created, close = opp["created"][keep], opp["close"][keep]
         end = np.minimum(close, self.end_day)
         i0 = np.searchsorted(mondays, created, side="left")
         i1 = np.searchsorted(mondays, end, side="left")
@@ -743,19 +742,19 @@ class _Simulation:
         stage = np.sum(st <= t[:, None], axis=1)
         g = _child(self.streams["snapshots"], 0)
         noise = 0.05 * ndtri(np.clip(g.random(len(row)), 1e-9, 1 - 1e-9))
-        optimism = self.reps_internal["optimism"].to_numpy()[O["owner"][keep][row]]
+        optimism = self.reps_internal["optimism"].to_numpy()[opp["owner"][keep][row]]
         prob = np.clip(np.round(_STAGE_PROBABILITY[stage] + optimism + noise, 2), 0.05, 0.95)
-        expected0 = O["expected"][keep][row]
+        expected0 = opp["expected"][keep][row]
         pushes = np.maximum(0, np.ceil((t - expected0) / 30)).astype(int)
         expected = expected0 + 30 * pushes
         category = np.where(prob >= 0.7, "Commit", np.where(prob >= 0.4, "Best Case", "Pipeline"))
         return pd.DataFrame({
             "snapshot_date": self._to_time(t),
             "opportunity_id": opp_ids[keep][row],
-            "owner_rep_id": rep_ids[O["owner"][keep][row]],
-            "segment": np.array(SEGMENTS, dtype=object)[O["segment"][keep][row]],
+            "owner_rep_id": rep_ids[opp["owner"][keep][row]],
+            "segment": np.array(SEGMENTS, dtype=object)[opp["segment"][keep][row]],
             "stage": np.array(OPPORTUNITY_STAGES, dtype=object)[stage],
-            "amount": O["amount"][keep][row],
+            "amount": opp["amount"][keep][row],
             "expected_close_date": self._to_time(expected).dt.normalize(),
             "push_count": pushes,
             "days_open": np.floor(t - created[row]).astype(int),
@@ -821,7 +820,7 @@ class _Simulation:
             "churn": (prev > 0) & (values == 0),
         }
         detail_map = {}
-        for m, up, cross, down in log["detail"]:
+        for m, up, cross, _down in log["detail"]:
             for a in acc_ids[up]:
                 detail_map[(a, m)] = "upsell"
             for a in acc_ids[cross]:

@@ -1,0 +1,60 @@
+"""The bilingual glossary and the message-first chart functions."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from revopslab import plots  # noqa: E402
+from revopslab.glossary import glossary, glossary_table  # noqa: E402
+
+SYLLABUS_TERMS = ["RevOps", "CRO", "BigOps", "silo", "SSOT", "RevOps charter", "governance model",
+                  "revenue process", "conversion rate", "transition time", "KKD method",
+                  "weighted pipeline", "revenue cadence", "demand waterfall", "LTV", "NPS",
+                  "churn rate", "THE MODEL", "ABR", "flywheel", "PLG"]
+
+
+@pytest.mark.parametrize("term", SYLLABUS_TERMS)
+def test_every_syllabus_term_is_in_the_glossary_in_both_languages(term):
+    row = glossary(term)
+    assert row["term_ja"] and row["definition_ja"] and row["definition_en"]
+    assert glossary(row["term_ja"])["term_en"] == row["term_en"]
+
+
+def test_unknown_term_suggests_close_ones():
+    with pytest.raises(KeyError, match="closest terms"):
+        glossary("churn rat")
+
+
+def test_chapter_filter_and_its_error():
+    assert "funnel / flywheel" in set(glossary_table(chapter="00")["term_en"])
+    assert "BigOps" not in set(glossary_table(chapter="00")["term_en"])
+    with pytest.raises(ValueError, match="two-digit"):
+        glossary_table(chapter="0")
+
+
+@pytest.mark.parametrize("draw", [
+    lambda ax, m: plots.funnel(pd.Series({"inquiry": 10, "won": 2}), message=m, ax=ax),
+    lambda ax, m: plots.growth_curves(pd.DataFrame({"a": [1, 2]}), message=m, ax=ax),
+    lambda ax, m: plots.mrr_bridge(pd.DataFrame({
+        "month": pd.to_datetime(["2025-01-01"]), "movement": ["new"], "mrr_change": [5.0]}),
+        message=m, ax=ax),
+    lambda ax, m: plots.bar_compare(pd.Series({"a": 1.0}), message=m, ax=ax),
+])
+def test_plots_draw_on_the_given_axes_and_title_with_the_message(draw):
+    fig, ax = plt.subplots()
+    assert draw(ax, "The message") is ax
+    assert ax.get_title(loc="left") == "The message"
+    with pytest.raises(ValueError, match="message must be"):
+        draw(ax, "  ")
+    plt.close(fig)
+
+
+def test_funnel_rejects_negative_counts():
+    with pytest.raises(ValueError, match="counts must be"):
+        plots.funnel(pd.Series({"a": -1}), message="m")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -92,6 +93,10 @@ def growth_curves(frame: pd.DataFrame, *, message: str, ax: Axes | None = None,
     for i, column in enumerate(frame.columns):
         ax.plot(frame.index, frame[column], color=OKABE_ITO[i % len(OKABE_ITO)], lw=2,
                 label=str(column))
+    if isinstance(frame.index, pd.DatetimeIndex):
+        locator = mdates.AutoDateLocator(maxticks=8)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     if yen:
         ax.yaxis.set_major_formatter(yen_formatter(lang=lang))
     ax.set_ylabel(ylabel)

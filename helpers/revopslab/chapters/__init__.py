@@ -1,0 +1,1 @@
+"""Per-chapter helpers: each ``chNN`` module registers that notebook's exercises."""

@@ -36,7 +36,8 @@ notebooks: $(STAMP)
 
 ## execute: re-run every notebook in place so committed outputs match the package
 execute: $(STAMP)
-	$(BIN)/python -m revopslab.cli notebooks execute $(NOTEBOOKS)
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=1200 \
+		--ExecutePreprocessor.kernel_name=python3 $(NOTEBOOKS)
 
 ## bench: speed and memory benchmarks (not part of `make test`)
 bench: $(STAMP)

@@ -14,7 +14,8 @@ from scipy.stats import poisson
 from . import _names
 from .config import CHANNELS, GTM_EFFECTS, PLG_MONTHLY_SIGNUPS, SEGMENTS, CompanyConfig
 
-__all__ = ["Company", "simulate_company", "DEFAULT_SEED", "TABLES", "seed_sequence"]
+__all__ = ["Company", "simulate_company", "DEFAULT_SEED", "TABLES", "TABLE_DESCRIPTIONS",
+           "seed_sequence"]
 
 DEFAULT_SEED = 2024
 
@@ -24,6 +25,25 @@ TABLES: tuple[str, ...] = (
     "subscriptions", "mrr", "mrr_movements", "invoices", "usage", "tickets",
     "nps_responses", "reps", "marketing_spend", "costs",
 )
+
+#: What one row of each table is (the data dictionary describes every column).
+TABLE_DESCRIPTIONS: dict[str, str] = {
+    "accounts": "a company in the market that became a lead at least once",
+    "leads": "one inquiry (a person) with a timestamp per waterfall stage reached",
+    "opportunities": "one deal: owner, amount, discount, dates, stage, outcome",
+    "opportunity_stages": "one stage an opportunity entered, with when",
+    "pipeline_snapshots": "an open opportunity as the CRM showed it one Monday",
+    "subscriptions": "one product subscription of an account, from start to churn",
+    "mrr": "a subscription's recurring revenue in one month",
+    "mrr_movements": "an account's MRR change in a month: new, expansion, contraction, churn …",
+    "invoices": "one monthly invoice of an account (billing export)",
+    "usage": "an account's product usage and health score in one month",
+    "tickets": "one support ticket with resolution time and CSAT",
+    "nps_responses": "one answer to the quarterly NPS survey",
+    "reps": "one member of the sales or customer-success teams",
+    "marketing_spend": "marketing programme spend of one channel in one month",
+    "costs": "one cost line of a department in one month",
+}
 
 #: Independent random streams, one per concern; their order is fixed forever so
 #: that adding a stream at the end never reshuffles the existing ones.
@@ -72,7 +92,7 @@ _SPEED_STEP = {"aql": "inquiry_to_aql", "tal": "aql_to_tal", "tql": "tal_to_tql"
                "sql_from_sgl": "sgl_to_sql", "opp": "sql_to_opportunity"}
 _HANDOFF_DECAY_DAYS = 10.0  # each 10 days of handoff delay cuts acceptance by a factor e
 _WIN_QUALITY_REF = 1.4  # lead quality at which a deal wins at the segment's base rate
-_REFERRALS_PER_PROMOTER = 0.12  # monthly referral inquiries per recent promoter
+_REFERRALS_PER_PROMOTER = 0.35  # monthly referral inquiries per recent promoter
 
 
 @dataclass(frozen=True, repr=False)

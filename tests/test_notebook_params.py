@@ -1,0 +1,41 @@
+"""Notebooks run under papermill with parameters other than the committed ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+import pytest
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def _run(name, tmp_path, **parameters):
+    out = tmp_path / name
+    pm.execute_notebook(str(NOTEBOOKS / name), str(out), parameters=parameters,
+                        kernel_name="python3", cwd=str(NOTEBOOKS), progress_bar=False)
+    return nbformat.read(out, as_version=4)
+
+
+def _text(nb):
+    parts = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            parts.append(output.get("text", ""))
+            parts.append(output.get("data", {}).get("text/plain", ""))
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("parameters", [
+    {"seed": 7, "experiment_seeds": 2},
+    {"seed": 11, "profile": "plg", "months": 24, "experiment_seeds": 1},
+])
+def test_orientation_runs_with_other_parameters(tmp_path, parameters):
+    nb = _run("00_orientation.ipynb", tmp_path, **parameters)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1
+    text = _text(nb)
+    assert f"seed={parameters['seed']}" in text
+    assert f"{parameters.get('months', 36)} months of history" in text
+    assert "Traceback" not in text

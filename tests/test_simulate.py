@@ -276,3 +276,10 @@ def test_bad_config_lists_every_problem_at_once():
         CompanyConfig(org_model="x", gtm_motion="y", data_noise=-1)
     text = str(err.value)
     assert "org_model" in text and "gtm_motion" in text and "data_noise" in text
+
+
+def test_an_empty_table_keeps_text_ids():
+    tiny = simulate_company(CompanyConfig(start="2020-02-01", months=7, scale=0.05), rng=11)
+    assert len(tiny.nps_responses) == 0
+    assert pd.api.types.is_string_dtype(tiny.nps_responses["response_id"])
+    assert pd.api.types.is_string_dtype(tiny.subscriptions["subscription_id"])

@@ -174,6 +174,20 @@ def _lognormal(u: np.ndarray, median, sigma: float) -> np.ndarray:
     return median * np.exp(sigma * ndtri(np.clip(u, 1e-9, 1 - 1e-9)))
 
 
+def _ids(prefix: str, count: int, width: int) -> np.ndarray:
+    """Identifiers like ``A000001`` as an object array (text even when empty)."""
+    return np.array([f"{prefix}{i + 1:0{width}d}" for i in range(count)], dtype=object)
+
+
+def _text_as_str(df: pd.DataFrame) -> pd.DataFrame:
+    """Give every text column pandas' string dtype, whatever numpy array it was built from."""
+    for column in df.columns:
+        if df[column].dtype == object and df[column].map(
+                lambda v: isinstance(v, str) or v is None or v != v).all():
+            df[column] = df[column].astype("str")
+    return df
+
+
 def simulate_company(
     config: CompanyConfig | None = None,
     *,
@@ -251,7 +265,7 @@ class _Simulation:
         self.acc_segment = seg
         self.acc_fit = ndtri(np.clip(u[:, 1], 1e-9, 1 - 1e-9))
         self.acc_frame = pd.DataFrame({
-            "account_id": [f"A{i + 1:06d}" for i in range(n)],
+            "account_id": _ids("A", n, 6),
             "account_name": names,
             "domain": domains,
             "segment": np.array(SEGMENTS, dtype=object)[seg],
@@ -283,7 +297,7 @@ class _Simulation:
                 })
         reps = pd.DataFrame(rows)
         names, local = _names.person_names(reps["family"].to_numpy(), reps["given"].to_numpy())
-        reps["rep_id"] = [f"R{i + 1:04d}" for i in range(len(reps))]
+        reps["rep_id"] = _ids("R", len(reps), 4)
         reps["rep_name"] = names
         field = reps["team"].eq("field_sales")
         reps["quota_annual"] = np.where(
@@ -414,7 +428,7 @@ class _Simulation:
         col = lambda name: u[:, _U[name]]  # noqa: E731
         seg = leads["segment"][keep]
         q = leads["quality"][keep]
-        created = t_opp[keep]
+        created = np.round(t_opp[keep] * 1440) / 1440  # the CRM stores minutes
         segs = [self.segments[s] for s in SEGMENTS]
         acv_median = np.array([s.acv_median for s in segs])[seg] * self.gtm["acv"]
         acv_sigma = np.array([s.acv_sigma for s in segs])[seg]
@@ -451,14 +465,17 @@ class _Simulation:
         p_win = self._p(expit(logit_win), "opportunity_to_won")
         won = col("c_win") < p_win
         cycle = np.where(won, cycle, cycle * 1.15)
-        close = created + cycle
+        close = np.round((created + cycle) * 1440) / 1440
         closed = close < self.end_day
         expected = created + cycle * (0.55 + 0.4 * col("optimism"))
         fractions = np.sort(u[:, [_U["stage_a"], _U["stage_b"], _U["stage_c"]]], axis=1)
-        stage_times = created[:, None] + (0.1 + 0.8 * fractions) * cycle[:, None]
+        stage_times = np.round((created[:, None] + (0.1 + 0.8 * fractions) * cycle[:, None])
+                               * 1440) / 1440
         lost_at = np.where(won, 3, np.floor(col("lost_stage") * 4)).astype(int)
         activities = poisson.ppf(col("activities"), 2 + 1.5 * cycle / 7).astype(int)
-        state["busy_until"][leads["account"][keep]] = np.where(closed, close, np.inf)
+        # A lost deal frees the account at close; an open or won one keeps it busy
+        # (a customer is served by its account team) until it churns.
+        state["busy_until"][leads["account"][keep]] = np.where(closed & ~won, close, np.inf)
         return dict(lead=keep, account=leads["account"][keep], segment=seg, quality=q,
                     created=created, close=close, closed=closed, won=won, list_acv=list_acv,
                     discount=discount, amount=amount, expected=expected, owner=owner,
@@ -528,6 +545,7 @@ class _Simulation:
                 log["sub_end"][state["sub_of"][a, p]] = month
         mrr[gone, :] = 0.0
         state["active"][gone] = False
+        state["busy_until"][gone] = self.month_edges[month + 1]
         state["ever"][idx] = True
         state["tenure"][idx] += 1
         log["detail"].append((month, idx[upsell], idx[cross], idx[down]))
@@ -628,7 +646,7 @@ class _Simulation:
              if k != "u"}
         lead_u = np.concatenate([b["u"] for b in lead_batches])
         n_leads = len(L["channel"])
-        lead_ids = np.array([f"L{i + 1:07d}" for i in range(n_leads)], dtype=object)
+        lead_ids = _ids("L", n_leads, 7)
         acc_ids = self.acc_frame["account_id"].to_numpy()
         domains = self.acc_frame["domain"].to_numpy()
         names, local = _names.person_names(lead_u[:, _U["family"]], lead_u[:, _U["given"]])
@@ -654,13 +672,15 @@ class _Simulation:
         last = leads[[f"{s}_at" for s in stage_cols]]
         furthest = last.notna().to_numpy()[:, ::-1].argmax(axis=1)
         leads["furthest_stage"] = np.array(stage_cols[::-1], dtype=object)[furthest]
+        # The handoff delay is known only once sales has accepted the lead.
         leads["handoff_days"] = np.round(L["handoff_days"], 2)
+        leads.loc[leads["sal_at"].isna(), "handoff_days"] = np.nan
         leads["routed_to_account"] = L["routed_to_account"]
         leads = leads[leads["inquiry_at"].notna()].reset_index(drop=True)
 
         opp = {k: np.concatenate([b[k] for b in opp_batches]) for k in opp_batches[0]}
         n_opp = len(opp["lead"])
-        opp_ids = np.array([f"O{i + 1:06d}" for i in range(n_opp)], dtype=object)
+        opp_ids = _ids("O", n_opp, 6)
         rep_ids = self.reps_internal["rep_id"].to_numpy()
         created = opp["created"]
         opp_known = created < self.end_day
@@ -697,7 +717,10 @@ class _Simulation:
                                         np.round(rep_prob_now, 2)),
             "forecast_category": np.where(closed, np.where(opp["won"], "Closed", "Omitted"),
                                           category),
-            "activities": opp["activities"],
+            # Activities logged so far: an open deal has only lived part of its cycle.
+            "activities": np.where(closed, opp["activities"], np.floor(
+                opp["activities"] * np.clip((self.end_day - created) / (opp["close"] - created),
+                                            0, 1))).astype(int),
         })[opp_known].reset_index(drop=True)
         keep_opp = np.flatnonzero(opp_known)
 
@@ -714,13 +737,14 @@ class _Simulation:
         reps = self.reps_internal[["rep_id", "rep_name", "team", "segment", "hired_on",
                                    "ramp_months", "quota_annual", "monthly_cost"]].copy()
         reps = reps[reps["hired_on"] < as_of].reset_index(drop=True)
-        return Company(
-            config=cfg, seed=self.seed, as_of=as_of, accounts=accounts, leads=leads,
-            opportunities=opportunities, opportunity_stages=stages,
-            pipeline_snapshots=snapshots, subscriptions=subs, mrr=mrr, mrr_movements=movements,
-            invoices=invoices, usage=usage, tickets=tickets, nps_responses=nps, reps=reps,
-            marketing_spend=spend, costs=costs,
+        tables = dict(
+            accounts=accounts, leads=leads, opportunities=opportunities,
+            opportunity_stages=stages, pipeline_snapshots=snapshots, subscriptions=subs, mrr=mrr,
+            mrr_movements=movements, invoices=invoices, usage=usage, tickets=tickets,
+            nps_responses=nps, reps=reps, marketing_spend=spend, costs=costs,
         )
+        return Company(config=cfg, seed=self.seed, as_of=as_of,
+                       **{name: _text_as_str(df) for name, df in tables.items()})
 
     @staticmethod
     def _lead_offsets(lead_batches: list, opp_batches: list) -> np.ndarray:
@@ -786,9 +810,9 @@ class _Simulation:
         months = self._month_start(np.arange(self.cfg.months))
         # Subscriptions.
         subs_raw = np.array(log["subs"], dtype=int).reshape(-1, 4)
-        end = np.array([log["sub_end"].get(i, -1) for i in range(len(subs_raw))])
+        end = np.array([log["sub_end"].get(i, -1) for i in range(len(subs_raw))], dtype=int)
         subs = pd.DataFrame({
-            "subscription_id": [f"S{i + 1:06d}" for i in range(len(subs_raw))],
+            "subscription_id": _ids("S", len(subs_raw), 6),
             "account_id": acc_ids[subs_raw[:, 0]],
             "product": np.array(PRODUCTS, dtype=object)[subs_raw[:, 1]],
             "opportunity_id": np.where(subs_raw[:, 3] >= 0,
@@ -868,7 +892,7 @@ class _Simulation:
         inv.columns = ["account_id", "month", "amount"]
         inv = inv.sort_values(["month", "account_id"], kind="stable").reset_index(drop=True)
         invoices = pd.DataFrame({
-            "invoice_id": [f"INV-{i + 1:07d}" for i in range(len(inv))],
+            "invoice_id": _ids("INV-", len(inv), 7),
             "account_id": inv["account_id"],
             "issued_on": inv["month"].astype("datetime64[ns]"),
             "period_start": inv["month"].astype("datetime64[ns]"),
@@ -905,20 +929,22 @@ class _Simulation:
         hours = np.round(8 * np.exp(0.5 * t_ctx + 0.2 * np.maximum(0, -t_h) + 0.9 * z[:, 1]), 1)
         csat = np.clip(np.round(4.2 - 0.3 * np.log(hours / 8) + 0.4 * t_h - 1.2 * t_ctx
                                 + 0.5 * z[:, 2]), 1, 5).astype(int)
+        resolved = opened + hours / 24 < self.end_day
         categories = np.array(["how_to", "bug", "billing", "integration", "onboarding"],
                               dtype=object)
         priority = np.array(["low", "normal", "high"], dtype=object)
         tickets = pd.DataFrame({
-            "ticket_id": [f"T{i + 1:07d}" for i in range(len(t_acc))],
+            "ticket_id": _ids("T", len(t_acc), 7),
             "account_id": acc_ids[t_acc],
             "opened_at": self._to_time(opened),
             "category": categories[(u[:, 3] * 5).astype(int)],
             "priority": priority[np.searchsorted([0.5, 0.9], u[:, 4], side="right")],
-            "resolution_hours": hours,
-            "resolved_at": self._to_time(opened + hours / 24),
-            "csat": csat,
+            # A ticket still open on the extraction date has no resolution or CSAT yet.
+            "resolution_hours": np.where(resolved, hours, np.nan),
+            "resolved_at": self._to_time(np.where(resolved, opened + hours / 24, np.nan)),
+            "csat": pd.Series(csat, dtype="Int64").where(resolved),
         }).sort_values("opened_at", kind="stable").reset_index(drop=True)
-        tickets["ticket_id"] = [f"T{i + 1:07d}" for i in range(len(tickets))]
+        tickets["ticket_id"] = _ids("T", len(tickets), 7)
         # Usage with the CS platform's health score (usage, adoption, support load).
         usage = pd.DataFrame({
             "account_id": acc_ids[U["acc"]],
@@ -943,7 +969,7 @@ class _Simulation:
             n_s.append(score)
         n_m, n_a, n_s = np.concatenate(n_m), np.concatenate(n_a), np.concatenate(n_s)
         nps = pd.DataFrame({
-            "response_id": [f"N{i + 1:06d}" for i in range(len(n_a))],
+            "response_id": _ids("N", len(n_a), 6),
             "account_id": acc_ids[n_a],
             "surveyed_at": self._to_time(self.month_edges[n_m] + 14),
             "score": n_s,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from revopslab._lock import (
     diff_pins,
     normalise_name,

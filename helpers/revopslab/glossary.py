@@ -1,4 +1,4 @@
-"""The bilingual glossary of the curriculum (English and Japanese), read from ``data/glossary.csv``."""
+"""The bilingual glossary (English and Japanese), read from ``data/glossary.csv``."""
 
 from __future__ import annotations
 

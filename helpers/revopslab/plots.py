@@ -1,4 +1,4 @@
-"""Message-first charts: every function takes ``ax=None``, a ``message`` title, and returns the Axes."""
+"""Message-first charts: each takes ``ax=None`` and a ``message`` title, and returns the Axes."""
 
 from __future__ import annotations
 

@@ -41,7 +41,7 @@ def _inquiry_to_customer_rate() -> float:
 EXERCISES = (
     Exercise(
         "00.1",
-        "How many paying customers (accounts with MRR > 0) does the company have in its last month?",
+        "How many paying customers (accounts with MRR > 0) are there in the last month?",
         expect_number(_paying_customers_last_month, rel_tol=0, abs_tol=0.5,
                       name="your customer count"),
         hint="Filter company.mrr to the last month (company.mrr['month'].max()) and rows with "

@@ -149,6 +149,14 @@ def _retention_window(mrr: pd.DataFrame, period: Period):
     return first, last
 
 
+def _opening_customers(mrr: pd.DataFrame, period: Period) -> tuple[pd.Series, pd.Series]:
+    """Opening and closing MRR of the accounts paying in the month before ``period``."""
+    first, last = _retention_window(mrr, period)
+    opening, closing = _account_mrr(mrr, first, last)
+    base = opening > 0
+    return opening[base], closing[base]
+
+
 def logo_churn_rate(mrr: pd.DataFrame, *, period: Period = None) -> float:
     """Share of the customers paying at the start of ``period`` who pay nothing at its end.
 
@@ -168,12 +176,8 @@ def logo_churn_rate(mrr: pd.DataFrame, *, period: Period = None) -> float:
     >>> round(logo_churn_rate(mrr, period="2025"), 4)  # b and c of a, b, c
     0.6667
     """
-    first, last = _retention_window(mrr, period)
-    opening, closing = _account_mrr(mrr, first, last)
-    base = opening > 0
-    if not base.any():
-        return float("nan")
-    return float((closing[base] <= 0).mean())
+    opening, closing = _opening_customers(mrr, period)
+    return float((closing <= 0).mean()) if len(opening) else float("nan")
 
 
 def net_revenue_retention(mrr: pd.DataFrame, *, period: Period = None) -> float:
@@ -192,12 +196,8 @@ def net_revenue_retention(mrr: pd.DataFrame, *, period: Period = None) -> float:
     >>> net_revenue_retention(mrr, period="2025")  # (150 + 0) / (100 + 100)
     0.75
     """
-    first, last = _retention_window(mrr, period)
-    opening, closing = _account_mrr(mrr, first, last)
-    base = opening > 0
-    if not base.any():
-        return float("nan")
-    return float(closing[base].sum() / opening[base].sum())
+    opening, closing = _opening_customers(mrr, period)
+    return float(closing.sum() / opening.sum()) if len(opening) else float("nan")
 
 
 def gross_revenue_retention(mrr: pd.DataFrame, *, period: Period = None) -> float:
@@ -216,12 +216,10 @@ def gross_revenue_retention(mrr: pd.DataFrame, *, period: Period = None) -> floa
     >>> gross_revenue_retention(mrr, period="2025")  # (100 + 60) / 200
     0.8
     """
-    first, last = _retention_window(mrr, period)
-    opening, closing = _account_mrr(mrr, first, last)
-    base = opening > 0
-    if not base.any():
+    opening, closing = _opening_customers(mrr, period)
+    if not len(opening):
         return float("nan")
-    return float(np.minimum(closing[base], opening[base]).sum() / opening[base].sum())
+    return float(np.minimum(closing, opening).sum() / opening.sum())
 
 
 def cac_payback_months(costs: pd.DataFrame, mrr_movements: pd.DataFrame, *,

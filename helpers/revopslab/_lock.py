@@ -59,6 +59,14 @@ def normalise_name(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+def _add_pin(pins: dict[str, str], entry: str, where: str) -> None:
+    """Parse one ``name==version`` entry into ``pins``, refusing a second pin of a name."""
+    name, version = _parse_pin(entry, where)
+    if name in pins:
+        raise ValueError(f"{where}: {name} is pinned twice ({pins[name]} and {version})")
+    pins[name] = version
+
+
 def _parse_pin(text: str, where: str) -> tuple[str, str]:
     match = _PIN.match(text.strip())
     if match is None:
@@ -116,10 +124,7 @@ def parse_lock_pins(text: str, *, source: str = LOCK_FILE) -> dict[str, str]:
         if not stripped or stripped.startswith("#"):
             continue
         where = f"{source} line {number}"
-        name, version = _parse_pin(stripped, where)
-        if name in pins:
-            raise ValueError(f"{where}: {name} is pinned twice ({pins[name]} and {version})")
-        pins[name] = version
+        _add_pin(pins, stripped, where)
     return pins
 
 
@@ -200,10 +205,7 @@ def parse_environment_pins(text: str, *, source: str = ENVIRONMENT_FILE) -> dict
             raise ValueError(f"{where}: expected a string, got {entry!r}")
         if entry.strip().startswith("-"):
             continue
-        name, version = _parse_pin(entry, where)
-        if name in pins:
-            raise ValueError(f"{where}: {name} is pinned twice ({pins[name]} and {version})")
-        pins[name] = version
+        _add_pin(pins, entry, where)
     return pins
 
 

@@ -91,17 +91,22 @@ def company_names(count: int, rng: np.random.Generator) -> tuple[np.ndarray, np.
     p, rest = np.divmod(index, n_s * n_t)
     s, t = np.divmod(rest, n_t)
     legal = rng.integers(0, len(_LEGAL_FORMS), size=count)
-    names = np.empty(count, dtype=object)
-    domains = np.empty(count, dtype=object)
-    for i in range(count):
-        core = _PLACES[p[i]][0] + _STEMS[s[i]][0] + _TRADES[t[i]][0]
-        if branch[i]:
-            core += f"第{branch[i] + 1}"
-        form, position = _LEGAL_FORMS[legal[i]]
-        names[i] = form + core if position == "prefix" else core + form
-        roman = "-".join(x for x in (_PLACES[p[i]][1], _STEMS[s[i]][1], _TRADES[t[i]][1]) if x)
-        domains[i] = roman + (str(branch[i] + 1) if branch[i] else "") + ".co.jp"
+    kanji = [np.array([w[0] for w in words], dtype=object) for words in (_PLACES, _STEMS, _TRADES)]
+    roman = [np.array([w[1] for w in words], dtype=object) for words in (_PLACES, _STEMS, _TRADES)]
+    number = np.char.mod("%d", branch + 1).astype(object)
+    core = kanji[0][p] + kanji[1][s] + kanji[2][t] + np.where(branch > 0, "第" + number, "")
+    form = np.array([f for f, _ in _LEGAL_FORMS], dtype=object)[legal]
+    prefix = np.array([pos == "prefix" for _, pos in _LEGAL_FORMS])[legal]
+    names = np.where(prefix, form + core, core + form)
+    stem = _join_nonempty(_join_nonempty(roman[0][p], roman[1][s]), roman[2][t])
+    domains = stem + np.where(branch > 0, number, "") + ".co.jp"
     return names, domains
+
+
+def _join_nonempty(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Elementwise ``"-".join`` of the non-empty parts of two object arrays of text."""
+    both = (left != "") & (right != "")
+    return np.where(both, left + "-" + right, left + right).astype(object)
 
 
 def person_names(u_family: np.ndarray, u_given: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit, logit, ndtri
-from scipy.stats import poisson
+from scipy.special import expit, logit, ndtri, pdtr, pdtrik
 
 from . import _names
 from .config import CHANNELS, GTM_EFFECTS, PLG_MONTHLY_SIGNUPS, SEGMENTS, CompanyConfig
@@ -174,16 +173,46 @@ def _lognormal(u: np.ndarray, median, sigma: float) -> np.ndarray:
     return median * np.exp(sigma * ndtri(np.clip(u, 1e-9, 1 - 1e-9)))
 
 
+_FUNNEL_NORMALS = ("quality", "score_noise", "d_aql", "d_tal", "d_tql", "d_tgl", "d_handoff",
+                   "d_sgl", "d_sql", "d_opp")  # lead draws _funnel uses as normal scores
+_Z_COLUMNS = [0, 3, 5, 7]  # account-month draws used as normal scores in _customer_month
+
+
+def _poisson_ppf(u, mean):
+    """``scipy.stats.poisson.ppf(u, mean)`` for ``0 < u < 1`` and ``mean > 0``, without
+    the per-call overhead of the distribution machinery (same algorithm, same values).
+
+    Examples
+    --------
+    >>> from scipy.stats import poisson
+    >>> u, mean = np.array([0.01, 0.5, 0.99]), np.array([0.3, 4.0, 250.0])
+    >>> bool(np.array_equal(_poisson_ppf(u, mean), poisson.ppf(u, mean)))
+    True
+    """
+    upper = np.ceil(pdtrik(u, mean))
+    lower = np.maximum(upper - 1, 0)
+    return np.where(pdtr(lower, mean) >= u, lower, upper)
+
+
 def _ids(prefix: str, count: int, width: int) -> np.ndarray:
-    """Identifiers like ``A000001`` as an object array (text even when empty)."""
-    return np.array([f"{prefix}{i + 1:0{width}d}" for i in range(count)], dtype=object)
+    """Identifiers like ``A000001`` as an object array (text even when empty).
+
+    Examples
+    --------
+    >>> _ids("A", 3, 6).tolist()
+    ['A000001', 'A000002', 'A000003']
+    """
+    if count == 0:
+        return np.array([], dtype=object)
+    numbers = np.char.zfill(np.arange(1, count + 1).astype(str), width)
+    return np.char.add(prefix, numbers).astype(object)
 
 
 def _text_as_str(df: pd.DataFrame) -> pd.DataFrame:
     """Give every text column pandas' string dtype, whatever numpy array it was built from."""
     for column in df.columns:
-        if df[column].dtype == object and df[column].map(
-                lambda v: isinstance(v, str) or v is None or v != v).all():
+        if df[column].dtype == object and pd.api.types.infer_dtype(
+                df[column], skipna=True) in ("string", "empty"):
             df[column] = df[column].astype("str")
     return df
 
@@ -307,6 +336,9 @@ class _Simulation:
         reps["monthly_cost"] = reps["team"].map(_TEAM_COST).astype(float)
         reps["hired_on"] = self._to_time(reps["hire_day"].to_numpy()).dt.normalize()
         self.reps_internal = reps
+        # Plain arrays for the month loop (label lookups there cost more than the maths).
+        self.rep_hire_day = reps["hire_day"].to_numpy()
+        self.rep_ramp_months = reps["ramp_months"].to_numpy()
         self.field_reps = {
             k: reps.index[field & reps["segment"].eq(s)].to_numpy()[
                 np.argsort(reps.loc[field & reps["segment"].eq(s), "hire_day"].to_numpy(),
@@ -327,21 +359,23 @@ class _Simulation:
         return volume
 
     def _draw_leads(self, month: int, promoters: float) -> dict[str, np.ndarray]:
+        channels = self.cfg.channels
+        means = np.array([self._channel_volume(ch, month, promoters) for ch in channels])
+        streams = [_child(self.streams["leads"], c, month) for c in range(len(channels))]
+        u_count = np.array([g.random() for g in streams])
+        counts = np.where(means > 0, _poisson_ppf(u_count, np.maximum(means, 1e-12)), 0)
         parts, chan = [], []
-        for c, channel in enumerate(self.cfg.channels):
-            mean = self._channel_volume(channel, month, promoters)
-            g = _child(self.streams["leads"], c, month)
-            u_count = g.random()
-            k = int(poisson.ppf(u_count, mean)) if mean > 0 else 0
+        for c, (g, k) in enumerate(zip(streams, counts.astype(int), strict=True)):
             parts.append(g.random((k, len(_U_COLUMNS))))
             chan.append(np.full(k, c))
         u = np.concatenate(parts) if parts else np.empty((0, len(_U_COLUMNS)))
         c = np.concatenate(chan).astype(int)
         return {"u": u, "channel": c}
 
-    def _delay(self, u: np.ndarray, step: str, sigma: float = 0.8) -> np.ndarray:
+    def _delay(self, z: np.ndarray, step: str, sigma: float = 0.8) -> np.ndarray:
+        """Lognormal delay of ``step`` in days from standard-normal scores ``z``."""
         median = _DELAY[step] / self.cfg.speed_multiplier(_SPEED_STEP[step])
-        return _lognormal(u, median, sigma)
+        return median * np.exp(sigma * z)
 
     def _p(self, base: np.ndarray, step: str) -> np.ndarray:
         return np.minimum(0.98, base * self.cfg.conversion_multiplier(step))
@@ -351,6 +385,9 @@ class _Simulation:
         u, c = batch["u"], batch["channel"]
         n = len(c)
         col = lambda name: u[:, _U[name]]  # noqa: E731
+        # Normal scores of every column used as one, in one call (cheaper than one per step).
+        normal = ndtri(np.clip(u[:, [_U[name] for name in _FUNNEL_NORMALS]], 1e-9, 1 - 1e-9))
+        z = lambda name: normal[:, _FUNNEL_NORMALS.index(name)]  # noqa: E731
         channels = self.cfg.channels
         motion = np.array([ch.motion for ch in channels], dtype=object)[c]
         shift = np.array([ch.quality_shift for ch in channels])[c]
@@ -363,27 +400,27 @@ class _Simulation:
         for k, pool in self.pool.items():
             mask = seg == k
             acc[mask] = pool[(col("account")[mask] * len(pool)).astype(int)]
-        q = shift + 0.6 * self.acc_fit[acc] + 0.8 * ndtri(np.clip(col("quality"), 1e-9, 1 - 1e-9))
+        q = shift + 0.6 * self.acc_fit[acc] + 0.8 * z("quality")
 
         start, stop = self.month_edges[month], self.month_edges[month + 1]
         t_inq = start + col("time") * (stop - start)
-        score = expit(0.9 * q + 0.6 * ndtri(np.clip(col("score_noise"), 1e-9, 1 - 1e-9)))
+        score = expit(0.9 * q + 0.6 * z("score_noise"))
         nan = np.full(n, np.nan)
 
         aql = inbound & (col("c_aql") < self._p(
             expit((score - self.levers.mql_threshold) * 12), "inquiry_to_aql"))
-        t_aql = np.where(aql, t_inq + self._delay(col("d_aql"), "aql"), nan)
+        t_aql = np.where(aql, t_inq + self._delay(z("d_aql"), "aql"), nan)
         tal = aql & (col("c_tal") < self._p(expit(1.0 + 0.9 * q), "aql_to_tal"))
-        t_tal = np.where(tal, t_aql + self._delay(col("d_tal"), "tal"), nan)
+        t_tal = np.where(tal, t_aql + self._delay(z("d_tal"), "tal"), nan)
         tql = tal & (col("c_tql") < self._p(expit(-0.1 + 1.1 * q), "tal_to_tql"))
-        t_tql = np.where(tql, t_tal + self._delay(col("d_tql"), "tql"), nan)
+        t_tql = np.where(tql, t_tal + self._delay(z("d_tql"), "tql"), nan)
         tgl = outbound & (col("c_tgl") < self._p(expit(-0.9 + 1.0 * q), "inquiry_to_tgl"))
-        t_tgl = np.where(tgl, t_inq + self._delay(col("d_tgl"), "tgl"), nan)
+        t_tgl = np.where(tgl, t_inq + self._delay(z("d_tgl"), "tgl"), nan)
 
         # The handoff: delay from the qualified lead to sales' first touch, an
         # SLA caps it, and acceptance decays with it (speed to lead).
-        handoff = _lognormal(col("d_handoff"), self.levers.handoff_delay_days
-                             / self.cfg.speed_multiplier("tql_to_sal"), 0.9)
+        handoff = (self.levers.handoff_delay_days / self.cfg.speed_multiplier("tql_to_sal")
+                   * np.exp(0.9 * z("d_handoff")))
         if self.cfg.handoff_sla_days is not None:
             handoff = np.minimum(handoff, self.cfg.handoff_sla_days)
         decay = np.exp(-handoff / _HANDOFF_DECAY_DAYS)
@@ -393,14 +430,14 @@ class _Simulation:
         t_handed = np.where(tql, t_tql, t_tgl)
         t_sal = np.where(sal, t_handed + handoff, nan)
         sgl = sales & (col("c_sgl") < self._p(expit(0.3 + 1.0 * q), "inquiry_to_sgl"))
-        t_sgl = np.where(sgl, t_inq + self._delay(col("d_sgl"), "sgl"), nan)
+        t_sgl = np.where(sgl, t_inq + self._delay(z("d_sgl"), "sgl"), nan)
         p_sql = np.where(sal, self._p(expit(0.1 + 1.0 * q), "sal_to_sql"),
                          self._p(expit(1.2 + 1.0 * q), "sgl_to_sql"))
         sql = (sal | sgl) & (col("c_sql") < p_sql)
-        t_sql = np.where(sql & sal, t_sal + self._delay(col("d_sql"), "sql_from_sal"),
-                         np.where(sql, t_sgl + self._delay(col("d_sql"), "sql_from_sgl"), nan))
+        t_sql = np.where(sql & sal, t_sal + self._delay(z("d_sql"), "sql_from_sal"),
+                         np.where(sql, t_sgl + self._delay(z("d_sql"), "sql_from_sgl"), nan))
         opp = sql & (col("c_opp") < self._p(expit(0.4 + 0.8 * q), "sql_to_opportunity"))
-        t_opp = np.where(opp, t_sql + self._delay(col("d_opp"), "opp"), nan)
+        t_opp = np.where(opp, t_sql + self._delay(z("d_opp"), "opp"), nan)
         return dict(u=u, channel=c, segment=seg, account=acc, quality=q, score=score,
                     inquiry=t_inq, aql=t_aql, tal=t_tal, tql=t_tql, tgl=t_tgl, sal=t_sal,
                     sgl=t_sgl, sql=t_sql, opportunity=t_opp, handoff_days=np.where(
@@ -445,16 +482,15 @@ class _Simulation:
         # Owner: a field rep of the segment already hired; ramping reps win less.
         owner = np.empty(len(keep), dtype=int)
         ramp_factor = np.ones(len(keep))
-        reps = self.reps_internal
         for k in range(len(SEGMENTS)):
             mask = seg == k
             team = self.field_reps[k]
-            hire = reps.loc[team, "hire_day"].to_numpy()
+            hire = self.rep_hire_day[team]
             eligible = np.maximum(1, np.searchsorted(hire, created[mask], side="right"))
             pick = team[(col("owner")[mask] * eligible).astype(int)]
             owner[mask] = pick
-            tenure = (created[mask] - reps.loc[pick, "hire_day"].to_numpy()) / 30.4
-            ramp = reps.loc[pick, "ramp_months"].to_numpy()
+            tenure = (created[mask] - self.rep_hire_day[pick]) / 30.4
+            ramp = self.rep_ramp_months[pick]
             ramp_factor[mask] = np.clip(0.5 + 0.5 * tenure / ramp, 0.5, 1.0)
         # Capacity: reps overloaded with open deals give each one less attention.
         efficiency = state["efficiency"][seg]
@@ -472,7 +508,7 @@ class _Simulation:
         stage_times = np.round((created[:, None] + (0.1 + 0.8 * fractions) * cycle[:, None])
                                * 1440) / 1440
         lost_at = np.where(won, 3, np.floor(col("lost_stage") * 4)).astype(int)
-        activities = poisson.ppf(col("activities"), 2 + 1.5 * cycle / 7).astype(int)
+        activities = _poisson_ppf(col("activities"), 2 + 1.5 * cycle / 7).astype(int)
         # A lost deal frees the account at close; an open or won one keeps it busy
         # (a customer is served by its account team) until it churns.
         state["busy_until"][leads["account"][keep]] = np.where(closed & ~won, close, np.inf)
@@ -489,7 +525,6 @@ class _Simulation:
         n = len(self.acc_segment)
         g = _child(self.streams["customers"], month)
         u = g.random((n, 8))
-        z = ndtri(np.clip(u, 1e-9, 1 - 1e-9))
         mrr = state["mrr"]
         lv = self.levers
         if wins:
@@ -507,6 +542,9 @@ class _Simulation:
                 log["subs"].append((a, 0, month, int(wins["opp_index"][i])))
         active = state["active"].copy()
         idx = np.flatnonzero(active)
+        # Normal scores of the columns used below, for active accounts only.
+        z = np.full((n, 8), np.nan)
+        z[np.ix_(idx, _Z_COLUMNS)] = ndtri(np.clip(u[np.ix_(idx, _Z_COLUMNS)], 1e-9, 1 - 1e-9))
         tenure = state["tenure"][idx]
         early = tenure < 6
         ctx = state["context_hit"][idx]
@@ -563,7 +601,7 @@ class _Simulation:
         early_a = early[alive]
         ctx_a = ctx[alive]
         lam = 0.25 + 0.6 * (tenure[alive] < 3) + 0.25 * np.maximum(0, -h_a)
-        n_tickets = poisson.ppf(u[a_idx, 5], lam).astype(int)
+        n_tickets = _poisson_ppf(u[a_idx, 5], lam).astype(int)
         log["tickets"].append((month, a_idx, n_tickets, h_a, ctx_a * early_a))
         if month % 3 == 2:
             respond = u[a_idx, 6] < 0.35
@@ -612,13 +650,12 @@ class _Simulation:
 
     def _update_capacity(self, month: int, opp_batches: list, state: dict) -> None:
         t = self.month_edges[month]
-        reps = self.reps_internal
         for k, s in enumerate(SEGMENTS):
             open_count = sum(int(((b["segment"] == k) & (b["created"] <= t) & (b["close"] > t))
                                  .sum()) for b in opp_batches[-8:])
             team = self.field_reps[k]
-            tenure = (t - reps.loc[team, "hire_day"].to_numpy()) / 30.4
-            ramped = np.clip(tenure / reps.loc[team, "ramp_months"].to_numpy(), 0, 1).sum()
+            tenure = (t - self.rep_hire_day[team]) / 30.4
+            ramped = np.clip(tenure / self.rep_ramp_months[team], 0, 1).sum()
             capacity = max(ramped, 0.5) * _FIELD[s]["capacity"]
             state["efficiency"][k] = min(1.0, capacity / max(open_count, 1))
 
@@ -642,41 +679,8 @@ class _Simulation:
     def _assemble(self, lead_batches: list, opp_batches: list, log: dict) -> Company:
         cfg = self.cfg
         as_of = self.start + pd.Timedelta(days=self.end_day)
-        L = {k: np.concatenate([b[k] for b in lead_batches]) for k in lead_batches[0]
-             if k != "u"}
-        lead_u = np.concatenate([b["u"] for b in lead_batches])
-        n_leads = len(L["channel"])
-        lead_ids = _ids("L", n_leads, 7)
+        L, lead_ids, leads = self._leads_frame(lead_batches)
         acc_ids = self.acc_frame["account_id"].to_numpy()
-        domains = self.acc_frame["domain"].to_numpy()
-        names, local = _names.person_names(lead_u[:, _U["family"]], lead_u[:, _U["given"]])
-        email = local + np.char.mod("%d", np.arange(n_leads) % 97).astype(object) + "@" + \
-            domains[L["account"]]
-        leads = pd.DataFrame({
-            "lead_id": lead_ids,
-            "account_id": acc_ids[L["account"]],
-            "contact_name": names,
-            "email": email,
-            "channel": np.array(CHANNELS, dtype=object)[L["channel"]],
-            "motion": np.array([c.motion for c in cfg.channels], dtype=object)[L["channel"]],
-            "segment": np.array(SEGMENTS, dtype=object)[L["segment"]],
-            "lead_score": np.round(L["score"] * 100).astype(int),
-        })
-        stage_cols = ("inquiry", "aql", "tal", "tql", "tgl", "sal", "sgl", "sql", "opportunity")
-        reached_any = np.zeros(n_leads, bool)
-        for stage in stage_cols:
-            t = L[stage].copy()
-            t[t >= self.end_day] = np.nan  # not yet reached on the extraction date
-            leads[f"{stage}_at"] = self._to_time(t)
-            reached_any |= ~np.isnan(t)
-        last = leads[[f"{s}_at" for s in stage_cols]]
-        furthest = last.notna().to_numpy()[:, ::-1].argmax(axis=1)
-        leads["furthest_stage"] = np.array(stage_cols[::-1], dtype=object)[furthest]
-        # The handoff delay is known only once sales has accepted the lead.
-        leads["handoff_days"] = np.round(L["handoff_days"], 2)
-        leads.loc[leads["sal_at"].isna(), "handoff_days"] = np.nan
-        leads["routed_to_account"] = L["routed_to_account"]
-        leads = leads[leads["inquiry_at"].notna()].reset_index(drop=True)
 
         opp = {k: np.concatenate([b[k] for b in opp_batches]) for k in opp_batches[0]}
         n_opp = len(opp["lead"])
@@ -729,11 +733,13 @@ class _Simulation:
         subs, mrr, movements, invoices = self._revenue(log, opp_ids, acc_ids)
         usage, tickets, nps = self._customer_tables(log, acc_ids)
         spend, costs = self._money(leads, mrr, opportunities)
-        seen = pd.concat([leads[["account_id", "inquiry_at"]]]).groupby("account_id")[
-            "inquiry_at"].min()
-        accounts = self.acc_frame[self.acc_frame["account_id"].isin(seen.index)].copy()
-        accounts["first_seen_at"] = accounts["account_id"].map(seen).astype("datetime64[ns]")
-        accounts = accounts.reset_index(drop=True)
+        # An account exists in the CRM from its first inquiry known on the extraction date.
+        first_inquiry = np.full(len(acc_ids), np.inf)
+        known = L["inquiry"] < self.end_day
+        np.minimum.at(first_inquiry, L["account"][known], L["inquiry"][known])
+        seen = np.isfinite(first_inquiry)
+        accounts = self.acc_frame[seen].reset_index(drop=True)
+        accounts["first_seen_at"] = self._to_time(first_inquiry[seen])
         reps = self.reps_internal[["rep_id", "rep_name", "team", "segment", "hired_on",
                                    "ramp_months", "quota_annual", "monthly_cost"]].copy()
         reps = reps[reps["hired_on"] < as_of].reset_index(drop=True)
@@ -745,6 +751,46 @@ class _Simulation:
         )
         return Company(config=cfg, seed=self.seed, as_of=as_of,
                        **{name: _text_as_str(df) for name, df in tables.items()})
+
+    def _leads_frame(self, lead_batches: list) -> tuple[dict, np.ndarray, pd.DataFrame]:
+        """The leads table from the month batches, with the columns concatenated and ids."""
+        cfg = self.cfg
+        L = {k: np.concatenate([b[k] for b in lead_batches]) for k in lead_batches[0]
+             if k != "u"}
+        lead_u = np.concatenate([b["u"] for b in lead_batches])
+        n_leads = len(L["channel"])
+        lead_ids = _ids("L", n_leads, 7)
+        acc_ids = self.acc_frame["account_id"].to_numpy()
+        domains = self.acc_frame["domain"].to_numpy()
+        names, local = _names.person_names(lead_u[:, _U["family"]], lead_u[:, _U["given"]])
+        email = local + np.char.mod("%d", np.arange(n_leads) % 97).astype(object) + "@" + \
+            domains[L["account"]]
+        leads = pd.DataFrame({
+            "lead_id": lead_ids,
+            "account_id": acc_ids[L["account"]],
+            "contact_name": names,
+            "email": email,
+            "channel": np.array(CHANNELS, dtype=object)[L["channel"]],
+            "motion": np.array([c.motion for c in cfg.channels], dtype=object)[L["channel"]],
+            "segment": np.array(SEGMENTS, dtype=object)[L["segment"]],
+            "lead_score": np.round(L["score"] * 100).astype(int),
+        })
+        stage_cols = ("inquiry", "aql", "tal", "tql", "tgl", "sal", "sgl", "sql", "opportunity")
+        reached_any = np.zeros(n_leads, bool)
+        for stage in stage_cols:
+            t = L[stage].copy()
+            t[t >= self.end_day] = np.nan  # not yet reached on the extraction date
+            leads[f"{stage}_at"] = self._to_time(t)
+            reached_any |= ~np.isnan(t)
+        last = leads[[f"{s}_at" for s in stage_cols]]
+        furthest = last.notna().to_numpy()[:, ::-1].argmax(axis=1)
+        leads["furthest_stage"] = np.array(stage_cols[::-1], dtype=object)[furthest]
+        # The handoff delay is known only once sales has accepted the lead.
+        leads["handoff_days"] = np.round(L["handoff_days"], 2)
+        leads.loc[leads["sal_at"].isna(), "handoff_days"] = np.nan
+        leads["routed_to_account"] = L["routed_to_account"]
+        leads = leads[leads["inquiry_at"].notna()].reset_index(drop=True)
+        return L, lead_ids, leads
 
     @staticmethod
     def _lead_offsets(lead_batches: list, opp_batches: list) -> np.ndarray:

@@ -3,28 +3,14 @@
 from __future__ import annotations
 
 from ..exercises import Exercise, expect_choice, expect_number, register
-from ..simulate import Company, simulate_company
+from . import Binding
 
 __all__ = ["bind", "EXERCISES"]
 
-_BOUND: dict[str, Company] = {}
-
-
-def bind(company: Company) -> Company:
-    """Make the exercises check answers against ``company`` (the notebook's own data).
-
-    Without a bound company the checkers use the default simulated company.
-    """
-    if not isinstance(company, Company):
-        raise TypeError(f"company must be a revopslab Company, got {type(company).__name__}")
-    _BOUND["company"] = company
-    return company
-
-
-def _company() -> Company:
-    if "company" not in _BOUND:
-        _BOUND["company"] = simulate_company()
-    return _BOUND["company"]
+_binding = Binding()
+#: Make the exercises check answers against the notebook's company (see :class:`Binding`).
+bind = _binding.bind
+_company = _binding.company
 
 
 def _paying_customers_last_month() -> int:

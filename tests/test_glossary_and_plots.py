@@ -58,3 +58,40 @@ def test_plots_draw_on_the_given_axes_and_title_with_the_message(draw):
 def test_funnel_rejects_negative_counts():
     with pytest.raises(ValueError, match="counts must be"):
         plots.funnel(pd.Series({"a": -1}), message="m")
+
+
+def test_bowtie_is_narrowest_at_its_knot_and_refuses_an_unknown_knot():
+    counts = pd.Series({"inquiry": 900, "sql": 200, "won": 50, "retained": 45, "expanded": 12})
+    _, ax = plt.subplots()
+    assert plots.bowtie(counts, knot="won", message="m", ax=ax) is ax
+    heights = [bar.get_height() for bar in ax.patches]
+    assert heights == [900, 200, 50, 45, 12]
+    with pytest.raises(ValueError, match="knot must be one of"):
+        plots.bowtie(counts, knot="renewed", message="m")
+    plt.close("all")
+
+
+def test_paired_differences_counts_the_seeds_in_the_better_direction():
+    diffs = pd.DataFrame({"revenue": [0.1, 0.2, -0.3, 0.05], "churn": [0.01, -0.2, -0.1, -0.1]})
+    ax = plots.paired_differences(diffs, message="m", better={"revenue": "higher",
+                                                              "churn": "lower"})
+    assert [t.get_text() for t in ax.texts] == ["3 of 4 seeds higher", "3 of 4 seeds lower"]
+    with pytest.raises(ValueError, match="better must map"):
+        plots.paired_differences(diffs, message="m", better={"profit": "higher"})
+    plt.close("all")
+
+
+def test_unit_economics_writes_each_ratio_and_refuses_zero_cac():
+    frame = pd.DataFrame({"cac": [50.0, 80.0], "ltv": [200.0, 120.0]}, index=["SMB", "MM"])
+    ax = plots.unit_economics(frame, message="m")
+    assert [t.get_text() for t in ax.texts] == ["4.0x", "1.5x"]  # 200/50, 120/80
+    with pytest.raises(ValueError, match="cac > 0"):
+        plots.unit_economics(frame.assign(cac=[0.0, 1.0]), message="m")
+    with pytest.raises(ValueError, match="must have columns"):
+        plots.unit_economics(frame.drop(columns="ltv"), message="m")
+    plt.close("all")
+
+
+def test_attainment_curve_refuses_probabilities_outside_0_1():
+    with pytest.raises(ValueError, match=r"values in \[0, 1\]"):
+        plots.attainment_curve(pd.Series({0.1: 1.2}), message="m")

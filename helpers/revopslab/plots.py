@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.ticker import PercentFormatter
 
 from .style import DEPARTMENT_COLORS, OKABE_ITO, STAGE_PALETTE, label, yen_formatter
 
-__all__ = ["funnel", "growth_curves", "mrr_bridge", "bar_compare"]
+__all__ = ["funnel", "bowtie", "growth_curves", "mrr_bridge", "bar_compare",
+           "paired_differences", "unit_economics", "attainment_curve"]
 
 _MOVEMENT_COLORS = {"new": OKABE_ITO[0], "expansion": OKABE_ITO[2],
                     "reactivation": OKABE_ITO[5], "contraction": OKABE_ITO[1],
@@ -171,5 +175,209 @@ def bar_compare(values: pd.Series, *, message: str, ax: Axes | None = None,
     ax.set_xticks(x, [str(k) for k in values.index])
     if yen:
         ax.yaxis.set_major_formatter(yen_formatter(lang=lang))
+    ax.set_title(message, loc="left")
+    return ax
+
+
+def bowtie(counts: pd.Series, *, knot: str, message: str, ax: Axes | None = None,
+           lang: str = "en") -> Axes:
+    """The bowtie: the acquisition funnel narrowing to the knot, the customer side widening.
+
+    Bars are centred on zero, so the left half reads as a funnel and the right half
+    as what the customers who signed go on to do (stay, expand, refer). Each bar is
+    labelled with its count; the knot (the win) is the narrowest point by design.
+
+    Parameters
+    ----------
+    counts
+        Counts indexed by stage, in order from the first touch to the last; one of the
+        labels is ``knot``.
+    knot
+        The stage where the customer signs (the bowtie's knot).
+    message
+        The chart's takeaway, used as its title.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> counts = pd.Series({"inquiry": 900, "sql": 200, "won": 50, "retained": 45,
+    ...                     "expanded": 12})
+    >>> ax = bowtie(counts, knot="won", message="Most value after the win comes from few")
+    >>> [t.get_text() for t in ax.texts][:3]
+    ['900', '200', '50']
+    """
+    _require_message(message)
+    if knot not in counts.index:
+        raise ValueError(f"knot must be one of the stages in counts {list(counts.index)!r}, "
+                         f"got {knot!r}")
+    if len(counts) < 2 or (counts < 0).any():
+        raise ValueError(f"counts must hold at least two counts >= 0, got {counts!r}")
+    ax = _axes(ax)
+    values = counts.to_numpy(dtype=float)
+    x = np.arange(len(values))
+    k = list(counts.index).index(knot)
+    colors = [STAGE_PALETTE.get(str(s), OKABE_ITO[0]) if i <= k else OKABE_ITO[2]
+              for i, s in enumerate(counts.index)]
+    ax.bar(x, values, bottom=-values / 2, color=colors, width=0.75)
+    ax.fill_between(x, -values / 2, values / 2, color="#DDDDDD", zorder=0, lw=0)
+    for xi, v in zip(x, values, strict=True):
+        ax.text(xi, v / 2, f"{v:,.0f}", ha="center", va="bottom", fontsize=9)
+    ax.set_xticks(x, [_stage_label(str(s), lang) for s in counts.index])
+    ax.set_yticks([])
+    ax.grid(False)
+    ax.axvline(k, color="grey", lw=0.8, ls=":")
+    ax.set_title(message, loc="left")
+    return ax
+
+
+def paired_differences(differences: pd.DataFrame, *, message: str, ax: Axes | None = None,
+                       better: Mapping[str, str] | None = None, percent: bool = True) -> Axes:
+    """One dot per seed and measure: the paired difference between two arms of an experiment.
+
+    A dot right of zero means the second arm came out higher on that seed. With
+    ``better`` (measure → ``"higher"`` or ``"lower"``) each row is labelled with how
+    many seeds moved in the better direction, so the chart shows the distribution and
+    the count, not one run.
+
+    Parameters
+    ----------
+    differences
+        One row per seed, one column per measure (e.g. relative change, aligned vs siloed).
+    message
+        The chart's takeaway, used as its title.
+    better
+        For each measure, which direction is good.
+    percent
+        Format the axis as percentages.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> diffs = pd.DataFrame({"revenue": [0.2, 0.3, -0.01], "churn": [-0.1, -0.2, -0.05]})
+    >>> ax = paired_differences(diffs, message="Aligned wins", better={"revenue": "higher",
+    ...                         "churn": "lower"})
+    >>> [t.get_text() for t in ax.texts]
+    ['2 of 3 seeds higher', '3 of 3 seeds lower']
+    """
+    _require_message(message)
+    if differences.empty:
+        raise ValueError("differences must hold at least one seed (row) and one measure")
+    ax = _axes(ax)
+    better = dict(better or {})
+    unknown = set(better) - set(differences.columns)
+    if unknown or any(v not in ("higher", "lower") for v in better.values()):
+        raise ValueError("better must map measures of differences to 'higher' or 'lower', "
+                         f"got {better!r}")
+    measures = list(differences.columns)
+    y = np.arange(len(measures))[::-1]
+    jitter = np.linspace(-0.18, 0.18, len(differences))
+    for yi, measure in zip(y, measures, strict=True):
+        values = differences[measure].to_numpy(dtype=float)
+        good = better.get(measure)
+        if good is None:
+            colors = OKABE_ITO[0]
+        else:
+            ok = values > 0 if good == "higher" else values < 0
+            colors = np.where(ok, OKABE_ITO[2], OKABE_ITO[3])
+            ax.text(1.01, yi, f"{int(ok.sum())} of {len(values)} seeds {good}",
+                    transform=ax.get_yaxis_transform(), va="center", fontsize=9)
+        ax.scatter(values, yi + jitter, c=colors, s=18, alpha=0.85, lw=0)
+        ax.plot([np.median(values)] * 2, [yi - 0.3, yi + 0.3], color="black", lw=1.5)
+    ax.axvline(0, color="grey", lw=0.8)
+    ax.set_yticks(y, measures)
+    if percent:
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_title(message, loc="left")
+    return ax
+
+
+def unit_economics(frame: pd.DataFrame, *, message: str, ax: Axes | None = None,
+                   guideline: float = 3.0, lang: str = "en") -> Axes:
+    """CAC against LTV per group, with the LTV:CAC ratio written above each pair.
+
+    A dashed mark shows ``guideline`` × CAC (3:1 is the common SaaS rule of thumb):
+    an LTV bar below its mark does not pay back the cost of winning the customer
+    with the usual margin of safety.
+
+    Parameters
+    ----------
+    frame
+        Indexed by group (segment, channel, scenario) with columns ``cac`` and ``ltv``.
+    message
+        The chart's takeaway, used as its title.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> frame = pd.DataFrame({"cac": [100.0, 200.0], "ltv": [450.0, 300.0]},
+    ...                      index=["SMB", "ENT"])
+    >>> ax = unit_economics(frame, message="SMB pays back, ENT does not")
+    >>> [t.get_text() for t in ax.texts]
+    ['4.5x', '1.5x']
+    """
+    _require_message(message)
+    missing = {"cac", "ltv"} - set(frame.columns)
+    if missing:
+        raise ValueError(f"frame must have columns 'cac' and 'ltv', missing {sorted(missing)}")
+    if frame.empty or (frame[["cac", "ltv"]] <= 0).any().any():
+        raise ValueError("frame must hold at least one group with cac > 0 and ltv > 0")
+    ax = _axes(ax)
+    x = np.arange(len(frame))
+    cac, ltv = frame["cac"].to_numpy(float), frame["ltv"].to_numpy(float)
+    ax.bar(x - 0.2, cac, width=0.4, color=OKABE_ITO[1], label="CAC")
+    ax.bar(x + 0.2, ltv, width=0.4, color=OKABE_ITO[0], label="LTV")
+    ax.hlines(guideline * cac, x + 0.0, x + 0.4, colors="black", linestyles="--", lw=1,
+              label=f"{guideline:g} × CAC")
+    for xi, c, v in zip(x, cac, ltv, strict=True):
+        ax.text(xi + 0.2, max(v, guideline * c), f"{v / c:.1f}x", ha="center", va="bottom",
+                fontsize=9)
+    ax.set_xticks(x, [_stage_label(str(k), lang) for k in frame.index])
+    ax.yaxis.set_major_formatter(yen_formatter(lang=lang))
+    ax.legend(frameon=False, fontsize=8)
+    ax.set_title(message, loc="left")
+    return ax
+
+
+def attainment_curve(probability: pd.Series, *, message: str, ax: Axes | None = None,
+                     band: tuple[float, float] = (0.4, 0.7)) -> Axes:
+    """Probability of attaining a target against how far the target stretches.
+
+    The shaded band marks targets that are "realistic yet challenging": likely
+    enough to believe in, unlikely enough to need effort.
+
+    Parameters
+    ----------
+    probability
+        Attainment probability (0–1) indexed by the target's growth over history
+        (e.g. 0.1 = +10%).
+    band
+        Lower and upper probability of the "realistic yet challenging" band.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> ax = attainment_curve(pd.Series({0.0: 0.95, 0.2: 0.6, 0.4: 0.1}),
+    ...                       message="+20% is realistic yet challenging")
+    >>> ax.get_title(loc="left")
+    '+20% is realistic yet challenging'
+    """
+    _require_message(message)
+    if probability.empty or not probability.between(0, 1).all():
+        raise ValueError(f"probability must hold values in [0, 1], got {probability!r}")
+    ax = _axes(ax)
+    ax.axhspan(*band, color=OKABE_ITO[2], alpha=0.15, lw=0,
+               label=f"realistic yet challenging ({band[0]:.0%}–{band[1]:.0%})")
+    ax.plot(probability.index, probability.to_numpy(float), marker="o", color=OKABE_ITO[0],
+            lw=2)
+    ax.set_ylim(0, 1.02)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_xlabel("target growth over last year")
+    ax.set_ylabel("probability of attaining it")
+    ax.legend(frameon=False, fontsize=8, loc="upper right")
     ax.set_title(message, loc="left")
     return ax

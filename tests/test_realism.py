@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from revopslab import metrics
+from revopslab import simulate as simulate_module
 from revopslab.config import ORG_PRESETS, CompanyConfig
 from revopslab.simulate import simulate_company
 
@@ -55,8 +56,13 @@ def test_numeric_defaults_in_the_file_match_the_code(assumptions):
             assert float(row["low"]) <= getattr(seg, field) <= float(row["high"])
     for org, levers in ORG_PRESETS.items():
         for field in dataclasses.fields(levers):
-            assert float(assumptions.loc[f"org_model.{org}.{field.name}", "value"]) == getattr(
-                levers, field.name)
+            value = getattr(levers, field.name)
+            written = assumptions.loc[f"org_model.{org}.{field.name}", "value"]
+            assert (written if isinstance(value, str) else float(written)) == value
+    assert float(assumptions.loc["engine.aqls_per_inside_rep", "value"]) == \
+        simulate_module._AQLS_PER_INSIDE_REP
+    assert float(assumptions.loc["engine.discount_pull_forward", "value"]) == \
+        simulate_module._DISCOUNT_PULL_FORWARD
 
 
 def _kpis(company):

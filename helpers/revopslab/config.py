@@ -10,6 +10,7 @@ from types import MappingProxyType
 __all__ = [
     "STAGES",
     "SEGMENTS",
+    "LEAD_ROUTINGS",
     "CHANNELS",
     "ORG_MODELS",
     "CONVERSION_STEPS",
@@ -36,6 +37,8 @@ CHANNELS: tuple[str, ...] = (
 )
 ORG_MODELS: tuple[str, ...] = ("siloed", "aligned")
 GTM_MOTIONS: tuple[str, ...] = ("SLG", "MLG", "PLG")
+#: How inside sales orders the AQLs it works when it cannot work them all.
+LEAD_ROUTINGS: tuple[str, ...] = ("first_come", "scored")
 
 #: The waterfall's conversion steps that a multiplier can move ("the 1% rule").
 CONVERSION_STEPS: tuple[str, ...] = (
@@ -97,20 +100,28 @@ class OrgLevers:
     context_loss
         Share (0–1) of customer context lost at the sales → CS handoff; it
         lowers onboarding satisfaction and raises churn in the first months.
+    lead_routing
+        The order in which inside sales works the month's AQLs when there are
+        more than its reps can handle: ``"first_come"`` (MA and SFA unjoined:
+        nothing to rank by, so leads are worked as they arrive) or ``"scored"``
+        (joined data: the best-scored leads first). Leads left over go cold.
     """
 
     mql_threshold: float
     handoff_delay_days: float
     discount_pressure: float
     context_loss: float
+    lead_routing: str = "scored"
 
 
 ORG_PRESETS: Mapping[str, OrgLevers] = _frozen({
     "siloed": OrgLevers(
-        mql_threshold=0.58, handoff_delay_days=3.0, discount_pressure=0.14, context_loss=0.5
+        mql_threshold=0.58, handoff_delay_days=3.0, discount_pressure=0.14, context_loss=0.5,
+        lead_routing="first_come",
     ),
     "aligned": OrgLevers(
-        mql_threshold=0.70, handoff_delay_days=0.5, discount_pressure=0.05, context_loss=0.1
+        mql_threshold=0.70, handoff_delay_days=0.5, discount_pressure=0.05, context_loss=0.1,
+        lead_routing="scored",
     ),
 })
 
@@ -177,8 +188,11 @@ class CompanyConfig:
         ``"SLG"``, ``"MLG"`` or ``"PLG"``.
     segment_mix
         Optional share of leads per segment, e.g. ``{"SMB": .5, "MM": .3, "ENT": .2}``.
-    mql_threshold, handoff_delay_days, discount_pressure, context_loss
+    mql_threshold, handoff_delay_days, discount_pressure, context_loss, lead_routing
         Override one lever of the org-model preset (``None`` keeps it).
+    inside_sales_reps
+        Inside-sales headcount (``None``: 8 × ``scale``). Each ramped rep can work
+        a fixed number of AQLs a month; past that, ``lead_routing`` decides which.
     handoff_sla_days
         A service-level agreement on the TQL → SAL handoff: delays longer than
         this are escalated and worked within it (``None``: no SLA).
@@ -207,6 +221,8 @@ class CompanyConfig:
     handoff_delay_days: float | None = None
     discount_pressure: float | None = None
     context_loss: float | None = None
+    lead_routing: str | None = None
+    inside_sales_reps: int | None = None
     handoff_sla_days: float | None = None
     conversion_multipliers: Mapping[str, float] = field(default_factory=lambda: _frozen({}))
     speed_multipliers: Mapping[str, float] = field(default_factory=lambda: _frozen({}))
@@ -236,6 +252,13 @@ class CompanyConfig:
             value = getattr(self, name)
             if value is not None and not 0 <= value <= 1:
                 problems.append(f"{name} must be None or from 0 to 1, got {value!r}")
+        if self.lead_routing is not None and self.lead_routing not in LEAD_ROUTINGS:
+            problems.append(
+                f"lead_routing must be None or one of {LEAD_ROUTINGS}, got {self.lead_routing!r}")
+        if self.inside_sales_reps is not None and not (
+                isinstance(self.inside_sales_reps, int) and self.inside_sales_reps >= 1):
+            problems.append(
+                f"inside_sales_reps must be None or an int >= 1, got {self.inside_sales_reps!r}")
         for name in ("handoff_delay_days", "handoff_sla_days"):
             value = getattr(self, name)
             if value is not None and not value >= 0:

@@ -69,6 +69,9 @@ _TEAM_COST = {"inside_sales": 650_000, "field_sales": 1_000_000, "customer_succe
               "marketing": 800_000, "general_admin": 700_000}
 _TEAM_HEADCOUNT = {"inside_sales": 8, "customer_success": 8, "marketing": 6}
 _HIRED_DURING_HISTORY = 0.3
+_AQLS_PER_INSIDE_REP = 28  # inbound AQLs one ramped inside-sales rep can work properly a month
+_STANDARD_DISCOUNT = 0.03  # the discount every deal gets; pressure adds to it
+_DISCOUNT_PULL_FORWARD = 2.0  # each 10 points of extra discount shortens the cycle by ~18%
 _SEAT_PRICE = 3_000  # yen per seat-month, to turn MRR into licensed seats
 _TAX_RATE = 0.10
 
@@ -307,12 +310,15 @@ class _Simulation:
         self.pool = {k: np.flatnonzero(seg == k) for k in range(len(SEGMENTS))}
 
     def _reps(self) -> None:
-        g = _child(self.streams["reps"], 0)
         rows = []
         teams = [("field_sales", s, _FIELD[s]["headcount"]) for s in SEGMENTS]
         teams += [(t, None, _TEAM_HEADCOUNT[t]) for t in ("inside_sales", "customer_success")]
-        for team, segment, base in teams:
+        for index, (team, segment, base) in enumerate(teams):
+            # One stream per team: changing one team's headcount leaves the others as they were.
+            g = _child(self.streams["reps"], index)
             count = max(1, round(base * self.cfg.scale))
+            if team == "inside_sales" and self.cfg.inside_sales_reps is not None:
+                count = self.cfg.inside_sales_reps
             u = g.random((count, 4))
             hired_later = u[:, 0] < _HIRED_DURING_HISTORY
             hired_later[0] = False  # every team has someone on day one
@@ -339,6 +345,11 @@ class _Simulation:
         # Plain arrays for the month loop (label lookups there cost more than the maths).
         self.rep_hire_day = reps["hire_day"].to_numpy()
         self.rep_ramp_months = reps["ramp_months"].to_numpy()
+        # AQLs inside sales can work each month: ramped reps × what one rep can handle.
+        inside = reps.index[reps["team"].eq("inside_sales")].to_numpy()
+        tenure = (self.month_edges[:-1, None] - self.rep_hire_day[None, inside]) / 30.4
+        ramped = np.clip(tenure / self.rep_ramp_months[None, inside], 0, 1).sum(axis=1)
+        self.inside_sales_capacity = np.round(ramped * _AQLS_PER_INSIDE_REP).astype(int)
         self.field_reps = {
             k: reps.index[field & reps["segment"].eq(s)].to_numpy()[
                 np.argsort(reps.loc[field & reps["segment"].eq(s), "hire_day"].to_numpy(),
@@ -410,7 +421,8 @@ class _Simulation:
         aql = inbound & (col("c_aql") < self._p(
             expit((score - self.levers.mql_threshold) * 12), "inquiry_to_aql"))
         t_aql = np.where(aql, t_inq + self._delay(z("d_aql"), "aql"), nan)
-        tal = aql & (col("c_tal") < self._p(expit(1.0 + 0.9 * q), "aql_to_tal"))
+        aql_worked = aql & self._worked_by_inside_sales(month, aql, score, t_aql)
+        tal = aql_worked & (col("c_tal") < self._p(expit(1.0 + 0.9 * q), "aql_to_tal"))
         t_tal = np.where(tal, t_aql + self._delay(z("d_tal"), "tal"), nan)
         tql = tal & (col("c_tql") < self._p(expit(-0.1 + 1.1 * q), "tal_to_tql"))
         t_tql = np.where(tql, t_tal + self._delay(z("d_tql"), "tql"), nan)
@@ -443,6 +455,25 @@ class _Simulation:
                     sgl=t_sgl, sql=t_sql, opportunity=t_opp, handoff_days=np.where(
                         sal, handoff, nan), month=np.full(n, month))
 
+    def _worked_by_inside_sales(self, month: int, aql: np.ndarray, score: np.ndarray,
+                                t_aql: np.ndarray) -> np.ndarray:
+        """Which of the month's AQLs inside sales gets to; the rest go cold.
+
+        Past the team's capacity the routing decides: first come, first served
+        (nothing joined to rank by) or the best lead score first (joined data).
+        """
+        candidates = np.flatnonzero(aql)
+        capacity = self.inside_sales_capacity[month]
+        if len(candidates) <= capacity:
+            return np.ones(len(aql), dtype=bool)
+        if self.levers.lead_routing == "scored":
+            order = np.argsort(-score[candidates], kind="stable")
+        else:
+            order = np.argsort(t_aql[candidates], kind="stable")
+        worked = np.zeros(len(aql), dtype=bool)
+        worked[candidates[order[:capacity]]] = True
+        return worked
+
     # ------------------------------------------------------------ opportunities
     def _open_opportunities(self, leads: dict, month: int, state: dict) -> dict:
         """Turn the month's opportunity-stage leads into deals (vectorised)."""
@@ -473,11 +504,14 @@ class _Simulation:
             np.clip(col("amount"), 1e-9, 1 - 1e-9))), -4).clip(120_000)
         # Discount: the standard 3% plus an exponential pressure-driven part.
         discount = np.round(np.minimum(
-            0.5, 0.03 - self.levers.discount_pressure * np.log1p(-col("discount") * 0.999)), 3)
+            0.5, _STANDARD_DISCOUNT
+            - self.levers.discount_pressure * np.log1p(-col("discount") * 0.999)), 3)
         amount = np.round(list_acv * (1 - discount), -3)
         cycle_median = np.array([s.cycle_median_days for s in segs])[seg] * self.gtm["cycle"]
         cycle = _lognormal(col("cycle"), cycle_median
                            / self.cfg.speed_multiplier("opportunity_to_won"), 0.5)
+        # A discount is offered to close now: it pulls the decision forward.
+        cycle = cycle * np.exp(-_DISCOUNT_PULL_FORWARD * (discount - _STANDARD_DISCOUNT))
 
         # Owner: a field rep of the segment already hired; ramping reps win less.
         owner = np.empty(len(keep), dtype=int)

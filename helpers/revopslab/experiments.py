@@ -1,0 +1,826 @@
+"""The book's claims of chapters 1 and 2 as paired, seeded experiments on the simulated company."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from .config import ORG_PRESETS, CompanyConfig
+from .metrics import (
+    cac_payback_months,
+    gross_revenue_retention,
+    logo_churn_rate,
+    net_revenue_retention,
+    win_rate,
+)
+from .simulate import Company, simulate_company
+
+__all__ = [
+    "MEASURES",
+    "CLAIMS",
+    "DEFAULT_SEEDS",
+    "STORY_SEEDS",
+    "PairedDifferences",
+    "outcomes",
+    "run_arms",
+    "compare_org_models",
+    "paired_differences",
+    "lead_count_story",
+    "deal_count_story",
+    "cro_vs_head_of_sales",
+    "inside_sales_headcount",
+    "headcount_to_match",
+    "next_year_growth",
+    "target_attainment",
+]
+
+#: Seeds of the siloed-vs-aligned comparison (claim 1) and of the smaller experiments.
+DEFAULT_SEEDS: tuple[int, ...] = tuple(range(20))
+STORY_SEEDS: tuple[int, ...] = tuple(range(8))
+
+#: Every measure :func:`outcomes` returns, with its definition and unit.
+MEASURES: Mapping[str, str] = MappingProxyType({
+    "revenue": "subscription revenue over the whole horizon (sum of MRR; 3 years by default), yen",
+    "gross_profit": "revenue minus the cost-of-revenue lines over the horizon, yen",
+    "operating_profit": "revenue minus every cost line over the horizon, yen",
+    "ending_arr": "12 x the MRR of the last month, yen",
+    "bookings": "ACV after discount of every deal won over the horizon, yen",
+    "bookings_first_quarter": "ACV after discount of the deals won in the first 3 months, yen",
+    "bookings_first_year": "ACV after discount of the deals won in the first 12 months, yen",
+    "deals_won": "deals won over the horizon, count",
+    "deals_won_first_quarter": "deals won in the first 3 months, count",
+    "deals_won_first_year": "deals won in the first 12 months, count",
+    "win_rate": "won / closed deals, over every deal closed in the horizon, share",
+    "avg_discount": "mean discount of the deals won over the horizon, share of list price",
+    "early_churn": "share of new customers who stop paying within 12 months of their first "
+                   "paid month (customers whose first 12 months are observed), share",
+    "logo_churn": "share of the customers paying 12 months before the end who pay nothing in "
+                  "the last month, share",
+    "nrr": "net revenue retention over the last 12 months, ratio",
+    "grr": "gross revenue retention over the last 12 months, ratio",
+    "cac_payback_months": "sales and marketing cost / new MRR x gross margin, last 12 months, "
+                          "months",
+    "ltv": "ARPA x gross margin / monthly logo churn, last 12 months, yen",
+    "expansion_mrr": "MRR added by expansion movements (up-sell, cross-sell) over the horizon, "
+                     "yen per month",
+    "expansion_rate": "expansion movements per paying customer-month over the horizon, share",
+    "aqls": "leads marketing passed as AQLs (marketing's lead-count KPI), count",
+    "sqls": "leads that reached the SQL stage, count",
+    "opportunities_per_win": "deals closed (won or lost) per deal won, ratio",
+    "activities_per_win": "sales activities logged on every closed deal per deal won (the "
+                          "simulator's measure of sales time), count",
+})
+
+_HIGHER, _LOWER = "higher", "lower"
+
+#: The direction each experiment's claim expects for ``treatment - control``, keyed by
+#: ``(arm column, control, treatment)``. Only the measures the book claims are listed.
+CLAIMS: Mapping[tuple[str, str, str], Mapping[str, str]] = MappingProxyType({
+    # Claim 1: siloed goals lose revenue (SiriusDecisions: aligned grow faster, more profit).
+    ("org_model", "aligned", "siloed"): {
+        "revenue": _LOWER, "gross_profit": _LOWER, "operating_profit": _LOWER,
+        "win_rate": _LOWER, "avg_discount": _HIGHER, "early_churn": _HIGHER,
+        "nrr": _LOWER, "cac_payback_months": _HIGHER,
+    },
+    # Claim 2: marketing measured on lead count passes weak leads; wins stall. (With MA and
+    # SFA unjoined, inside sales works leads first come, first served: weak leads crowd out
+    # good ones, so SQLs need not rise: that is measured, not claimed.)
+    ("marketing_kpi", "shared_goals", "lead_count"): {
+        "aqls": _HIGHER, "win_rate": _LOWER, "opportunities_per_win": _HIGHER,
+        "activities_per_win": _HIGHER, "bookings": _LOWER,
+    },
+    # Claim 3: sales measured on deal count discounts; CS cannot up-sell or keep them.
+    ("sales_kpi", "shared_goals", "deal_count"): {
+        "deals_won": _HIGHER, "avg_discount": _HIGHER, "ltv": _LOWER,
+        "expansion_rate": _LOWER, "expansion_mrr": _LOWER, "early_churn": _HIGHER,
+    },
+    # Claim 6: bookings-only leadership closes more now and earns less later. (Yen bookings
+    # in the first quarter and year are measured, not claimed: they rise in only some seeds.)
+    ("strategy", "cro", "head_of_sales"): {
+        "deals_won_first_year": _HIGHER, "revenue": _LOWER, "ltv": _LOWER,
+    },
+})
+
+
+# ----------------------------------------------------------------- helpers
+def _months(company: Company) -> pd.DatetimeIndex:
+    """Month starts of the company's simulated horizon."""
+    return pd.date_range(company.config.start, periods=company.config.months, freq="MS")
+
+
+def _account_month_mrr(mrr: pd.DataFrame) -> pd.DataFrame:
+    """Accounts x months of total MRR (0 where an account paid nothing)."""
+    return mrr.groupby(["account_id", "month"])["mrr"].sum().unstack(fill_value=0.0)
+
+
+def _bookings(opportunities: pd.DataFrame, first: pd.Timestamp, stop: pd.Timestamp
+              ) -> tuple[float, int]:
+    """ACV (after discount) and count of deals won with ``first <= closed_at < stop``."""
+    won = opportunities[opportunities["is_won"]]
+    won = won[(won["closed_at"] >= first) & (won["closed_at"] < stop)]
+    return float(won["amount"].sum()), len(won)
+
+
+def _average_discount(opportunities: pd.DataFrame) -> float:
+    """Mean discount (share of list price) of the won deals."""
+    won = opportunities.loc[opportunities["is_won"], "discount"]
+    return float(won.mean()) if len(won) else float("nan")
+
+
+def _early_churn(mrr: pd.DataFrame, *, window: int = 12) -> float:
+    """Share of new customers who miss a payment within ``window`` months of their first one.
+
+    A customer's first paid month ``f`` must be at least ``window`` months before the last
+    month of data (its first ``window`` months after ``f`` are observed); it churned early
+    when it pays nothing in some month of ``f + 1 … f + window``.
+    """
+    if len(mrr) == 0:
+        return float("nan")
+    paid = _account_month_mrr(mrr)
+    months = pd.date_range(paid.columns.min(), mrr["month"].max(), freq="MS")
+    paid = paid.reindex(columns=months, fill_value=0.0).to_numpy() > 0
+    first = paid.argmax(axis=1)
+    observed = first + window <= len(months) - 1
+    if not observed.any():
+        return float("nan")
+    rows = np.flatnonzero(observed)
+    offsets = first[rows, None] + np.arange(1, window + 1)[None, :]
+    churned = ~paid[rows[:, None], offsets].all(axis=1)
+    return float(churned.mean())
+
+
+def _ltv(mrr: pd.DataFrame, *, gross_margin: float, window: int = 12) -> float:
+    """Customer lifetime value ``ARPA x gross margin / monthly logo churn``, last ``window`` months.
+
+    ARPA is MRR per paying account-month over the window; monthly logo churn is the
+    share of accounts paying in one month that pay nothing in the next, pooled over the
+    window. NaN when nobody churned (the lifetime is unbounded).
+    """
+    if len(mrr) == 0:
+        return float("nan")
+    paid = _account_month_mrr(mrr)
+    months = pd.date_range(paid.columns.min(), mrr["month"].max(), freq="MS")
+    values = paid.reindex(columns=months, fill_value=0.0).to_numpy()
+    if values.shape[1] < 2:
+        return float("nan")
+    recent = values[:, -window:]
+    paying = recent > 0
+    arpa = recent.sum() / paying.sum() if paying.any() else float("nan")
+    before = values[:, -window - 1:-1] > 0
+    after = values[:, -before.shape[1]:] > 0
+    lost = (before & ~after).sum()
+    if before.sum() == 0 or lost == 0:
+        return float("nan")
+    return float(arpa * gross_margin / (lost / before.sum()))
+
+
+def _expansion_rate(mrr: pd.DataFrame, mrr_movements: pd.DataFrame) -> float:
+    """Expansion movements per paying customer-month."""
+    customer_months = int((_account_month_mrr(mrr) > 0).to_numpy().sum()) if len(mrr) else 0
+    if customer_months == 0:
+        return float("nan")
+    return float((mrr_movements["movement"] == "expansion").sum() / customer_months)
+
+
+def _per_win(numerator: float, opportunities: pd.DataFrame) -> float:
+    wins = int(opportunities["is_won"].sum())
+    return float(numerator / wins) if wins else float("nan")
+
+
+def _safe(function, *args, **kwargs) -> float:
+    """A metric's value, or NaN when the data cannot support it (e.g. too short a history)."""
+    try:
+        return float(function(*args, **kwargs))
+    except ValueError:
+        return float("nan")
+
+
+# ---------------------------------------------------------------- outcomes
+def outcomes(company: Company) -> pd.Series:
+    """The measures every experiment compares, for one company (see :data:`MEASURES`).
+
+    Revenue, profit and bookings are summed over the whole simulated horizon (3 years by
+    default); retention, LTV and CAC payback are read over the last 12 months; early churn
+    follows each customer for 12 months after its first paid month, so only customers
+    won at least 12 months before the end count.
+
+    Parameters
+    ----------
+    company
+        A simulated (or loaded) company; its ``config`` gives the horizon and gross margin.
+
+    Returns
+    -------
+    pandas.Series
+        One float per measure, indexed in :data:`MEASURES` order. A measure the data
+        cannot support (no wins, too short a history) is NaN.
+
+    Examples
+    --------
+    >>> from revopslab.config import CompanyConfig
+    >>> company = simulate_company(CompanyConfig(months=12, scale=0.2), rng=7)
+    >>> values = outcomes(company)
+    >>> list(values.index[:3])
+    ['revenue', 'gross_profit', 'operating_profit']
+    >>> bool(values[["win_rate", "avg_discount"]].between(0, 1).all())
+    True
+    """
+    if not isinstance(company, Company):
+        raise TypeError(f"company must be a revopslab Company, got {type(company).__name__}")
+    cfg = company.config
+    months = _months(company)
+    start, stop = months[0], months[-1] + pd.DateOffset(months=1)
+    opps, mrr, costs, moves = (company.opportunities, company.mrr, company.costs,
+                               company.mrr_movements)
+    in_horizon = mrr["month"].between(months[0], months[-1])
+    revenue = float(mrr.loc[in_horizon, "mrr"].sum())
+    cost_in = costs[costs["month"].between(months[0], months[-1])]
+    bookings, deals = _bookings(opps, start, stop)
+    q_bookings, q_deals = _bookings(opps, start, start + pd.DateOffset(months=3))
+    y_bookings, y_deals = _bookings(opps, start, start + pd.DateOffset(months=12))
+    closed = opps[opps["is_closed"]]
+    last_mrr = mrr.loc[mrr["month"] == months[-1], "mrr"].sum()
+    expansion = moves.loc[moves["movement"] == "expansion", "mrr_change"].sum()
+    values = {
+        "revenue": revenue,
+        "gross_profit": revenue - float(
+            cost_in.loc[cost_in["department"] == "cost_of_revenue", "amount"].sum()),
+        "operating_profit": revenue - float(cost_in["amount"].sum()),
+        "ending_arr": 12.0 * float(last_mrr),
+        "bookings": bookings,
+        "bookings_first_quarter": q_bookings,
+        "bookings_first_year": y_bookings,
+        "deals_won": float(deals),
+        "deals_won_first_quarter": float(q_deals),
+        "deals_won_first_year": float(y_deals),
+        "win_rate": _safe(win_rate, opps, period=(f"{months[0]:%Y-%m}", f"{months[-1]:%Y-%m}")),
+        "avg_discount": _average_discount(opps),
+        "early_churn": _early_churn(mrr),
+        "logo_churn": _safe(logo_churn_rate, mrr),
+        "nrr": _safe(net_revenue_retention, mrr),
+        "grr": _safe(gross_revenue_retention, mrr),
+        "cac_payback_months": _safe(cac_payback_months, costs, moves,
+                                    gross_margin=cfg.gross_margin),
+        "ltv": _ltv(mrr, gross_margin=cfg.gross_margin),
+        "expansion_mrr": float(expansion),
+        "expansion_rate": _expansion_rate(mrr, moves),
+        "aqls": float(company.leads["aql_at"].notna().sum()),
+        "sqls": float(company.leads["sql_at"].notna().sum()),
+        "opportunities_per_win": _per_win(len(closed), opps),
+        "activities_per_win": _per_win(float(closed["activities"].sum()), opps),
+    }
+    return pd.Series(values, name="value", dtype=float).rename_axis("measure")
+
+
+# -------------------------------------------------------------- experiments
+def _check_seeds(seeds: Iterable[int]) -> list[int]:
+    try:
+        values = [int(s) for s in seeds]
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"seeds must be an iterable of non-negative ints, got {seeds!r}") from err
+    if not values or min(values) < 0 or len(set(values)) != len(values):
+        raise ValueError(f"seeds must be distinct non-negative ints (at least one), got {values}")
+    return values
+
+
+def _check_base(base: CompanyConfig | None) -> CompanyConfig:
+    if base is None:
+        return CompanyConfig()
+    if not isinstance(base, CompanyConfig):
+        raise TypeError(f"base must be a CompanyConfig or None, got {type(base).__name__}")
+    return base
+
+
+def run_arms(arms: Mapping[str, CompanyConfig], *, seeds: Iterable[int] = STORY_SEEDS,
+             column: str = "arm", progress: bool = True, desc: str = "seeds") -> pd.DataFrame:
+    """Simulate every arm with every seed and collect :func:`outcomes`, tidy.
+
+    The same seed under different arms draws the same leads and customers (common random
+    numbers), so the arms of one seed form a pair: only the levers that differ differ.
+
+    Parameters
+    ----------
+    arms
+        Label -> config, control first, then the treatment(s).
+    seeds
+        Integer seeds; one paired run per seed.
+    column
+        Name of the column that holds the arm label.
+    progress
+        Show a tqdm progress bar over seeds (on stderr).
+    desc
+        The progress bar's label.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``seed``, ``column`` (a categorical in the order of ``arms``), ``measure``
+        and ``value``: one row per seed, arm and measure.
+
+    Examples
+    --------
+    >>> tiny = CompanyConfig(months=12, scale=0.2)
+    >>> frame = run_arms({"slow": tiny, "fast": dataclasses.replace(tiny, handoff_sla_days=1)},
+    ...                  seeds=[3], progress=False)
+    >>> list(frame.columns), list(frame["arm"].cat.categories)
+    (['seed', 'arm', 'measure', 'value'], ['slow', 'fast'])
+    """
+    if not arms or len(set(arms)) != len(arms):
+        raise ValueError(f"arms must map distinct labels to configs, got {list(arms)}")
+    for label, config in arms.items():
+        if not isinstance(config, CompanyConfig):
+            raise TypeError(f"arms[{label!r}] must be a CompanyConfig, "
+                            f"got {type(config).__name__}")
+    seeds = _check_seeds(seeds)
+    from tqdm.auto import tqdm
+
+    parts = []
+    for seed in tqdm(seeds, desc=desc, unit="seed", disable=not progress):
+        for label, config in arms.items():
+            values = outcomes(simulate_company(config, rng=seed))
+            parts.append(pd.DataFrame({"seed": seed, column: label,
+                                       "measure": values.index, "value": values.to_numpy()}))
+    frame = pd.concat(parts, ignore_index=True)
+    frame[column] = pd.Categorical(frame[column], categories=list(arms))
+    frame["measure"] = frame["measure"].astype("str")
+    return frame
+
+
+def compare_org_models(*, seeds: Iterable[int] = DEFAULT_SEEDS, base: CompanyConfig | None = None,
+                       progress: bool = True) -> pd.DataFrame:
+    """Claim 1: the same company run siloed and aligned, seed by seed.
+
+    The two arms differ only in ``org_model``, which moves the four org levers together
+    (marketing's MQL threshold, the lead-handoff delay, discount pressure, context lost at
+    the sales -> CS handoff; see :data:`~revopslab.config.ORG_PRESETS`). Lever overrides
+    set explicitly on ``base`` apply to both arms.
+
+    Parameters
+    ----------
+    seeds
+        Integer seeds; each gives one siloed/aligned pair.
+    base
+        The company to compare (default ``CompanyConfig()``, 36 months at scale 1).
+    progress
+        Show a tqdm progress bar over seeds.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Tidy: ``seed``, ``org_model`` (categorical: aligned, siloed), ``measure``, ``value``.
+        Read it with :func:`paired_differences`.
+
+    Examples
+    --------
+    >>> frame = compare_org_models(seeds=[1], base=CompanyConfig(months=12, scale=0.2),
+    ...                            progress=False)
+    >>> frame.groupby("org_model", observed=True).size().to_dict() == {
+    ...     "aligned": len(MEASURES), "siloed": len(MEASURES)}
+    True
+    """
+    base = _check_base(base)
+    arms = {model: dataclasses.replace(base, org_model=model) for model in ("aligned", "siloed")}
+    return run_arms(arms, seeds=seeds, column="org_model", progress=progress,
+                    desc="siloed vs aligned")
+
+
+class PairedDifferences(NamedTuple):
+    """What :func:`paired_differences` returns."""
+
+    #: ``treatment - control`` per seed (rows) and measure (columns).
+    per_seed: pd.DataFrame
+    #: One row per measure: the claim, how many seeds go its way, medians.
+    summary: pd.DataFrame
+
+
+def paired_differences(frame: pd.DataFrame, *, control: str | None = None,
+                       treatment: str | None = None,
+                       claims: Mapping[str, str] | None = None) -> PairedDifferences:
+    """Seed-by-seed ``treatment - control`` differences and how often each claim holds.
+
+    Parameters
+    ----------
+    frame
+        A tidy frame from one of the experiments: ``seed``, one arm column, ``measure``,
+        ``value``.
+    control, treatment
+        Arm labels; by default the first and second category of the arm column.
+    claims
+        Measure -> ``"higher"`` or ``"lower"``: the direction the claim expects for
+        ``treatment - control``. By default the experiment's entry in :data:`CLAIMS`.
+
+    Returns
+    -------
+    PairedDifferences
+        ``per_seed`` (seed x measure) and ``summary`` indexed by measure, with columns
+        ``claim`` (empty when the book claims nothing), ``seeds``, ``in_direction`` (seeds
+        whose difference has the claimed sign; ties and NaN do not count),
+        ``share_in_direction``, ``median_control``, ``median_treatment``,
+        ``median_difference`` and ``median_relative_difference`` (median of per-seed
+        ``difference / |control|``). Claimed measures come first.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({
+    ...     "seed": [0, 0, 1, 1], "org_model": pd.Categorical(
+    ...         ["aligned", "siloed"] * 2, categories=["aligned", "siloed"]),
+    ...     "measure": ["revenue"] * 4, "value": [100.0, 80.0, 120.0, 126.0]})
+    >>> result = paired_differences(frame)
+    >>> result.per_seed["revenue"].tolist()
+    [-20.0, 6.0]
+    >>> row = result.summary.loc["revenue"]
+    >>> row["claim"], int(row["seeds"]), int(row["in_direction"])
+    ('lower', 2, 1)
+    """
+    missing = sorted({"seed", "measure", "value"} - set(frame.columns))
+    others = [c for c in frame.columns if c not in ("seed", "measure", "value")]
+    if missing or len(others) != 1:
+        raise ValueError("frame must have columns seed, measure, value and exactly one arm "
+                         f"column, got {list(frame.columns)}")
+    arm = others[0]
+    labels = (list(frame[arm].cat.categories) if isinstance(frame[arm].dtype, pd.CategoricalDtype)
+              else list(pd.unique(frame[arm])))
+    if control is None or treatment is None:
+        if len(labels) != 2:
+            raise ValueError(f"control and treatment must be given when {arm!r} has "
+                             f"{len(labels)} arms, got {labels}")
+        control = labels[0] if control is None else control
+        treatment = labels[1] if treatment is None else treatment
+    for name, label in (("control", control), ("treatment", treatment)):
+        if label not in labels:
+            raise ValueError(f"{name} must be one of the arms {labels}, got {label!r}")
+    if claims is None:
+        claims = CLAIMS.get((arm, control, treatment), {})
+    bad = {k: v for k, v in claims.items() if v not in (_HIGHER, _LOWER)}
+    if bad:
+        raise ValueError(f"claims must map measures to 'higher' or 'lower', got {bad}")
+    wide = frame.pivot_table(index=["seed", "measure"], columns=arm, values="value",
+                             aggfunc="first", observed=True, dropna=False)
+    measures = list(pd.unique(frame["measure"]))
+    ctrl = wide[control].unstack("measure").reindex(columns=measures)
+    treat = wide[treatment].unstack("measure").reindex(columns=measures)
+    per_seed = (treat - ctrl).rename_axis(columns="measure")
+    sign = {_HIGHER: 1.0, _LOWER: -1.0}
+    rows = []
+    for measure in measures:
+        diff = per_seed[measure]
+        claim = claims.get(measure, "")
+        in_direction = int((np.sign(diff) == sign[claim]).sum()) if claim else np.nan
+        seeds = int(diff.notna().sum())
+        with np.errstate(divide="ignore", invalid="ignore"):
+            relative = (diff / ctrl[measure].abs()).replace([np.inf, -np.inf], np.nan)
+        rows.append({
+            "measure": measure, "claim": claim, "seeds": seeds,
+            "in_direction": in_direction,
+            "share_in_direction": in_direction / seeds if claim and seeds else np.nan,
+            "median_control": ctrl[measure].median(), "median_treatment": treat[measure].median(),
+            "median_difference": diff.median(), "median_relative_difference": relative.median(),
+        })
+    summary = pd.DataFrame(rows).set_index("measure")
+    summary["in_direction"] = summary["in_direction"].astype("Int64")
+    order = [m for m in measures if claims.get(m)] + [m for m in measures if not claims.get(m)]
+    return PairedDifferences(per_seed=per_seed, summary=summary.loc[order])
+
+
+def lead_count_story(*, seeds: Iterable[int] = STORY_SEEDS, base: CompanyConfig | None = None,
+                     mql_threshold: float = ORG_PRESETS["siloed"].mql_threshold,
+                     progress: bool = True) -> pd.DataFrame:
+    """Claim 2: marketing paid on lead count lowers its MQL threshold; only that lever moves.
+
+    Control: ``base`` as it is (by default the aligned preset, MQL threshold 0.70, but
+    with MA and SFA unjoined: inside sales works AQLs first come, first served, as in the
+    article's story). Treatment: the same company with ``mql_threshold`` lowered, every
+    other lever held. With ``lead_routing="scored"`` inside sales ranks the weak leads
+    last and shields sales from them: try it, it is the RevOps fix.
+    Sales time is measured by the simulator's logged ``activities``: activities on every
+    closed deal (won or lost) per deal won; the simulator has no hours.
+
+    Parameters
+    ----------
+    seeds
+        Integer seeds; each gives one pair.
+    base
+        The company (default ``CompanyConfig(lead_routing="first_come")``).
+    mql_threshold
+        The lead-count marketing team's threshold (default: the siloed preset's 0.58).
+    progress
+        Show a tqdm progress bar over seeds.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Tidy: ``seed``, ``marketing_kpi`` (shared_goals, lead_count), ``measure``, ``value``.
+
+    Examples
+    --------
+    >>> frame = lead_count_story(seeds=[1], base=CompanyConfig(months=12, scale=0.2),
+    ...                          progress=False)
+    >>> list(frame["marketing_kpi"].cat.categories)
+    ['shared_goals', 'lead_count']
+    """
+    base = _check_base(CompanyConfig(lead_routing="first_come") if base is None else base)
+    arms = {"shared_goals": base,
+            "lead_count": dataclasses.replace(base, mql_threshold=mql_threshold)}
+    return run_arms(arms, seeds=seeds, column="marketing_kpi", progress=progress,
+                    desc="lead-count KPI")
+
+
+def deal_count_story(*, seeds: Iterable[int] = STORY_SEEDS, base: CompanyConfig | None = None,
+                     discount_pressure: float = ORG_PRESETS["siloed"].discount_pressure,
+                     progress: bool = True) -> pd.DataFrame:
+    """Claim 3: sales paid on deal count discount to close; only discount pressure moves.
+
+    Control: ``base`` as it is (the aligned preset by default, discount pressure 0.05).
+    Treatment: the same company with ``discount_pressure`` raised, every other lever held.
+
+    Parameters
+    ----------
+    seeds
+        Integer seeds; each gives one pair.
+    base
+        The company (default ``CompanyConfig()``, aligned).
+    discount_pressure
+        The deal-count sales team's discount pressure (default: the siloed preset's 0.14).
+    progress
+        Show a tqdm progress bar over seeds.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Tidy: ``seed``, ``sales_kpi`` (shared_goals, deal_count), ``measure``, ``value``.
+
+    Examples
+    --------
+    >>> frame = deal_count_story(seeds=[1], base=CompanyConfig(months=12, scale=0.2),
+    ...                          progress=False)
+    >>> list(frame["sales_kpi"].cat.categories)
+    ['shared_goals', 'deal_count']
+    """
+    base = _check_base(base)
+    arms = {"shared_goals": base,
+            "deal_count": dataclasses.replace(base, discount_pressure=discount_pressure)}
+    return run_arms(arms, seeds=seeds, column="sales_kpi", progress=progress,
+                    desc="deal-count KPI")
+
+
+def cro_vs_head_of_sales(*, seeds: Iterable[int] = STORY_SEEDS,
+                         base: CompanyConfig | None = None,
+                         head_of_sales_discount: float = ORG_PRESETS["siloed"].discount_pressure,
+                         cro_discount: float = 0.0, progress: bool = True) -> pd.DataFrame:
+    """Claim 6: a bookings-first head of sales against an LTV-first CRO.
+
+    Both strategies run the same company from the same seed. The head of sales maximises
+    this quarter's bookings by discounting to close (``discount_pressure`` =
+    ``head_of_sales_discount``, the siloed preset's 0.14 by default); the CRO sells
+    fit-first at list price (``discount_pressure`` = ``cro_discount``: only the standard
+    3% discount) and keeps marketing's fit threshold of ``base``. Compare
+    ``bookings_first_quarter``, ``bookings_first_year`` and ``deals_won_first_year`` (now)
+    with ``revenue`` over the horizon and ``ltv`` (later).
+
+    Parameters
+    ----------
+    seeds
+        Integer seeds; each gives one pair.
+    base
+        The company (default ``CompanyConfig()``, aligned, 36 months).
+    head_of_sales_discount, cro_discount
+        Discount pressure of each strategy (0-1).
+    progress
+        Show a tqdm progress bar over seeds.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Tidy: ``seed``, ``strategy`` (cro, head_of_sales), ``measure``, ``value``.
+
+    Examples
+    --------
+    >>> frame = cro_vs_head_of_sales(seeds=[1], base=CompanyConfig(months=12, scale=0.2),
+    ...                              progress=False)
+    >>> list(frame["strategy"].cat.categories)
+    ['cro', 'head_of_sales']
+    """
+    base = _check_base(base)
+    arms = {"cro": dataclasses.replace(base, discount_pressure=cro_discount),
+            "head_of_sales": dataclasses.replace(base, discount_pressure=head_of_sales_discount)}
+    return run_arms(arms, seeds=seeds, column="strategy", progress=progress,
+                    desc="CRO vs head of sales")
+
+
+# --------------------------------------------------------- target setting
+def inside_sales_headcount(*, seeds: Iterable[int] = STORY_SEEDS,
+                           base: CompanyConfig | None = None, reps: int | None = None,
+                           extra_reps: Iterable[int] = (0, 2, 4, 6),
+                           progress: bool = True) -> pd.DataFrame:
+    """Claim 5: without joined data, the only growth lever is more inside-sales headcount.
+
+    Inside sales can work only so many AQLs a month; past that, the routing decides which
+    ones. Arm ``scored`` ranks the month's AQLs by lead score (MA joined with SFA) and
+    keeps ``reps`` reps; arms ``first_come+k`` work leads as they arrive (nothing joined
+    to rank by) with ``k`` extra reps. The first pair is the claim (same team, more
+    bookings when prioritised); the rest show how many reps the unjoined team must add
+    to catch up (see :func:`headcount_to_match`).
+
+    Parameters
+    ----------
+    seeds
+        Integer seeds; each gives one set of paired runs.
+    base
+        The company (default: ``CompanyConfig(mql_threshold=0.58)``, marketing passing
+        the siloed preset's volume of AQLs, so that the team's capacity binds).
+    reps
+        Inside-sales headcount of the prioritised team (default: 8 × ``base.scale``).
+    extra_reps
+        Extra reps to try for the first-come team (0 must come first).
+    progress
+        Show a tqdm progress bar over seeds.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Tidy: ``seed``, ``team`` (scored, first_come+0, first_come+2 …), ``measure``,
+        ``value``.
+
+    Examples
+    --------
+    >>> frame = inside_sales_headcount(seeds=[1], base=CompanyConfig(months=12, scale=0.2),
+    ...                                extra_reps=(0, 1), progress=False)
+    >>> list(frame["team"].cat.categories)
+    ['scored', 'first_come+0', 'first_come+1']
+    """
+    base = _check_base(CompanyConfig(mql_threshold=0.58) if base is None else base)
+    extra = [int(k) for k in extra_reps]
+    if not extra or extra[0] != 0 or any(k < 0 for k in extra) or len(set(extra)) != len(extra):
+        raise ValueError("extra_reps must be distinct counts >= 0 starting with 0, "
+                         f"got {list(extra_reps)!r}")
+    team = max(1, round(8 * base.scale)) if reps is None else reps
+    if not isinstance(team, int) or team < 1:
+        raise ValueError(f"reps must be None or an int >= 1, got {reps!r}")
+    arms = {"scored": dataclasses.replace(base, lead_routing="scored", inside_sales_reps=team)}
+    for k in extra:
+        arms[f"first_come+{k}"] = dataclasses.replace(base, lead_routing="first_come",
+                                                      inside_sales_reps=team + k)
+    return run_arms(arms, seeds=seeds, column="team", progress=progress,
+                    desc="inside-sales headcount")
+
+
+def headcount_to_match(frame: pd.DataFrame, *, measure: str = "bookings") -> pd.DataFrame:
+    """How many extra reps the first-come team needs to match the prioritised team.
+
+    Reads a frame from :func:`inside_sales_headcount`: for each first-come arm, the median
+    over seeds of ``measure`` and of its paired gap to the ``scored`` arm, and whether the
+    median gap has closed.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"seed": [0, 0, 0], "team": ["scored", "first_come+0",
+    ...                       "first_come+2"], "measure": "bookings", "value": [10., 7., 11.]})
+    >>> headcount_to_match(frame)[["extra_reps", "median_gap", "matched"]]
+       extra_reps  median_gap  matched
+    0           0        -3.0    False
+    1           2         1.0     True
+    """
+    missing = {"seed", "team", "measure", "value"} - set(frame.columns)
+    if missing:
+        raise ValueError("frame must come from inside_sales_headcount (columns seed, team, "
+                         f"measure, value); missing {sorted(missing)}")
+    wide = frame[frame["measure"] == measure].pivot_table(
+        index="seed", columns="team", values="value", observed=True)
+    if "scored" not in wide:
+        raise ValueError(f"frame has no 'scored' arm for measure {measure!r}")
+    rows = []
+    for arm in (c for c in wide.columns if str(c).startswith("first_come+")):
+        gap = wide[arm] - wide["scored"]
+        rows.append({"extra_reps": int(str(arm).split("+")[1]),
+                     f"median_{measure}": float(wide[arm].median()),
+                     "median_gap": float(gap.median()),
+                     "matched": bool(gap.median() >= 0)})
+    return pd.DataFrame(rows)
+
+
+def _window_bookings(opportunities: pd.DataFrame, start: str, first: int, stop: int) -> float:
+    """Bookings of the deals won from month ``first`` (inclusive) to ``stop`` after ``start``."""
+    origin = pd.Timestamp(start)
+    return _bookings(opportunities, origin + pd.DateOffset(months=first),
+                     origin + pd.DateOffset(months=stop))[0]
+
+
+def next_year_growth(config: CompanyConfig | None = None, *, seeds: Iterable[int] = DEFAULT_SEEDS,
+                     progress: bool = True) -> pd.Series:
+    """Year-on-year growth of new bookings in the year after ``config``'s history, per seed.
+
+    Each seed simulates the company for ``config.months + 12`` months and returns
+    ``bookings(months H … H+11) / bookings(months H-12 … H-1)`` where ``H = config.months``:
+    how much the year after the history books relative to the history's last year.
+
+    Parameters
+    ----------
+    config
+        The history's company (default ``CompanyConfig()``); ``months`` must be 12-108.
+    seeds
+        Integer seeds, one simulated future each.
+    progress
+        Show a tqdm progress bar over seeds.
+
+    Returns
+    -------
+    pandas.Series
+        Growth ratio (1.2 = 20% more bookings) indexed by seed.
+
+    Examples
+    --------
+    >>> growth = next_year_growth(CompanyConfig(months=12, scale=0.2), seeds=[1, 2],
+    ...                           progress=False)
+    >>> growth.index.tolist(), bool((growth > 0).all())
+    ([1, 2], True)
+    """
+    config = _check_base(config)
+    history = config.months
+    if not 12 <= history <= 108:
+        raise ValueError(f"config.months must be from 12 to 108 (a year of history and room "
+                         f"for one more), got {history}")
+    seeds = _check_seeds(seeds)
+    future = dataclasses.replace(config, months=history + 12)
+    from tqdm.auto import tqdm
+
+    ratios = {}
+    for seed in tqdm(seeds, desc="next year", unit="seed", disable=not progress):
+        opps = simulate_company(future, rng=seed).opportunities
+        last = _window_bookings(opps, config.start, history - 12, history)
+        ahead = _window_bookings(opps, config.start, history, history + 12)
+        ratios[seed] = ahead / last if last > 0 else float("nan")
+    return pd.Series(ratios, name="growth", dtype=float).rename_axis("seed")
+
+
+def target_attainment(history_company: Company, *,
+                      growth_targets: Iterable[float] = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5),
+                      seeds: Iterable[int] = DEFAULT_SEEDS,
+                      band: tuple[float, float] = (0.4, 0.7),
+                      progress: bool = True) -> pd.DataFrame:
+    """Claim 7: the chance of meeting next year's bookings target, for several stretches.
+
+    The target is the history's last-12-month new bookings x (1 + g). The simulator cannot
+    resume a company from its state, so next year is taken from the simulator itself: the
+    same config run ``months + 12`` months for each seed gives the distribution of
+    year-on-year bookings growth after a history of the same length
+    (:func:`next_year_growth`); a target is attained when ``growth >= 1 + g``. The
+    probabilities therefore fall (weakly) with ``g`` by construction; the lesson is where
+    the band of "realistic yet challenging" targets lies.
+
+    Parameters
+    ----------
+    history_company
+        The company whose last 12 months set the baseline (at least 12 months long).
+    growth_targets
+        Stretch levels ``g`` (0.2 = a target 20% above last year's bookings).
+    seeds
+        Integer seeds of the simulated next years.
+    band
+        Attainment probabilities (low, high) that count as realistic yet challenging.
+    progress
+        Show a tqdm progress bar over seeds.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``growth_target``: ``target`` (yen), ``attainment_probability``,
+        ``median_next_year`` (yen: baseline x median growth) and ``verdict``
+        (``"easy"``, ``"realistic yet challenging"`` or ``"out of reach"``).
+
+    Examples
+    --------
+    >>> history = simulate_company(CompanyConfig(months=12, scale=0.2), rng=5)
+    >>> table = target_attainment(history, growth_targets=[0.0, 0.5], seeds=[1, 2, 3],
+    ...                           progress=False)
+    >>> list(table.columns)
+    ['target', 'attainment_probability', 'median_next_year', 'verdict']
+    >>> bool(table["attainment_probability"].is_monotonic_decreasing)
+    True
+    """
+    if not isinstance(history_company, Company):
+        raise TypeError("history_company must be a revopslab Company, "
+                        f"got {type(history_company).__name__}")
+    targets = sorted(float(g) for g in growth_targets)
+    if not targets or min(targets) <= -1:
+        raise ValueError(f"growth_targets must be numbers > -1 (at least one), got {targets}")
+    low, high = band
+    if not 0 <= low <= high <= 1:
+        raise ValueError(f"band must be (low, high) with 0 <= low <= high <= 1, got {band!r}")
+    config = history_company.config
+    baseline = _window_bookings(history_company.opportunities, config.start,
+                                config.months - 12, config.months)
+    growth = next_year_growth(config, seeds=seeds, progress=progress).dropna()
+    rows = []
+    for g in targets:
+        p = float((growth >= 1 + g).mean()) if len(growth) else float("nan")
+        verdict = ("unknown" if np.isnan(p) else "easy" if p > high
+                   else "out of reach" if p < low else "realistic yet challenging")
+        rows.append({"growth_target": g, "target": baseline * (1 + g),
+                     "attainment_probability": p,
+                     "median_next_year": baseline * float(growth.median()), "verdict": verdict})
+    return pd.DataFrame(rows).set_index("growth_target")

@@ -66,13 +66,25 @@ def tiny():
         "cost_type": ["programs", "programs", "people", "hosting_and_support"],
         "amount": [9999.0, 1000.0, 500.0, 700.0],
     })
+    # First paid months: a 2024-01, b 2024-02, c 2024-06 (CSAT window 3 months, NPS 6).
+    tickets = pd.DataFrame({
+        "account_id": ["a", "a", "b", "c", "c"],
+        "opened_at": _ts("2024-02-10", "2024-06-01", "2024-03-15", "2024-07-01", "2024-08-20"),
+        "csat": pd.array([4, 1, 2, None, 5], dtype="Int64"),  # a's 2nd is late; c's 1st open
+    })
+    nps = pd.DataFrame({
+        "account_id": ["a", "a", "b", "c", "c"],
+        "surveyed_at": _ts("2024-03-15", "2024-09-15", "2024-03-15", "2024-09-15",
+                           "2024-12-15"),
+        "score": [10, 3, 5, 8, 9],  # in window: a 10, b 5, c 8; a's 3 and c's 9 are late
+    })
     leads = pd.DataFrame({"lead_id": list("vwxyz"),
                           "aql_at": _ts("2023-12-20", "2024-01-03", "2024-01-20", None,
                                         "2024-04-25"),
                           "sql_at": _ts("2024-01-01", None, "2024-02-01", None, "2024-05-01")})
     shell = simulate_company(CompanyConfig(months=6, scale=0.05), rng=0)
     company = shell.replace(mrr=mrr, mrr_movements=movements, opportunities=opportunities,
-                            costs=costs, leads=leads)
+                            costs=costs, leads=leads, tickets=tickets, nps_responses=nps)
     config = CompanyConfig(months=14, start="2024-01-01", gross_margin=0.8)
     return dataclasses.replace(company, config=config)
 
@@ -100,6 +112,8 @@ EXPECTED = {
     "ltv": 138 * 0.8 / 0.04,
     "expansion_mrr": 50,
     "expansion_rate": 1 / (14 + 5 + 9),
+    "onboarding_csat": (4 + 2 + 5) / 3,
+    "onboarding_nps": 100 * (1 / 3 - 1 / 3),  # one promoter (a), one detractor (b), c passive
     "aqls": 4,                     # v, w, x, z
     "sqls": 3,
     "opportunities_per_win": 4 / 3,
@@ -290,6 +304,20 @@ def test_target_attainment_checks_its_arguments():
         ex.target_attainment(BASE)
     with pytest.raises(ValueError, match="config.months must be from 12 to 108"):
         ex.next_year_growth(CompanyConfig(months=6), seeds=[1])
+
+
+# ------------------------------------------------------------ claim 4
+@pytest.fixture(scope="module")
+def context():
+    frame = ex.handoff_context_story(seeds=STORY_SEEDS, base=BASE, progress=False)
+    return ex.paired_differences(frame).summary
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("measure", list(ex.CLAIMS[("handoff", "context_kept",
+                                                     "context_lost")]))
+def test_claim_4_lost_context_hurts_onboarding_and_retention(context, measure):
+    assert context.loc[measure, "in_direction"] >= 7, context.loc[measure]
 
 
 # ------------------------------------------------------------ claim 5

@@ -34,6 +34,7 @@ __all__ = [
     "deal_count_story",
     "cro_vs_head_of_sales",
     "inside_sales_headcount",
+    "handoff_context_story",
     "headcount_to_match",
     "next_year_growth",
     "target_attainment",
@@ -69,6 +70,10 @@ MEASURES: Mapping[str, str] = MappingProxyType({
     "expansion_mrr": "MRR added by expansion movements (up-sell, cross-sell) over the horizon, "
                      "yen per month",
     "expansion_rate": "expansion movements per paying customer-month over the horizon, share",
+    "onboarding_csat": "mean CSAT (1-5) of resolved tickets opened in a customer's first 3 "
+                       "paid months, score",
+    "onboarding_nps": "NPS of the survey answers given in a customer's first 6 paid months, "
+                      "points (-100 to 100)",
     "aqls": "leads marketing passed as AQLs (marketing's lead-count KPI), count",
     "sqls": "leads that reached the SQL stage, count",
     "opportunities_per_win": "deals closed (won or lost) per deal won, ratio",
@@ -98,6 +103,10 @@ CLAIMS: Mapping[tuple[str, str, str], Mapping[str, str]] = MappingProxyType({
     ("sales_kpi", "shared_goals", "deal_count"): {
         "deals_won": _HIGHER, "avg_discount": _HIGHER, "ltv": _LOWER,
         "expansion_rate": _LOWER, "expansion_mrr": _LOWER, "early_churn": _HIGHER,
+    },
+    # Claim 4: context lost at the sales -> CS handoff hurts the experience and retention.
+    ("handoff", "context_kept", "context_lost"): {
+        "onboarding_csat": _LOWER, "onboarding_nps": _LOWER, "early_churn": _HIGHER,
     },
     # Claim 6: bookings-only leadership closes more now and earns less later. (Yen bookings
     # in the first quarter and year are measured, not claimed: they rise in only some seeds.)
@@ -152,6 +161,27 @@ def _early_churn(mrr: pd.DataFrame, *, window: int = 12) -> float:
     offsets = first[rows, None] + np.arange(1, window + 1)[None, :]
     churned = ~paid[rows[:, None], offsets].all(axis=1)
     return float(churned.mean())
+
+
+def _onboarding_experience(mrr: pd.DataFrame, tickets: pd.DataFrame, nps: pd.DataFrame, *,
+                           csat_months: int = 3, nps_months: int = 6) -> tuple[float, float]:
+    """Mean CSAT and NPS (points) of what customers said in their first paid months."""
+    paying = mrr[mrr["mrr"] > 0]
+    if len(paying) == 0:
+        return float("nan"), float("nan")
+    first = paying.groupby("account_id")["month"].min()
+
+    def within(frame: pd.DataFrame, column: str, months: int) -> pd.DataFrame:
+        start = frame["account_id"].map(first)
+        end = start + pd.DateOffset(months=months)
+        return frame[start.notna() & (frame[column] >= start) & (frame[column] < end)]
+
+    rated = within(tickets, "opened_at", csat_months)["csat"].dropna()
+    csat = float(rated.astype(float).mean()) if len(rated) else float("nan")
+    scores = within(nps, "surveyed_at", nps_months)["score"]
+    if len(scores) == 0:
+        return csat, float("nan")
+    return csat, float(100 * ((scores >= 9).mean() - (scores <= 6).mean()))
 
 
 def _ltv(mrr: pd.DataFrame, *, gross_margin: float, window: int = 12) -> float:
@@ -246,6 +276,8 @@ def outcomes(company: Company) -> pd.Series:
     closed = opps[opps["is_closed"]]
     last_mrr = mrr.loc[mrr["month"] == months[-1], "mrr"].sum()
     expansion = moves.loc[moves["movement"] == "expansion", "mrr_change"].sum()
+    onboarding_csat, onboarding_nps = _onboarding_experience(mrr, company.tickets,
+                                                             company.nps_responses)
     values = {
         "revenue": revenue,
         "gross_profit": revenue - float(
@@ -269,6 +301,8 @@ def outcomes(company: Company) -> pd.Series:
         "ltv": _ltv(mrr, gross_margin=cfg.gross_margin),
         "expansion_mrr": float(expansion),
         "expansion_rate": _expansion_rate(mrr, moves),
+        "onboarding_csat": onboarding_csat,
+        "onboarding_nps": onboarding_nps,
         "aqls": float(company.leads["aql_at"].notna().sum()),
         "sqls": float(company.leads["sql_at"].notna().sum()),
         "opportunities_per_win": _per_win(len(closed), opps),
@@ -613,6 +647,30 @@ def cro_vs_head_of_sales(*, seeds: Iterable[int] = STORY_SEEDS,
 
 
 # --------------------------------------------------------- target setting
+def handoff_context_story(*, seeds: Iterable[int] = STORY_SEEDS,
+                          base: CompanyConfig | None = None,
+                          context_loss: float = ORG_PRESETS["siloed"].context_loss,
+                          progress: bool = True) -> pd.DataFrame:
+    """Claim 4: customer context lost at the sales → CS handoff, everything else held.
+
+    Control: nothing lost (``context_loss=0``); treatment: ``context_loss`` of what sales
+    learnt does not reach customer success (the siloed preset's 0.5 by default). Compare
+    ``onboarding_csat``, ``onboarding_nps`` and ``early_churn``.
+
+    Examples
+    --------
+    >>> frame = handoff_context_story(seeds=[1], base=CompanyConfig(months=12, scale=0.2),
+    ...                               progress=False)
+    >>> list(frame["handoff"].cat.categories)
+    ['context_kept', 'context_lost']
+    """
+    base = _check_base(base)
+    arms = {"context_kept": dataclasses.replace(base, context_loss=0.0),
+            "context_lost": dataclasses.replace(base, context_loss=context_loss)}
+    return run_arms(arms, seeds=seeds, column="handoff", progress=progress,
+                    desc="handoff context")
+
+
 def inside_sales_headcount(*, seeds: Iterable[int] = STORY_SEEDS,
                            base: CompanyConfig | None = None, reps: int | None = None,
                            extra_reps: Iterable[int] = (0, 2, 4, 6),

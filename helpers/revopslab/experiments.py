@@ -19,6 +19,7 @@ from .metrics import (
     win_rate,
 )
 from .simulate import Company, simulate_company
+from .style import format_yen
 
 __all__ = [
     "MEASURES",
@@ -30,6 +31,8 @@ __all__ = [
     "run_arms",
     "compare_org_models",
     "paired_differences",
+    "relative_per_seed",
+    "claim_table",
     "lead_count_story",
     "deal_count_story",
     "cro_vs_head_of_sales",
@@ -76,7 +79,7 @@ MEASURES: Mapping[str, str] = MappingProxyType({
                       "points (-100 to 100)",
     "aqls": "leads marketing passed as AQLs (marketing's lead-count KPI), count",
     "sqls": "leads that reached the SQL stage, count",
-    "opportunities_per_win": "deals closed (won or lost) per deal won, ratio",
+    "opportunities_per_win": "deals closed (won or lost) per deal won, deals per win",
     "activities_per_win": "sales activities logged on every closed deal per deal won (the "
                           "simulator's measure of sales time), count",
 })
@@ -519,6 +522,107 @@ def paired_differences(frame: pd.DataFrame, *, control: str | None = None,
     summary["in_direction"] = summary["in_direction"].astype("Int64")
     order = [m for m in measures if claims.get(m)] + [m for m in measures if not claims.get(m)]
     return PairedDifferences(per_seed=per_seed, summary=summary.loc[order])
+
+
+def relative_per_seed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per seed and measure, ``treatment / control - 1`` of a two-arm experiment frame.
+
+    The arms are the two categories of the frame's arm column, control first (as
+    :func:`run_arms` orders them). A measure whose control is 0 gives NaN.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({
+    ...     "seed": [0, 0, 1, 1], "org_model": pd.Categorical(
+    ...         ["aligned", "siloed"] * 2, categories=["aligned", "siloed"]),
+    ...     "measure": ["revenue"] * 4, "value": [100.0, 80.0, 120.0, 126.0]})
+    >>> relative_per_seed(frame)["revenue"].round(3).tolist()
+    [-0.2, 0.05]
+    """
+    arm = [c for c in frame.columns if c not in ("seed", "measure", "value")]
+    if len(arm) != 1 or not isinstance(frame[arm[0]].dtype, pd.CategoricalDtype) \
+            or len(frame[arm[0]].cat.categories) != 2:
+        raise ValueError("frame must come from a two-arm experiment (seed, measure, value and "
+                         f"one categorical arm column with two arms), got {list(frame.columns)}")
+    control, treatment = frame[arm[0]].cat.categories
+    wide = frame.pivot_table(index="seed", columns=[arm[0], "measure"], values="value",
+                             observed=True, sort=False)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative = wide[treatment] / wide[control] - 1
+    return relative.replace([np.inf, -np.inf], np.nan)[list(pd.unique(frame["measure"]))]
+
+
+def claim_table(result: PairedDifferences, *, measures: Iterable[str] | None = None
+                ) -> pd.DataFrame:
+    """A readable table of a paired experiment: claim, seeds that agree, medians, change.
+
+    Parameters
+    ----------
+    result
+        From :func:`paired_differences`.
+    measures
+        Rows to show (default: the claimed measures).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({
+    ...     "seed": [0, 0, 1, 1], "org_model": pd.Categorical(
+    ...         ["aligned", "siloed"] * 2, categories=["aligned", "siloed"]),
+    ...     "measure": ["revenue"] * 4, "value": [100.0, 80.0, 120.0, 126.0]})
+    >>> row = claim_table(paired_differences(frame)).loc["revenue"]
+    >>> row["seeds in that direction"], row["median change"]  # median of -20% and +5%
+    ('1 of 2', '-8%')
+    """
+    summary = result.summary
+    if measures is None:
+        measures = [m for m in summary.index if summary.loc[m, "claim"]]
+    measures = list(measures)
+    unknown = [m for m in measures if m not in summary.index]
+    if unknown:
+        raise ValueError(f"measures must come from {list(summary.index)}, got {unknown}")
+    rows = summary.loc[measures]
+    agree = [f"{int(k)} of {int(n)}" if c else "" for k, n, c in
+             zip(rows["in_direction"].fillna(0), rows["seeds"], rows["claim"], strict=True)]
+    units = [MEASURES.get(m, "").rsplit(", ", 1)[-1] for m in measures]
+    return pd.DataFrame({
+        "claim": rows["claim"],
+        "seeds in that direction": agree,
+        "control (median)": [_format_value(v, u) for v, u in
+                             zip(rows["median_control"], units, strict=True)],
+        "treatment (median)": [_format_value(v, u) for v, u in
+                               zip(rows["median_treatment"], units, strict=True)],
+        "median change": [_format_change(d, r, u) for d, r, u in
+                          zip(rows["median_difference"], rows["median_relative_difference"],
+                              units, strict=True)],
+    }, index=pd.Index(measures, name="measure"))
+
+
+def _format_value(value: float, unit: str) -> str:
+    """A median in its measure's unit: ¥2.8B, 25.3%, 11.9 months, 1,234."""
+    if pd.isna(value):
+        return ""
+    if unit.startswith("yen"):
+        return format_yen(value)
+    if unit.startswith("share") or unit == "ratio":
+        return f"{value:.1%}"
+    if unit.startswith("points"):
+        return f"{value:+.0f}"
+    if unit == "count":
+        return f"{value:,.0f}"
+    return f"{value:,.2f}"
+
+
+def _format_change(difference: float, relative: float, unit: str) -> str:
+    """A median paired change: percentage points for shares, points for NPS, else relative."""
+    if pd.isna(difference):
+        return ""
+    if unit.startswith("share") or unit == "ratio":
+        return f"{100 * difference:+.1f} pp"
+    if unit.startswith("points"):
+        return f"{difference:+.1f} pts"
+    if unit == "score":
+        return f"{difference:+.2f}"
+    return f"{relative:+.0%}" if pd.notna(relative) else ""
 
 
 def lead_count_story(*, seeds: Iterable[int] = STORY_SEEDS, base: CompanyConfig | None = None,

@@ -1,0 +1,783 @@
+"""Judgment, weighted-pipeline and predictive bookings forecasts, with point-in-time backtests."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from .simulate import Company
+
+__all__ = [
+    "METHODS",
+    "OUTCOME_COLUMNS",
+    "FEATURES",
+    "NotEnoughHistory",
+    "LeakageError",
+    "point_in_time",
+    "snapshot_features",
+    "assert_point_in_time",
+    "stage_probabilities",
+    "judgment_forecast",
+    "weighted_pipeline_forecast",
+    "predictive_forecast",
+    "backtest",
+    "accuracy",
+    "mape",
+    "wape",
+    "bias",
+]
+
+#: The three forecasting methods of chapter 5, from human judgment to data.
+METHODS: tuple[str, ...] = ("judgment", "weighted", "predictive")
+
+#: Columns that describe how an opportunity ended: never knowable while it is open.
+OUTCOME_COLUMNS: frozenset[str] = frozenset({
+    "is_won", "is_closed", "closed_at", "status", "won", "lost", "won_at", "lost_at",
+    "won_amount", "outcome", "label", "target", "closed_won", "activities",
+})
+
+#: The predictive model's features, all known on the snapshot date (see :func:`snapshot_features`).
+FEATURES: tuple[str, ...] = (
+    "stage_index", "days_in_stage", "days_open", "log_amount", "segment", "push_count",
+    "days_to_expected_close", "rep_probability", "rep_tenure_days", "lead_score", "channel",
+)
+_CATEGORICAL = {"segment": ("SMB", "MM", "ENT"),
+                "channel": ("web", "ads", "events", "referral", "product", "teleprospecting",
+                            "field_prospecting")}
+_OPEN_STAGES = ("discovery", "demo", "proposal", "negotiation")
+_DAY = pd.Timedelta(days=1)
+
+
+class NotEnoughHistory(ValueError):
+    """A method cannot forecast yet: too little was known on the forecast date."""
+
+
+class LeakageError(AssertionError):
+    """A feature uses information that was not known on the snapshot date."""
+
+
+# ------------------------------------------------------------------ point in time
+def point_in_time(company: Company, at) -> Company:
+    """The company as its systems showed it on the date ``at``: nothing after it.
+
+    Rows created after ``at`` are dropped; what happened to the remaining rows
+    after ``at`` is blanked: an opportunity closed later is open again (stage:
+    the last stage entered by ``at``; probability and category: its last
+    snapshot; activities: unknown, since the CRM export holds only the final
+    count), a lead's later stages are empty, a ticket resolved later is open,
+    a subscription that ended later is running. Monthly tables keep the months
+    that had started by ``at`` (MRR is billed in advance), or, for usage,
+    marketing spend and costs, the months that had ended. ``as_of`` becomes ``at``.
+
+    Forecasting from ``point_in_time(company, at)`` and from ``company`` must give
+    the same answer; :func:`assert_point_in_time` checks exactly that.
+
+    Examples
+    --------
+    >>> from revopslab.config import CompanyConfig
+    >>> from revopslab.simulate import simulate_company
+    >>> company = simulate_company(CompanyConfig(months=6, scale=0.1), rng=1)
+    >>> then = point_in_time(company, "2023-04-01")
+    >>> bool((then.opportunities["created_at"] <= then.as_of).all())
+    True
+    >>> bool(then.opportunities["closed_at"].max() <= pd.Timestamp("2023-04-01"))
+    True
+    """
+    at = pd.Timestamp(at)
+    t = {name: df for name, df in company}
+
+    leads = t["leads"][t["leads"]["inquiry_at"] <= at].copy()
+    stage_cols = [c for c in leads.columns if c.endswith("_at")]
+    for c in stage_cols:
+        leads[c] = leads[c].where(leads[c] <= at)
+    if "furthest_stage" in leads.columns:
+        reached = leads[stage_cols].notna().to_numpy()
+        names = np.array([c[:-3] for c in stage_cols], dtype=object)
+        last = reached.shape[1] - 1 - reached[:, ::-1].argmax(axis=1)
+        leads["furthest_stage"] = pd.Series(names[last], index=leads.index, dtype="str")
+    if "handoff_days" in leads.columns:
+        leads["handoff_days"] = leads["handoff_days"].where(leads["sal_at"].notna())
+    if "routed_to_account" in leads.columns:  # routing happens once a lead is an SQL
+        leads["routed_to_account"] = leads["routed_to_account"] & leads["sql_at"].notna()
+
+    stages = t["opportunity_stages"][t["opportunity_stages"]["entered_at"] <= at]
+    snaps = t["pipeline_snapshots"][t["pipeline_snapshots"]["snapshot_date"] <= at]
+    opps = t["opportunities"][t["opportunities"]["created_at"] <= at].copy()
+    later = ~(opps["closed_at"] <= at)  # open on `at` (also those never closed)
+    open_stage = stages[stages["stage"].isin(_OPEN_STAGES)].sort_values("entered_at")
+    current = open_stage.groupby("opportunity_id")["stage"].last()
+    last_snap = snaps.sort_values("snapshot_date").groupby("opportunity_id").last()
+    ids = opps.loc[later, "opportunity_id"]
+    opps.loc[later, "closed_at"] = pd.NaT
+    opps.loc[later, "is_closed"] = False
+    opps.loc[later, "is_won"] = False
+    opps.loc[later, "status"] = "open"
+    opps.loc[later, "stage"] = ids.map(current).fillna("discovery").to_numpy()
+    opps.loc[later, "rep_probability"] = ids.map(last_snap["rep_probability"]).to_numpy()
+    opps.loc[later, "forecast_category"] = ids.map(
+        last_snap["forecast_category"]).fillna("Pipeline").to_numpy()
+    opps["activities"] = opps["activities"].astype("Float64").where(~later)
+
+    def upto(name: str, column: str, *, ended: bool = False) -> pd.DataFrame:
+        df = t[name]
+        limit = at - pd.DateOffset(months=1) if ended else at
+        return df[df[column] <= limit]
+
+    subs = upto("subscriptions", "start_month").copy()
+    subs["end_month"] = subs["end_month"].where(subs["end_month"] <= at)
+    tickets = upto("tickets", "opened_at").copy()
+    unresolved = ~(tickets["resolved_at"] <= at)
+    tickets["resolved_at"] = tickets["resolved_at"].where(~unresolved)
+    tickets["resolution_hours"] = tickets["resolution_hours"].where(~unresolved)
+    tickets["csat"] = tickets["csat"].where(~unresolved)
+    tables = dict(
+        accounts=upto("accounts", "first_seen_at"), leads=leads, opportunities=opps,
+        opportunity_stages=stages, pipeline_snapshots=snaps, subscriptions=subs,
+        mrr=upto("mrr", "month"), mrr_movements=upto("mrr_movements", "month"),
+        invoices=upto("invoices", "issued_on"), usage=upto("usage", "month", ended=True),
+        tickets=tickets, nps_responses=upto("nps_responses", "surveyed_at"),
+        reps=upto("reps", "hired_on"),
+        marketing_spend=upto("marketing_spend", "month", ended=True),
+        costs=upto("costs", "month", ended=True),
+    )
+    tables = {k: v.reset_index(drop=True) for k, v in tables.items()}
+    return dataclasses.replace(company, as_of=at, **tables)
+
+
+# ------------------------------------------------------------------ features
+def snapshot_features(company: Company, *, dates: Sequence | None = None) -> pd.DataFrame:
+    """One row per opportunity and snapshot date, with what was known on that date only.
+
+    From the weekly snapshot itself: ``stage_index`` (0 discovery … 3
+    negotiation), ``days_open``, ``log_amount``, ``segment``, ``push_count``,
+    ``rep_probability`` and ``days_to_expected_close``. From the stage history up
+    to that date: ``days_in_stage``. From the lead the deal came from (known
+    before the deal existed): marketing's ``lead_score`` and the ``channel``.
+    From the rep's record: ``rep_tenure_days`` (ramping reps win less).
+
+    The CRM export has no activity count per snapshot (``opportunities.activities``
+    is the count at extraction, which for a closed deal includes its whole cycle),
+    so activity is not a feature; if ``pipeline_snapshots`` had an ``activities``
+    column it would be used as ``activities_to_date``.
+
+    Parameters
+    ----------
+    dates
+        Only these snapshot dates (default: all).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``snapshot_date, opportunity_id, amount, expected_close_date`` and the
+        columns of :data:`FEATURES` (plus ``activities_to_date`` when available).
+    """
+    snaps = company.pipeline_snapshots
+    if dates is not None:
+        snaps = snaps[snaps["snapshot_date"].isin(pd.DatetimeIndex(pd.to_datetime(dates)))]
+    out = snaps[["snapshot_date", "opportunity_id", "amount", "expected_close_date"]].copy()
+    out["stage_index"] = snaps["stage"].map({s: i for i, s in enumerate(_OPEN_STAGES)})
+    history = company.opportunity_stages
+    entered = history.set_index(["opportunity_id", "stage"])["entered_at"]
+    keys = pd.MultiIndex.from_arrays([snaps["opportunity_id"], snaps["stage"]])
+    stage_start = entered.reindex(keys).to_numpy()
+    out["days_in_stage"] = ((snaps["snapshot_date"].to_numpy() - stage_start) / _DAY)
+    out["days_open"] = snaps["days_open"].astype(float)
+    out["log_amount"] = np.log(snaps["amount"].clip(lower=1.0))
+    out["segment"] = snaps["segment"]
+    out["push_count"] = snaps["push_count"].astype(float)
+    out["days_to_expected_close"] = (snaps["expected_close_date"]
+                                     - snaps["snapshot_date"]) / _DAY
+    out["rep_probability"] = snaps["rep_probability"]
+    hired = company.reps.set_index("rep_id")["hired_on"]
+    out["rep_tenure_days"] = (snaps["snapshot_date"]
+                              - snaps["owner_rep_id"].map(hired)) / _DAY
+    lead_of = company.opportunities.set_index("opportunity_id")["lead_id"]
+    leads = company.leads.set_index("lead_id")
+    lead = snaps["opportunity_id"].map(lead_of)
+    out["lead_score"] = lead.map(leads["lead_score"]).astype(float)
+    out["channel"] = lead.map(leads["channel"])
+    if "activities" in snaps.columns:
+        out["activities_to_date"] = snaps["activities"].astype(float)
+    return out.reset_index(drop=True)
+
+
+def _feature_names(features: pd.DataFrame) -> list[str]:
+    names = list(FEATURES)
+    if "activities_to_date" in features.columns:
+        names.append("activities_to_date")
+    return names
+
+
+def _view_at(company, at: pd.Timestamp) -> pd.DataFrame:
+    """What the forecasting features look like at ``at``, built from ``point_in_time``."""
+    then = point_in_time(company, at)
+    snap_date = _snapshot_date(then, at)
+    view = snapshot_features(then, dates=[snap_date])
+    view["stage"] = view["stage_index"].map(dict(enumerate(_OPEN_STAGES)))
+    snaps = then.pipeline_snapshots
+    snaps = snaps[snaps["snapshot_date"] == snap_date].set_index("opportunity_id")
+    for column in snaps.columns:
+        if column not in view.columns:
+            view[column] = view["opportunity_id"].map(snaps[column]).to_numpy()
+    return view.set_index("opportunity_id")
+
+
+def assert_point_in_time(features: pd.DataFrame | Callable, snapshot_date,
+                         company: Company, *,
+                         key: str = "opportunity_id") -> None:
+    """Fail when a feature uses information not known on ``snapshot_date``.
+
+    Two ways to check, the second one stronger:
+
+    * **a frame** of features (one row per opportunity, ``key`` a column or the
+      index): no column may be an outcome (:data:`OUTCOME_COLUMNS`) unless its
+      values are the point-in-time ones; every row must be an opportunity open
+      on that date; every column the point-in-time view also has (the snapshot's
+      columns and :data:`FEATURES`) must hold the values of that date, not later
+      ones (a ``stage`` copied from today's opportunities table fails); and no
+      date column may lie after ``snapshot_date`` (``expected_close_date``, a
+      plan, excepted). A frame can only be checked by names and by values the
+      guard can recompute: a future fact under an unknown name passes.
+    * **a function** ``features(company, snapshot_date) -> DataFrame``: it is
+      run on ``company`` and on :func:`point_in_time` ``(company, snapshot_date)``,
+      where everything after the date is gone. Any difference means the
+      function read the future, whatever the column is called.
+
+    Raises
+    ------
+    LeakageError
+        With every problem found.
+
+    Examples
+    --------
+    >>> from revopslab.config import CompanyConfig
+    >>> from revopslab.simulate import simulate_company
+    >>> company = simulate_company(CompanyConfig(months=9, scale=0.2), rng=3)
+    >>> date = company.pipeline_snapshots["snapshot_date"].iloc[-1] - pd.Timedelta(weeks=12)
+    >>> honest = lambda c, at: snapshot_features(c, dates=[at])
+    >>> assert_point_in_time(honest, date, company)
+    >>> def peeking(c, at):
+    ...     out = snapshot_features(c, dates=[at])
+    ...     won = out["opportunity_id"].map(c.opportunities.set_index("opportunity_id")["is_won"])
+    ...     return out.assign(signal=won.astype(float))
+    >>> assert_point_in_time(peeking, date, company)
+    Traceback (most recent call last):
+    ...
+    revopslab.forecast.LeakageError: features differ once the future is removed ...
+    """
+    at = pd.Timestamp(snapshot_date)
+    if callable(features):
+        now = features(company, at)
+        then = features(point_in_time(company, at), at)
+        problems = _compare(now, then)
+        if problems:
+            raise LeakageError(
+                f"features differ once the future is removed (after {at.date()}): "
+                + "; ".join(problems))
+        return
+    if not isinstance(features, pd.DataFrame):
+        raise TypeError("features must be a DataFrame or a function (company, date) -> "
+                        f"DataFrame, got {type(features).__name__}")
+    frame = features.set_index(key) if key in features.columns else features
+    view = _view_at(company, at)
+    problems = []
+    extra = frame.index.difference(view.index)
+    if len(extra):
+        problems.append(f"{len(extra)} rows are not opportunities open on {at.date()} "
+                        f"(e.g. {list(extra[:3])}): their existence is not known yet")
+    rows = frame.index.intersection(view.index)
+    for column in frame.columns:
+        values = frame.loc[rows, column]
+        if column in view.columns:
+            expected = view.loc[rows, column]
+            if not _same(values, expected):
+                problems.append(f"column {column!r} does not hold the values known on "
+                                f"{at.date()}")
+            continue
+        if column in OUTCOME_COLUMNS:
+            problems.append(f"column {column!r} is an outcome, unknown while the deal is open")
+        elif (pd.api.types.is_datetime64_any_dtype(values)
+              and column != "expected_close_date" and (values > at).any()):
+            problems.append(f"column {column!r} holds dates after {at.date()}")
+    if problems:
+        raise LeakageError(f"features not known on {at.date()}: " + "; ".join(problems))
+
+
+def _same(a: pd.Series, b: pd.Series) -> bool:
+    a, b = a.reset_index(drop=True), b.reset_index(drop=True)
+    try:
+        if pd.api.types.is_numeric_dtype(a) and pd.api.types.is_numeric_dtype(b):
+            return bool(np.allclose(a.to_numpy(float), b.to_numpy(float), equal_nan=True))
+        return bool(((a == b) | (a.isna() & b.isna())).all())
+    except (TypeError, ValueError):
+        return False
+
+
+def _compare(now: pd.DataFrame, then: pd.DataFrame) -> list[str]:
+    if isinstance(now, pd.Series):
+        now, then = now.to_frame(), then.to_frame()
+    problems = []
+    if list(now.columns) != list(then.columns):
+        problems.append(f"columns {sorted(set(now.columns) ^ set(then.columns))} appear on "
+                        "one side only")
+    if len(now) != len(then):
+        problems.append(f"{len(now)} rows with the future, {len(then)} without")
+        return problems
+    for column in now.columns.intersection(then.columns):
+        if not _same(now[column], then[column]):
+            problems.append(f"column {column!r}")
+    return problems
+
+
+# ------------------------------------------------------------------ the three methods
+def _snapshot_date(company, at: pd.Timestamp) -> pd.Timestamp:
+    dates = company.pipeline_snapshots["snapshot_date"]
+    known = dates[dates <= at]
+    if not len(known):
+        raise NotEnoughHistory(f"no pipeline snapshot on or before {at.date()}")
+    return pd.Timestamp(known.max())
+
+
+def _window(at, start, end) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp]:
+    at, start, end = pd.Timestamp(at), pd.Timestamp(start), pd.Timestamp(end)
+    if not at <= start < end:
+        raise ValueError(f"need at <= start < end, got at={at.date()}, start={start.date()}, "
+                         f"end={end.date()}")
+    return at, start, end
+
+
+def _pipeline(company, at: pd.Timestamp) -> pd.DataFrame:
+    snaps = company.pipeline_snapshots
+    return snaps[snaps["snapshot_date"] == _snapshot_date(company, at)]
+
+
+def judgment_forecast(company, *, at, start, end, how: str = "probability") -> pd.Series:
+    """The reps' own forecast (KKD: 勘・経験・度胸, gut, experience and nerve).
+
+    Takes the pipeline snapshot on ``at`` (the latest on or before it) and the
+    deals whose rep-entered ``expected_close_date`` falls in ``[start, end)``.
+    ``how="probability"``: each counts ``amount × rep_probability`` (the stage
+    default plus the rep's own optimism, as typed into the CRM);
+    ``how="commit"``: the full amount of the deals the reps call *Commit*.
+
+    Returns
+    -------
+    pandas.Series
+        Expected bookings per opportunity open on ``at`` (0 for deals not expected
+        in the window); ``.sum()`` is the forecast.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> snaps = pd.DataFrame({
+    ...     "snapshot_date": pd.to_datetime(["2025-03-31"] * 3),
+    ...     "opportunity_id": ["a", "b", "c"], "amount": [100.0, 200.0, 400.0],
+    ...     "expected_close_date": pd.to_datetime(["2025-04-10", "2025-05-01", "2025-08-01"]),
+    ...     "rep_probability": [0.9, 0.5, 0.6],
+    ...     "forecast_category": ["Commit", "Best Case", "Best Case"]})
+    >>> crm = SimpleNamespace(pipeline_snapshots=snaps)
+    >>> judgment_forecast(crm, at="2025-03-31", start="2025-04-01", end="2025-07-01").sum()
+    np.float64(190.0)
+    >>> judgment_forecast(crm, at="2025-03-31", start="2025-04-01", end="2025-07-01",
+    ...                   how="commit").sum()
+    np.float64(100.0)
+
+    ``100 × 0.9 + 200 × 0.5 = 190``; deal c is expected after the quarter.
+    """
+    at, start, end = _window(at, start, end)
+    if how not in ("probability", "commit"):
+        raise ValueError(f"how must be 'probability' or 'commit', got {how!r}")
+    pipe = _pipeline(company, at)
+    inside = (pipe["expected_close_date"] >= start) & (pipe["expected_close_date"] < end)
+    if how == "probability":
+        value = pipe["amount"] * pipe["rep_probability"]
+    else:
+        value = pipe["amount"] * (pipe["forecast_category"] == "Commit")
+    return pd.Series(np.where(inside, value, 0.0), index=pipe["opportunity_id"].to_numpy(),
+                     name="judgment")
+
+
+def stage_probabilities(company, *, at, by: Sequence[str] = ("stage",),
+                        min_deals: int = 20) -> pd.Series:
+    """Historical win rate of deals that reached each stage, from deals closed by ``at``.
+
+    ``P(won | reached stage s) = won / closed`` among the opportunities closed
+    on or before ``at`` whose stage history includes ``s``. With ``by=("segment",
+    "stage")`` the rate is per segment; a cell with fewer than ``min_deals``
+    closed deals falls back to the stage's rate over all segments. Only deals
+    closed by ``at`` count, so early on the fast deals (small ones) dominate:
+    that is the method's honest handicap, not a leak.
+
+    Returns
+    -------
+    pandas.Series
+        Win probability indexed by ``by``.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> opps = pd.DataFrame({"opportunity_id": ["a", "b", "c", "d"],
+    ...                      "segment": ["SMB"] * 4, "is_won": [True, False, False, True],
+    ...                      "closed_at": pd.to_datetime(["2025-01-10", "2025-01-20",
+    ...                                                   "2025-02-01", "2025-06-01"])})
+    >>> stages = pd.DataFrame({"opportunity_id": ["a", "a", "b", "c", "c", "d"],
+    ...                        "stage": ["discovery", "demo", "discovery", "discovery",
+    ...                                  "demo", "discovery"],
+    ...                        "entered_at": pd.to_datetime(["2025-01-01"] * 6)})
+    >>> crm = SimpleNamespace(opportunities=opps, opportunity_stages=stages)
+    >>> stage_probabilities(crm, at="2025-03-01", min_deals=1).round(3)
+    stage
+    discovery      0.333
+    demo           0.500
+    proposal       0.333
+    negotiation    0.333
+    Name: win_probability, dtype: float64
+
+    By 1 March a, b and c had closed: all three reached discovery and one won
+    (1/3); a and c reached demo, one won (1/2). Nobody reached proposal or
+    negotiation yet, so those fall back to the overall 1/3. Deal d, won in
+    June, is not known yet.
+    """
+    at = pd.Timestamp(at)
+    by = list(by)
+    if not set(by) <= {"stage", "segment"} or "stage" not in by:
+        raise ValueError(f"by must be ('stage',) or ('segment', 'stage'), got {tuple(by)}")
+    opps = company.opportunities
+    closed = opps[opps["closed_at"] <= at]
+    if not len(closed):
+        raise NotEnoughHistory(f"no deal had closed by {at.date()}")
+    history = company.opportunity_stages
+    history = history[history["opportunity_id"].isin(closed["opportunity_id"])
+                      & history["stage"].isin(_OPEN_STAGES)]
+    info = closed.set_index("opportunity_id")
+    reached = pd.DataFrame({"stage": history["stage"].to_numpy(),
+                            "segment": history["opportunity_id"].map(info["segment"]).to_numpy(),
+                            "won": history["opportunity_id"].map(info["is_won"]).to_numpy(
+                                dtype=float)})
+    overall = float(closed["is_won"].mean())
+    per_stage = reached.groupby("stage")["won"].agg(["mean", "size"])
+    stage_rate = per_stage["mean"].where(per_stage["size"] >= min_deals).reindex(
+        list(_OPEN_STAGES)).fillna(overall)
+    if by == ["stage"]:
+        out = stage_rate
+    else:
+        cells = reached.groupby(by)["won"].agg(["mean", "size"])
+        index = pd.MultiIndex.from_product([_CATEGORICAL["segment"], _OPEN_STAGES],
+                                           names=["segment", "stage"])
+        if by[0] == "stage":
+            index = index.swaplevel()
+        cells = cells.reindex(index)
+        fallback = stage_rate.reindex(index.get_level_values("stage")).to_numpy()
+        out = cells["mean"].where(cells["size"] >= min_deals).fillna(
+            pd.Series(fallback, index=index))
+    out.name = "win_probability"
+    return out
+
+
+def weighted_pipeline_forecast(company, *, at, start, end, by: Sequence[str] = ("stage",),
+                               min_deals: int = 20) -> pd.Series:
+    """Weighted pipeline: each deal expected in the window × its stage's historical win rate.
+
+    The same deals as :func:`judgment_forecast` (``expected_close_date`` in
+    ``[start, end)`` on the snapshot of ``at``), but weighted by
+    :func:`stage_probabilities` learned from the deals closed by ``at``
+    instead of the reps' own probabilities.
+
+    Returns
+    -------
+    pandas.Series
+        Expected bookings per opportunity open on ``at``.
+    """
+    at, start, end = _window(at, start, end)
+    pipe = _pipeline(company, at)
+    rates = stage_probabilities(company, at=at, by=by, min_deals=min_deals)
+    keys = pd.MultiIndex.from_frame(pipe[list(by)]) if len(by) > 1 else pipe["stage"]
+    probability = rates.reindex(keys).to_numpy()
+    inside = (pipe["expected_close_date"] >= start) & (pipe["expected_close_date"] < end)
+    return pd.Series(np.where(inside, pipe["amount"].to_numpy() * probability, 0.0),
+                     index=pipe["opportunity_id"].to_numpy(), name="weighted")
+
+
+def _model(kind: str):
+    if kind == "hgb":
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        return HistGradientBoostingClassifier(
+            max_iter=150, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=40,
+            l2_regularization=1.0, early_stopping=False, random_state=0,
+            categorical_features=[f in _CATEGORICAL for f in FEATURES])
+    if kind == "logistic":
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
+    raise ValueError(f"model must be 'hgb' or 'logistic', got {kind!r}")
+
+
+def _design(features: pd.DataFrame, kind: str) -> np.ndarray:
+    names = _feature_names(features)
+    columns = []
+    for name in names:
+        values = features[name]
+        if name in _CATEGORICAL:
+            codes = pd.Categorical(values, categories=_CATEGORICAL[name]).codes.astype(float)
+            codes[codes < 0] = np.nan
+            if kind == "logistic":  # one-hot for the linear model
+                for k in range(len(_CATEGORICAL[name])):
+                    columns.append((codes == k).astype(float))
+                continue
+            columns.append(codes)
+        else:
+            column = values.to_numpy(dtype=float)
+            if kind == "logistic":
+                column = np.nan_to_num(column, nan=float(np.nanmedian(column))
+                                       if np.isfinite(column).any() else 0.0)
+            columns.append(column)
+    return np.column_stack(columns) if columns else np.empty((len(features), 0))
+
+
+def _labels(company, rows: pd.DataFrame, offset_start: pd.Timedelta,
+            offset_end: pd.Timedelta, at: pd.Timestamp) -> np.ndarray:
+    """Won within ``[t + offset_start, t + offset_end)`` of each row's snapshot date ``t``."""
+    opps = company.opportunities.set_index("opportunity_id")
+    closed = rows["opportunity_id"].map(opps["closed_at"])
+    won = rows["opportunity_id"].map(opps["is_won"]).fillna(False).astype(bool)
+    known = closed <= at
+    t = rows["snapshot_date"]
+    inside = (closed >= t + offset_start) & (closed < t + offset_end)
+    return (won & known & inside).to_numpy()
+
+
+def predictive_forecast(company, *, at, start, end, model: str = "hgb",
+                        min_rows: int = 300, min_wins: int = 30,
+                        features: pd.DataFrame | None = None) -> pd.Series:
+    """A model learned from history: P(won inside the window) for every open deal.
+
+    The question asked of each deal open on ``at`` is the one the forecast
+    needs: *will it close won between* ``start`` *and* ``end``? The model
+    learns it from earlier snapshots: a deal seen on an earlier Monday ``t`` is
+    labelled won if it closed won between ``t + (start − at)`` and
+    ``t + (end − at)``. Only rows whose whole window had ended by ``at`` are
+    used, so every label was known on the forecast date (deals still open then
+    are not dropped, which would favour the fast ones). The features are
+    :data:`FEATURES` from :func:`snapshot_features`, each known on its own
+    snapshot date; no close date is assumed, so the model also learns how
+    optimistic the reps' expected close dates are.
+
+    Parameters
+    ----------
+    model
+        ``"hgb"`` (scikit-learn ``HistGradientBoostingClassifier``) or ``"logistic"``.
+    min_rows, min_wins
+        Fewest labelled rows and won labels to train on; fewer raise
+        :class:`NotEnoughHistory`.
+    features
+        ``snapshot_features(company)``, computed once and reused across forecasts
+        (default: computed here). Each row depends only on its own date, so
+        sharing it between forecast dates leaks nothing.
+
+    Returns
+    -------
+    pandas.Series
+        ``amount × P(won in window)`` per opportunity open on ``at``.
+    """
+    at, start, end = _window(at, start, end)
+    features = snapshot_features(company) if features is None else features
+    snap_date = _snapshot_date(company, at)
+    offset_start, offset_end = start - at, end - at
+    train = features[features["snapshot_date"] + offset_end <= at]
+    y = _labels(company, train, offset_start, offset_end, at)
+    if len(train) < min_rows or y.sum() < min_wins or y.all():
+        raise NotEnoughHistory(f"{len(train)} labelled snapshot rows with {int(y.sum())} wins "
+                               f"by {at.date()}; need {min_rows} and {min_wins}")
+    from threadpoolctl import threadpool_limits
+
+    estimator = _model(model)
+    now = features[features["snapshot_date"] == snap_date]
+    # One OpenMP thread: on a few thousand rows, thread start-up costs more than it saves
+    # (20x slower with two threads on a 2-CPU machine); the result is the same.
+    with threadpool_limits(limits=1, user_api="openmp"):
+        estimator.fit(_design(train, model), y)
+        p = estimator.predict_proba(_design(now, model))[:, 1] if len(now) else np.array([])
+    return pd.Series(now["amount"].to_numpy() * p, index=now["opportunity_id"].to_numpy(),
+                     name="predictive")
+
+
+# ------------------------------------------------------------------ backtest and accuracy
+def mape(forecast, actual) -> float:
+    """Mean absolute percentage error: ``mean(|F − A| / A)`` over periods with ``A > 0``.
+
+    Examples
+    --------
+    >>> mape([110, 90, 50], [100, 100, 0])  # (0.1 + 0.1) / 2; A = 0 is skipped
+    0.1
+    """
+    f, a = np.asarray(forecast, float), np.asarray(actual, float)
+    keep = a > 0
+    return float(np.mean(np.abs(f[keep] - a[keep]) / a[keep])) if keep.any() else float("nan")
+
+
+def wape(forecast, actual) -> float:
+    """Weighted absolute percentage error: ``Σ|F − A| / ΣA`` (big periods weigh more).
+
+    Examples
+    --------
+    >>> wape([110, 90, 50], [100, 100, 0])  # (10 + 10 + 50) / 200
+    0.35
+    """
+    f, a = np.asarray(forecast, float), np.asarray(actual, float)
+    return float(np.abs(f - a).sum() / a.sum()) if a.sum() > 0 else float("nan")
+
+
+def bias(forecast, actual) -> float:
+    """Signed error relative to the actual: ``Σ(F − A) / ΣA``; above 0 is optimistic.
+
+    Examples
+    --------
+    >>> bias([120, 90], [100, 100])  # (20 − 10) / 200
+    0.05
+    """
+    f, a = np.asarray(forecast, float), np.asarray(actual, float)
+    return float((f - a).sum() / a.sum()) if a.sum() > 0 else float("nan")
+
+
+def _commit_forecast(company, *, at, start, end) -> pd.Series:
+    return judgment_forecast(company, at=at, start=start, end=end, how="commit").rename("commit")
+
+
+_FORECASTERS: dict[str, Callable] = {
+    "judgment": judgment_forecast,
+    "weighted": weighted_pipeline_forecast,
+    "predictive": predictive_forecast,
+    "commit": _commit_forecast,
+}
+
+
+def backtest(company: Company, *, horizon: str = "quarter", methods: Sequence[str] = METHODS,
+             model: str = "hgb", progress: bool = True) -> pd.DataFrame:
+    """Point-in-time backtest: each method forecasts every period from what it knew then.
+
+    For each complete ``horizon`` period of the history (quarters by default),
+    the forecast is made on the last pipeline snapshot on or before the
+    period's first day, by every method from that snapshot and from what had
+    happened by then only (each method is a function of the company and the
+    date; see :func:`point_in_time`).
+
+    **What is forecast**: the bookings (amounts won) in the period *from the
+    deals open on the forecast date*. Deals created later, even if won within
+    the period, are not in the target of any method: no pipeline method can see
+    them, and treating them the same way for all three keeps the comparison
+    fair. They are reported beside it (``new_bookings``), with all bookings of
+    the period (``all_bookings``), so the share a pipeline forecast cannot
+    cover is visible.
+
+    A period is backtested only when every requested method can forecast it
+    (the predictive model needs enough labelled history, see
+    :func:`predictive_forecast`), so all methods are scored on the same periods.
+
+    Parameters
+    ----------
+    company
+        A :class:`~revopslab.simulate.Company` (or anything with its tables).
+    horizon
+        ``"quarter"`` or ``"month"``.
+    methods
+        Any of :data:`METHODS`, and ``"commit"`` (the reps' Commit deals at full
+        amount: :func:`judgment_forecast` with ``how="commit"``).
+    model
+        The predictive method's model (``"hgb"`` or ``"logistic"``).
+    progress
+        Show a tqdm progress bar over the periods.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per period and method: ``period, forecast_date, method, forecast,
+        actual, error`` (forecast − actual), ``open_deals, open_pipeline,
+        new_bookings, all_bookings``. Score it with :func:`accuracy`.
+    """
+    from tqdm.auto import tqdm
+
+    freq = {"quarter": "Q", "month": "M"}.get(horizon)
+    if freq is None:
+        raise ValueError(f"horizon must be 'quarter' or 'month', got {horizon!r}")
+    unknown = [m for m in methods if m not in _FORECASTERS]
+    if unknown or not methods:
+        raise ValueError(f"methods must be among {tuple(_FORECASTERS)}, got {list(methods)}")
+    as_of = pd.Timestamp(company.as_of)
+    snaps = company.pipeline_snapshots
+    opps = company.opportunities.set_index("opportunity_id")
+    if not len(snaps):
+        return _empty_backtest()
+    first = snaps["snapshot_date"].min().to_period(freq)
+    periods = pd.period_range(first, (as_of - _DAY).to_period(freq), freq=freq)
+    features = snapshot_features(company) if "predictive" in methods else None
+    rows = []
+    for period in tqdm(periods, disable=not progress, desc=f"backtest ({horizon})"):
+        start, end = period.start_time, (period + 1).start_time
+        if end > as_of:
+            continue  # an incomplete period has no actual yet
+        try:
+            at = _snapshot_date(company, start)
+            results = {}
+            for method in methods:
+                kwargs = {"features": features, "model": model} if method == "predictive" else {}
+                results[method] = float(_FORECASTERS[method](
+                    company, at=at, start=start, end=end, **kwargs).sum())
+        except NotEnoughHistory:
+            continue
+        pipe = _pipeline(company, at)
+        closed = pipe["opportunity_id"].map(opps["closed_at"])
+        won = pipe["opportunity_id"].map(opps["is_won"]).astype(bool)
+        actual = float(pipe["amount"][won & (closed >= start) & (closed < end)].sum())
+        in_period = opps["is_won"] & (opps["closed_at"] >= start) & (opps["closed_at"] < end)
+        all_bookings = float(opps.loc[in_period, "amount"].sum())
+        new = float(opps.loc[in_period & (opps["created_at"] > at), "amount"].sum())
+        for method, value in results.items():
+            rows.append({"period": period, "forecast_date": at, "method": method,
+                         "forecast": value, "actual": actual, "error": value - actual,
+                         "open_deals": len(pipe), "open_pipeline": float(pipe["amount"].sum()),
+                         "new_bookings": new, "all_bookings": all_bookings})
+    return pd.DataFrame(rows) if rows else _empty_backtest()
+
+
+def _empty_backtest() -> pd.DataFrame:
+    return pd.DataFrame(columns=["period", "forecast_date", "method", "forecast", "actual",
+                                 "error", "open_deals", "open_pipeline", "new_bookings",
+                                 "all_bookings"])
+
+
+def accuracy(results: pd.DataFrame) -> pd.DataFrame:
+    """MAPE, WAPE and bias of each method over the periods of a :func:`backtest`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per method (in the backtest's order): ``periods``, ``mape``,
+        ``wape``, ``bias`` (see :func:`mape`, :func:`wape`, :func:`bias`).
+
+    Examples
+    --------
+    >>> results = pd.DataFrame({"method": ["judgment", "judgment", "weighted", "weighted"],
+    ...                         "forecast": [130.0, 150.0, 90.0, 110.0],
+    ...                         "actual": [100.0, 100.0, 100.0, 100.0]})
+    >>> accuracy(results)  # doctest: +NORMALIZE_WHITESPACE
+              periods  mape  wape  bias
+    method
+    judgment        2   0.4   0.4   0.4
+    weighted        2   0.1   0.1   0.0
+    """
+    rows = []
+    for method, group in results.groupby("method", sort=False):
+        rows.append({"method": method, "periods": len(group),
+                     "mape": mape(group["forecast"], group["actual"]),
+                     "wape": wape(group["forecast"], group["actual"]),
+                     "bias": bias(group["forecast"], group["actual"])})
+    return pd.DataFrame(rows, columns=["method", "periods", "mape", "wape", "bias"]
+                        ).set_index("method")

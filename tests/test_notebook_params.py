@@ -39,3 +39,11 @@ def test_orientation_runs_with_other_parameters(tmp_path, parameters):
     assert f"seed={parameters['seed']}" in text
     assert f"{parameters.get('months', 36)} months of history" in text
     assert "Traceback" not in text
+
+
+def test_silos_runs_with_another_seed_and_fewer_runs(tmp_path):
+    nb = _run("01_silos.ipynb", tmp_path, seed=7, org_seeds=3, story_seeds=2, headcount_seeds=1)
+    text = _text(nb)
+    assert "default company, seed 7:" in text
+    assert "median over 3 seeds" in text
+    assert "Traceback" not in text

@@ -12,6 +12,7 @@ import pandas as pd
 
 from . import __version__
 from .config import Channel, CompanyConfig, Segment
+from .crm import CrmExport, CrmExportError, mask_pii, read_crm_export  # a user's own CRM data
 from .simulate import TABLES, Company, simulate_company
 
 __all__ = [
@@ -27,6 +28,10 @@ __all__ = [
     "regenerate_default",
     "data_dictionary",
     "describe_table",
+    "read_crm_export",
+    "CrmExport",
+    "CrmExportError",
+    "mask_pii",
 ]
 
 #: The repository's ``data/`` folder, found relative to the package

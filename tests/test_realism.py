@@ -63,6 +63,8 @@ def test_numeric_defaults_in_the_file_match_the_code(assumptions):
         simulate_module._AQLS_PER_INSIDE_REP
     assert float(assumptions.loc["engine.discount_pull_forward", "value"]) == \
         simulate_module._DISCOUNT_PULL_FORWARD
+    for segment, field in simulate_module._FIELD.items():
+        assert float(assumptions.loc[f"engine.field_quota.{segment}", "value"]) == field["quota"]
 
 
 def _kpis(company):
@@ -83,6 +85,13 @@ def _kpis(company):
             opps, period=last_year, segment=seg)
     leads = company.leads[company.leads["motion"] == "inbound"]
     out["kpi.inquiry_to_mql"] = leads["aql_at"].notna().mean()
+    # Field reps on board all year: share whose bookings that year reached the annual quota.
+    year_start = pd.Timestamp(f"{last_year}-01-01")
+    reps = company.reps[company.reps["team"].eq("field_sales")
+                        & (company.reps["hired_on"] < year_start)].set_index("rep_id")
+    won = opps[opps["is_won"] & (opps["closed_at"].dt.year == int(last_year))]
+    bookings = won.groupby("owner_rep_id")["amount"].sum().reindex(reps.index, fill_value=0)
+    out["kpi.reps_at_quota_share"] = float((bookings >= reps["quota_annual"]).mean())
     return out
 
 

@@ -61,9 +61,9 @@ _EMPLOYEES = {"SMB": (10, 99), "MM": (100, 999), "ENT": (1000, 20000)}
 # Sales organisation at scale 1: headcount per team, monthly loaded cost (yen),
 # annual bookings quota, ramp months and open-opportunity capacity per rep.
 _FIELD = {
-    "SMB": dict(headcount=5, quota=22_000_000, ramp=3, capacity=30),
-    "MM": dict(headcount=5, quota=40_000_000, ramp=4, capacity=18),
-    "ENT": dict(headcount=3, quota=80_000_000, ramp=6, capacity=10),
+    "SMB": dict(headcount=5, quota=40_000_000, ramp=3, capacity=30),
+    "MM": dict(headcount=5, quota=80_000_000, ramp=4, capacity=18),
+    "ENT": dict(headcount=3, quota=140_000_000, ramp=6, capacity=10),
 }
 _TEAM_COST = {"inside_sales": 650_000, "field_sales": 1_000_000, "customer_success": 700_000,
               "marketing": 800_000, "general_admin": 700_000}

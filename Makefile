@@ -9,6 +9,10 @@ NBVAL_FLAGS := --nbval --nbval-current-env --nbval-cell-timeout=600 --nbval-kern
 
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
+# What-if cells run once with their default values (no widgets) in tests and executions,
+# so committed outputs hold no widget state; `make lab` leaves them interactive.
+test unit notebooks execute: export REVOPSLAB_STATIC = 1
+
 .PHONY: lab test unit notebooks execute bench data lint lock clean
 
 $(STAMP): requirements.lock pyproject.toml
@@ -38,6 +42,7 @@ notebooks: $(STAMP)
 execute: $(STAMP)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=1200 \
 		--ExecutePreprocessor.kernel_name=python3 $(NOTEBOOKS)
+	$(BIN)/python -m revopslab._notebooks $(NOTEBOOKS)
 
 ## bench: speed and memory benchmarks (not part of `make test`)
 bench: $(STAMP)

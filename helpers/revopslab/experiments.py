@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import NamedTuple
@@ -12,6 +13,7 @@ import pandas as pd
 
 from .config import ORG_PRESETS, CompanyConfig
 from .metrics import (
+    MetricWarning,
     cac_payback_months,
     gross_revenue_retention,
     logo_churn_rate,
@@ -226,9 +228,16 @@ def _per_win(numerator: float, opportunities: pd.DataFrame) -> float:
 
 
 def _safe(function, *args, **kwargs) -> float:
-    """A metric's value, or NaN when the data cannot support it (e.g. too short a history)."""
+    """A metric's value, or NaN when the data cannot support it (e.g. too short a history).
+
+    The metric's own :class:`~revopslab.metrics.MetricWarning` is silenced: across many
+    seeds a NaN outcome is expected, documented in :data:`MEASURES`, and counted by
+    :func:`paired_differences` (its ``seeds`` column), so a warning per run adds only noise.
+    """
     try:
-        return float(function(*args, **kwargs))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MetricWarning)
+            return float(function(*args, **kwargs))
     except ValueError:
         return float("nan")
 

@@ -1,0 +1,39 @@
+"""What-if cells: static in test runs, widgets in a live session."""
+
+from __future__ import annotations
+
+import ipywidgets
+import pytest
+
+from revopslab import whatif
+from revopslab.whatif import Choice, Slider, what_if
+
+
+def test_static_run_calls_once_with_the_defaults(monkeypatch):
+    monkeypatch.setenv(whatif.STATIC_ENV, "1")
+    calls = []
+    result = what_if(lambda rate, org: calls.append((rate, org)) or "drawn",
+                     rate=Slider(0.0, 1.0, 0.1, value=0.3), org=Choice(("a", "b"), value="b"))
+    assert result == "drawn" and calls == [(0.3, "b")]
+
+
+@pytest.mark.parametrize("value", ["", "0", "false", "no"])
+def test_live_session_builds_widgets_with_the_defaults(monkeypatch, value):
+    monkeypatch.setenv(whatif.STATIC_ENV, value)
+    calls = []
+    shown = what_if(lambda rate, org: calls.append((rate, org)),
+                    rate=Slider(0.0, 1.0, 0.1, value=0.3, label="rate"),
+                    org=Choice(("a", "b"), value="b"))
+    assert isinstance(shown, ipywidgets.interactive)
+    slider, dropdown = shown.children[:2]
+    assert (slider.value, slider.min, slider.max, dropdown.value) == (0.3, 0.0, 1.0, "b")
+    assert calls[-1] == (0.3, "b")  # the first draw uses the defaults
+    slider.value = 0.7
+    assert calls[-1] == (0.7, "b")
+
+
+def test_bad_controls_are_refused():
+    with pytest.raises(ValueError, match="Choice value must be one of"):
+        Choice(("a", "b"), value="c")
+    with pytest.raises(TypeError, match="function must be callable"):
+        what_if(3)

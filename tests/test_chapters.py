@@ -11,17 +11,17 @@ import dataclasses
 import pandas as pd
 import pytest
 
-from revopslab.chapters import ch00, ch01
+from revopslab.chapters import ch00, ch01, ch02, ch05
 from revopslab.config import CompanyConfig
 from revopslab.exercises import ____, check, hint, solution
 from revopslab.simulate import simulate_company
 
-CHAPTERS = {"00": ch00, "01": ch01}
+CHAPTERS = {"00": ch00, "01": ch01, "02": ch02, "05": ch05}
 
 
 @pytest.fixture(scope="module")
 def small_company():
-    return simulate_company(CompanyConfig(months=18, scale=0.3), rng=5)
+    return simulate_company(CompanyConfig(months=30, scale=0.3), rng=5)  # a full 2nd year
 
 
 def _solve(exercise_id, company):
@@ -36,7 +36,8 @@ def _wrong(exercise_id, right):
     """A plausible wrong answer: another option, or a number clearly off."""
     exercise = next(e for m in CHAPTERS.values() for e in m.EXERCISES if e.id == exercise_id)
     options = {"00.3": ["more advertising", "referrals from promoters"],
-               "01.2": list(ch01.SILO_LEVERS), "01.3": list(ch01.REVOPS_ROLES)}
+               "01.2": list(ch01.SILO_LEVERS), "01.3": list(ch01.REVOPS_ROLES),
+               "02.3": list(ch02.LENSES), "05.2": list(ch05.BEFORE_HANDOFF)}
     if exercise.id in options:
         return next(o for o in options[exercise.id] if o != right)
     return right * 1.5 + 1

@@ -47,3 +47,11 @@ def test_silos_runs_with_another_seed_and_fewer_runs(tmp_path):
     assert "default company, seed 7:" in text
     assert "median over 3 seeds" in text
     assert "Traceback" not in text
+
+
+def test_cro_runs_with_another_seed_and_profile(tmp_path):
+    nb = _run("02_cro_role.ipynb", tmp_path, seed=11, profile="enterprise", story_seeds=2,
+              target_seeds=3)
+    text = _text(nb)
+    assert "enterprise company, seed 11;" in text
+    assert "Traceback" not in text

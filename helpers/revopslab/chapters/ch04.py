@@ -102,7 +102,7 @@ EXERCISES = (
         hint="validate_raci(draft) lists every problem. Each stage needs exactly one 'A' and at "
              "least one 'R' ('A/R' gives both to one department), and every stage needs a row: "
              "add the missing one with draft.loc['sgl'] = ... .",
-        solution="answer = raci_draft()\n"
+        solution="answer = ch04.raci_draft()\n"
                  "answer.loc['tql', 'marketing'] = 'C'      # one Accountable: inside sales\n"
                  "answer.loc['sal', 'field_sales'] = 'A/R'  # sales answers for acceptance\n"
                  "answer.loc['close', 'field_sales'] = 'A/R'\n"

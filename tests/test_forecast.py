@@ -286,3 +286,14 @@ def test_claim_13_judgment_is_optimistic(claim_13):
     for seed, scores in claim_13.items():
         assert scores.loc["judgment", "bias"] > 0.3, (seed, scores)
         assert scores.loc["judgment", "bias"] > scores.loc["predictive", "bias"]
+
+
+def test_predictive_forecast_uses_activities_to_date_when_present():
+    # Regression: the categorical mask must follow the design columns (12 with activities).
+    company = simulate_company(CompanyConfig(months=24, scale=0.5), rng=3)
+    features = forecast.snapshot_features(company)
+    features["activities_to_date"] = 1.0
+    at = pd.Timestamp("2024-10-01")
+    predicted = forecast.predictive_forecast(company, at=at, start=at,
+                                             end=at + pd.DateOffset(months=3), features=features)
+    assert predicted.ge(0).all() and len(predicted) > 0

@@ -503,14 +503,15 @@ def weighted_pipeline_forecast(company, *, at, start, end, by: Sequence[str] = (
                      index=pipe["opportunity_id"].to_numpy(), name="weighted")
 
 
-def _model(kind: str):
+def _model(kind: str, names: list[str]):
+    """An unfitted model for the design columns ``names`` (see :func:`_design`)."""
     if kind == "hgb":
         from sklearn.ensemble import HistGradientBoostingClassifier
 
         return HistGradientBoostingClassifier(
             max_iter=150, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=40,
             l2_regularization=1.0, early_stopping=False, random_state=0,
-            categorical_features=[f in _CATEGORICAL for f in FEATURES])
+            categorical_features=[f in _CATEGORICAL for f in names])
     if kind == "logistic":
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
@@ -598,7 +599,7 @@ def predictive_forecast(company, *, at, start, end, model: str = "hgb",
                                f"by {at.date()}; need {min_rows} and {min_wins}")
     from threadpoolctl import threadpool_limits
 
-    estimator = _model(model)
+    estimator = _model(model, _feature_names(train))
     now = features[features["snapshot_date"] == snap_date]
     # One OpenMP thread: on a few thousand rows, thread start-up costs more than it saves
     # (20x slower with two threads on a 2-CPU machine); the result is the same.

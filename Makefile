@@ -8,12 +8,14 @@ NBVAL_FLAGS := --nbval --nbval-current-env --nbval-cell-timeout=600 --nbval-kern
 	--nbval-sanitize-with tests/nbval_sanitize.cfg
 
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+# '=' (not ':='): `make solutions` may write new files before the recipe that lists them runs.
+SOLUTIONS = $(sort $(wildcard notebooks/solutions/*.ipynb))
 
 # What-if cells run once with their default values (no widgets) in tests and executions,
 # so committed outputs hold no widget state; `make lab` leaves them interactive.
-test unit notebooks execute: export REVOPSLAB_STATIC = 1
+test unit notebooks execute solutions: export REVOPSLAB_STATIC = 1
 
-.PHONY: lab test unit notebooks execute bench data lint lock clean
+.PHONY: lab test unit notebooks execute solutions bench data lint lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; RevOps Lab needs Python 3.11 (set PYTHON=...)"; exit 1; }
@@ -30,16 +32,24 @@ lab: $(STAMP)
 
 ## test: unit tests, doctests and every notebook under nbval (the CI command)
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadscope tests helpers/revopslab $(NOTEBOOKS) $(NBVAL_FLAGS) -q
+	$(BIN)/python -m pytest -n 2 --dist loadscope tests helpers/revopslab $(NOTEBOOKS) $(SOLUTIONS) \
+		$(NBVAL_FLAGS) -q
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests helpers/revopslab -q
 
 notebooks: $(STAMP)
-	$(BIN)/python -m pytest $(NOTEBOOKS) $(NBVAL_FLAGS) -q
+	$(BIN)/python -m pytest $(NOTEBOOKS) $(SOLUTIONS) $(NBVAL_FLAGS) -q
+
+## solutions: regenerate notebooks/solutions from the chapter modules, then execute them
+solutions: $(STAMP)
+	$(BIN)/python -m revopslab.solutions notebooks/solutions
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=1200 \
+		--ExecutePreprocessor.kernel_name=python3 notebooks/solutions/*.ipynb
+	$(BIN)/python -m revopslab._notebooks notebooks/solutions/*.ipynb
 
 ## execute: re-run every notebook in place so committed outputs match the package
-execute: $(STAMP)
+execute: $(STAMP) solutions
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=1200 \
 		--ExecutePreprocessor.kernel_name=python3 $(NOTEBOOKS)
 	$(BIN)/python -m revopslab._notebooks $(NOTEBOOKS)

@@ -1,4 +1,4 @@
-"""The ``revopslab`` command line: ``revopslab data regenerate|check|describe``."""
+"""The ``revopslab`` command line: ``report`` and ``data regenerate|check|describe``."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import typer
 from . import datasets
 from .simulate import DEFAULT_SEED, TABLES, Company, simulate_company
 
-__all__ = ["app", "data_app", "compare_companies"]
+__all__ = ["app", "data_app", "compare_companies", "report_command"]
 
 app = typer.Typer(
     name="revopslab",
@@ -125,6 +125,91 @@ def describe(
     for row in [header, *rows.to_dict("records")]:
         cells = [str(row[key]).ljust(width) for key, width in widths.items()]
         typer.echo("  ".join([*cells, str(row["description"])]).rstrip())
+
+
+# ----------------------------------------------------------------------------- report
+def _period_option(value: str | None) -> str | list[str] | None:
+    if value is None:
+        return None
+    if ":" in value:
+        first, _, last = value.partition(":")
+        return [first.strip(), last.strip()]
+    return value
+
+
+@app.command("report")
+def report_command(
+    source: Annotated[str | None, typer.Option(
+        "--source", help="'simulated' (default) or the path of a CRM export (CSV).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Simulated company: random seed.")] = None,
+    profile: Annotated[str | None, typer.Option(
+        help="Simulated company: default, siloed, startup, enterprise, plg or mlg.")] = None,
+    months: Annotated[int | None, typer.Option(
+        help="Simulated company: months of history.")] = None,
+    scale: Annotated[float | None, typer.Option(
+        help="Simulated company: size (1.0 is the default company).")] = None,
+    mapping: Annotated[str | None, typer.Option(
+        help="CRM export: column mapping, salesforce or hubspot.")] = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="CRM export: extraction date YYYY-MM-DD (default: from the data).")
+    ] = None,
+    quarantine: Annotated[str | None, typer.Option(
+        help="CRM export: CSV file for the unreadable rows (default: <out>_quarantine.csv).")
+    ] = None,
+    period: Annotated[str | None, typer.Option(
+        help="2025, 2025Q3, 2025-06 or 2025-01:2025-06 (default: the last 12 months).")] = None,
+    segment: Annotated[str | None, typer.Option(help="SMB, MM or ENT (default: all).")] = None,
+    lang: Annotated[str | None, typer.Option(help="Language of the report: en or ja.")] = None,
+    out: Annotated[Path, typer.Option(help="The HTML report to write.", dir_okay=False)
+                   ] = Path("report.html"),
+    grid: Annotated[Path | None, typer.Option(
+        help="A YAML file of runs (a list of parameter dicts, or defaults/runs/grid): run them "
+             "all, one HTML each in --out-dir.", dir_okay=False)] = None,
+    out_dir: Annotated[Path, typer.Option(
+        "--out-dir", help="With --grid: the folder for the reports.", file_okay=False)
+    ] = Path("reports"),
+    keep_notebook: Annotated[Path | None, typer.Option(
+        "--keep-notebook", help="Also keep the executed notebook here (one run only).",
+        dir_okay=False)] = None,
+    timeout: Annotated[float, typer.Option(help="Longest a notebook cell may run (s).")
+                       ] = 1800.0,
+) -> None:
+    """Run the RevOps report notebook with papermill and write HTML with no code in it.
+
+    Exit status: 0 when every report was written, 1 when a run failed (the
+    failing cell, its error and the parameters are printed), 2 when the
+    parameters are invalid (nothing is run).
+    """
+    from . import report  # papermill, nbconvert and matplotlib: only for this command
+
+    given = {"source": source, "seed": seed, "profile": profile, "months": months,
+             "scale": scale, "mapping": mapping, "as_of": as_of, "quarantine": quarantine,
+             "period": _period_option(period), "segment": segment, "lang": lang}
+    parameters = {k: v for k, v in given.items() if v is not None}
+    if grid is not None:
+        if parameters or keep_notebook is not None:
+            typer.echo("error: with --grid, give the parameters in the grid file (its "
+                       f"'defaults'), not as options; got {sorted(parameters)}", err=True)
+            raise typer.Exit(code=2)
+        try:
+            result = report.run_grid(grid, out_dir=out_dir, progress=True, timeout=timeout)
+        except report.ReportParameterError as error:
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(code=2) from error
+        typer.echo(result.summary())
+        for run in result.failed:
+            typer.echo(f"\n{run.name}: {run.error}", err=True)
+        raise typer.Exit(code=1 if result.failed else 0)
+    try:
+        result = report.run_report(parameters, out=out, executed=keep_notebook,
+                                   timeout=timeout)
+    except report.ReportParameterError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=2) from error
+    except report.ReportError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=1) from error
+    typer.echo(f"Wrote {result.html} in {result.seconds:.1f} s")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,142 @@
+"""Speed and memory of the report on a synthetic 1,000,000-opportunity CRM export.
+
+Run with ``make bench`` (``pytest tests/benchmarks -q -s --benchmarks``); without
+``--benchmarks`` every test here is skipped (see ``conftest.py``). Each measure runs
+in a fresh subprocess started by a thin launcher, so its peak memory (ru_maxrss) is its
+own and not pytest's. Figures are printed, not stored; times are wall-clock seconds.
+
+* the report's aggregations (read the export, the opportunity sections in DuckDB, the
+  KPI table) end to end, with the same aggregations in plain vectorised pandas in the
+  same run for comparison: goal under 60 s and 4 GB;
+* the whole report (``run_report``: papermill, the kernel, the HTML) on the same file.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from revopslab.crm import synthetic_export
+
+ROWS = 1_000_000
+GOAL_SECONDS = 60.0
+GOAL_MB = 4 * 1024
+REPO = Path(__file__).resolve().parents[2]
+
+_AGGREGATIONS = textwrap.dedent("""
+    import json, resource, sys, time
+    import pandas as pd
+    from revopslab import report
+
+    def maxrss_mb():
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return rss / 2**20 if sys.platform == "darwin" else rss / 2**10
+
+    out = {"baseline_rss_mb": maxrss_mb()}
+    t0 = time.perf_counter()
+    data = report.load_source(sys.argv[1], quarantine=sys.argv[2])
+    out["read_s"] = time.perf_counter() - t0
+    out["rows_kept"] = len(data.opportunities)
+    out["after_read_rss_mb"] = maxrss_mb()
+    first, last = report.resolve_period(None, as_of=data.as_of)
+    kwargs = {"first": first, "last": last, "as_of": data.as_of}
+    t = time.perf_counter()
+    duck = report.opportunity_summary(data.opportunities, engine="duckdb", **kwargs)
+    out["duckdb_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    table = report.kpis(data, first=first, last=last)
+    out["kpis_s"] = time.perf_counter() - t
+    out["end_to_end_s"] = time.perf_counter() - t0
+    out["peak_rss_mb"] = maxrss_mb()
+    t = time.perf_counter()
+    plain = report.opportunity_summary(data.opportunities, engine="pandas", **kwargs)
+    out["pandas_s"] = time.perf_counter() - t
+    out["peak_rss_with_pandas_mb"] = maxrss_mb()
+    pd.testing.assert_series_equal(duck.totals, plain.totals)
+    out["win_rate"] = duck.totals["win_rate"]
+    out["kpis"] = int(table["value"].notna().sum())
+    print(json.dumps(out))
+""")
+
+_REPORT = textwrap.dedent("""
+    import json, resource, sys, time
+    from revopslab import report
+
+    t0 = time.perf_counter()
+    result = report.run_report({"source": sys.argv[1], "quarantine": sys.argv[2]},
+                               out=sys.argv[3])
+    out = {"seconds": time.perf_counter() - t0,
+           "html_mb": result.html.stat().st_size / 2**20}
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the kernel
+    out["kernel_maxrss_mb"] = rss / 2**20 if sys.platform == "darwin" else rss / 2**10
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    out["runner_maxrss_mb"] = rss / 2**20 if sys.platform == "darwin" else rss / 2**10
+    print(json.dumps(out))
+""")
+
+# Linux keeps ru_maxrss across exec: a child started straight from pytest would report
+# pytest's RSS as its own. A thin launcher (no numpy) starts the measured process.
+_LAUNCHER = textwrap.dedent("""
+    import json, resource, subprocess, sys
+    done = subprocess.run([sys.executable, "-c"] + sys.argv[1:], capture_output=True,
+                          text=True, check=False)
+    if done.returncode:
+        sys.exit(done.stderr)
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    out["children_maxrss_mb"] = rss / 2**20 if sys.platform == "darwin" else rss / 2**10
+    print(json.dumps(out))
+""")
+
+
+def _measure(script: str, *args: str) -> dict:
+    done = subprocess.run([sys.executable, "-c", _LAUNCHER, script, *args], cwd=REPO,
+                          capture_output=True, text=True, check=False, timeout=1800)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def big_export(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("big") / "opportunities_1m.csv"
+    synthetic_export(ROWS, path, rng=2024)
+    return path
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs the resource module")
+def test_report_aggregations_on_a_million_opportunities(big_export, tmp_path):
+    m = _measure(_AGGREGATIONS, str(big_export), str(tmp_path / "q.csv"))
+    size = big_export.stat().st_size / 2**20
+    print(f"\n[report aggregations, {ROWS:,}-opportunity export ({size:.0f} MB), fresh "
+          "subprocess]")
+    print(f"  read the export (read_crm_export):      {m['read_s']:7.2f} s "
+          f"({m['rows_kept']:,} rows kept)")
+    print(f"  opportunity sections, DuckDB:           {m['duckdb_s']:7.2f} s")
+    print(f"  opportunity sections, plain pandas:     {m['pandas_s']:7.2f} s "
+          f"(same numbers; pandas time / DuckDB time = {m['pandas_s'] / m['duckdb_s']:.2f})")
+    print(f"  KPI table (opportunity KPIs):           {m['kpis_s']:7.2f} s")
+    print(f"  end to end (read + DuckDB + KPIs):      {m['end_to_end_s']:7.2f} s "
+          f"(goal < {GOAL_SECONDS:.0f} s)")
+    print(f"  peak RSS: {m['peak_rss_mb']:.0f} MB (after imports {m['baseline_rss_mb']:.0f} MB,"
+          f" after reading {m['after_read_rss_mb']:.0f} MB; with the pandas run too "
+          f"{m['peak_rss_with_pandas_mb']:.0f} MB; launcher's view "
+          f"{m['children_maxrss_mb']:.0f} MB; goal < {GOAL_MB} MB)")
+    assert m["rows_kept"] == ROWS
+    assert m["end_to_end_s"] < GOAL_SECONDS
+    assert m["peak_rss_with_pandas_mb"] < GOAL_MB
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs the resource module")
+def test_whole_report_on_a_million_opportunities(big_export, tmp_path):
+    m = _measure(_REPORT, str(big_export), str(tmp_path / "q.csv"), str(tmp_path / "r.html"))
+    print(f"\n[whole report, run_report on the {ROWS:,}-opportunity export] "
+          f"{m['seconds']:.1f} s (papermill, kernel start, every cell, HTML of "
+          f"{m['html_mb']:.1f} MB); kernel peak RSS {m['kernel_maxrss_mb']:.0f} MB, runner "
+          f"{m['runner_maxrss_mb']:.0f} MB")
+    assert m["seconds"] < GOAL_SECONDS
+    assert m["kernel_maxrss_mb"] < GOAL_MB

@@ -95,3 +95,65 @@ def test_unit_economics_writes_each_ratio_and_refuses_zero_cac():
 def test_attainment_curve_refuses_probabilities_outside_0_1():
     with pytest.raises(ValueError, match=r"values in \[0, 1\]"):
         plots.attainment_curve(pd.Series({0.1: 1.2}), message="m")
+
+
+def _every_chart(lang):
+    """Each plot function once, on small data, in ``lang``."""
+    months = pd.date_range("2025-01-01", periods=3, freq="MS")
+    yield lambda ax: plots.funnel(pd.Series({"inquiry": 100, "sql": 20, "won": 5}),
+                                  message="漏斗 funnel", ax=ax, lang=lang)
+    yield lambda ax: plots.bowtie(pd.Series({"sql": 20, "won": 5, "expanded": 2}), knot="won",
+                                  message="ボウタイ bowtie", ax=ax, lang=lang)
+    yield lambda ax: plots.growth_curves(pd.DataFrame({"a": [1, 2, 3]}, index=months),
+                                         message="成長 growth", ax=ax, lang=lang)
+    yield lambda ax: plots.mrr_bridge(
+        pd.DataFrame({"month": months[:2], "movement": ["new", "churn"],
+                      "mrr_change": [100.0, -30.0]}), message="MRRブリッジ", ax=ax, lang=lang)
+    yield lambda ax: plots.bar_compare(pd.Series({"marketing": 3, "sales": 5}), yen=True,
+                                       message="比較 compare", ax=ax, lang=lang)
+    yield lambda ax: plots.paired_differences(pd.DataFrame({"revenue": [-0.1, 0.2]}),
+                                              better={"revenue": "lower"},
+                                              message="差分 differences", ax=ax, lang=lang)
+    yield lambda ax: plots.unit_economics(pd.DataFrame({"cac": [1.0], "ltv": [4.0]},
+                                                       index=["SMB"]),
+                                          message="ユニットエコノミクス", ax=ax, lang=lang)
+    yield lambda ax: plots.attainment_curve(pd.Series({0.0: 0.9, 0.2: 0.5}),
+                                            message="目標 target", ax=ax, lang=lang)
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_every_chart_renders_in_both_languages_without_missing_glyphs(lang):
+    import logging
+    import warnings
+
+    from revopslab.style import set_theme
+
+    matplotlib.rcdefaults()
+    set_theme(lang=lang)
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logging.getLogger("matplotlib").addHandler(handler)
+    try:
+        for draw in _every_chart(lang):
+            fig, ax = plt.subplots()
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                assert draw(ax) is ax
+                fig.canvas.draw()  # lays out every text, so a missing glyph shows up now
+            missing = [str(w.message) for w in caught if "missing from" in str(w.message)]
+            missing += [r.getMessage() for r in records if "missing from" in r.getMessage()]
+            assert not missing, missing
+            plt.close(fig)
+    finally:
+        logging.getLogger("matplotlib").removeHandler(handler)
+        matplotlib.rcdefaults()
+
+
+def test_japanese_labels_are_used_in_japanese_charts():
+    ax = plots.paired_differences(pd.DataFrame({"revenue": [-0.1, 0.2]}), message="m",
+                                  better={"revenue": "lower"}, lang="ja")
+    assert [t.get_text() for t in ax.texts] == ["2シード中1で低下"]
+    ax = plots.attainment_curve(pd.Series({0.0: 0.9}), message="m", lang="ja")
+    assert ax.get_ylabel() == "達成確率"
+    plt.close("all")

@@ -11,7 +11,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import PercentFormatter
 
-from .style import DEPARTMENT_COLORS, OKABE_ITO, STAGE_PALETTE, label, yen_formatter
+from .style import DEPARTMENT_COLORS, OKABE_ITO, STAGE_PALETTE, _check_lang, label, yen_formatter
 
 __all__ = ["funnel", "bowtie", "growth_curves", "mrr_bridge", "bar_compare",
            "paired_differences", "unit_economics", "attainment_curve"]
@@ -231,8 +231,19 @@ def bowtie(counts: pd.Series, *, knot: str, message: str, ax: Axes | None = None
     return ax
 
 
+_SEEDS_TEXT = {"en": "{k} of {n} seeds {direction}", "ja": "{n}シード中{k}で{direction}"}
+_DIRECTION = {"en": {"higher": "higher", "lower": "lower"},
+              "ja": {"higher": "上昇", "lower": "低下"}}
+_ATTAINMENT_TEXT = {
+    "en": {"band": "realistic yet challenging", "x": "target growth over last year",
+           "y": "probability of attaining it"},
+    "ja": {"band": "現実的かつ挑戦的", "x": "前年比の目標成長率", "y": "達成確率"},
+}
+
+
 def paired_differences(differences: pd.DataFrame, *, message: str, ax: Axes | None = None,
-                       better: Mapping[str, str] | None = None, percent: bool = True) -> Axes:
+                       better: Mapping[str, str] | None = None, percent: bool = True,
+                       lang: str = "en") -> Axes:
     """One dot per seed and measure: the paired difference between two arms of an experiment.
 
     A dot right of zero means the second arm came out higher on that seed. With
@@ -262,6 +273,7 @@ def paired_differences(differences: pd.DataFrame, *, message: str, ax: Axes | No
     ['2 of 3 seeds higher', '3 of 3 seeds lower']
     """
     _require_message(message)
+    _check_lang(lang)
     if differences.empty:
         raise ValueError("differences must hold at least one seed (row) and one measure")
     ax = _axes(ax)
@@ -281,7 +293,9 @@ def paired_differences(differences: pd.DataFrame, *, message: str, ax: Axes | No
         else:
             ok = values > 0 if good == "higher" else values < 0
             colors = np.where(ok, OKABE_ITO[2], OKABE_ITO[3])
-            ax.text(1.01, yi, f"{int(ok.sum())} of {len(values)} seeds {good}",
+            text = _SEEDS_TEXT[lang].format(k=int(ok.sum()), n=len(values),
+                                            direction=_DIRECTION[lang][good])
+            ax.text(1.01, yi, text,
                     transform=ax.get_yaxis_transform(), va="center", fontsize=9)
         ax.scatter(values, yi + jitter, c=colors, s=18, alpha=0.85, lw=0)
         ax.plot([np.median(values)] * 2, [yi - 0.3, yi + 0.3], color="black", lw=1.5)
@@ -342,7 +356,7 @@ def unit_economics(frame: pd.DataFrame, *, message: str, ax: Axes | None = None,
 
 
 def attainment_curve(probability: pd.Series, *, message: str, ax: Axes | None = None,
-                     band: tuple[float, float] = (0.4, 0.7)) -> Axes:
+                     band: tuple[float, float] = (0.4, 0.7), lang: str = "en") -> Axes:
     """Probability of attaining a target against how far the target stretches.
 
     The shaded band marks targets that are "realistic yet challenging": likely
@@ -366,18 +380,20 @@ def attainment_curve(probability: pd.Series, *, message: str, ax: Axes | None = 
     '+20% is realistic yet challenging'
     """
     _require_message(message)
+    _check_lang(lang)
+    text = _ATTAINMENT_TEXT[lang]
     if probability.empty or not probability.between(0, 1).all():
         raise ValueError(f"probability must hold values in [0, 1], got {probability!r}")
     ax = _axes(ax)
     ax.axhspan(*band, color=OKABE_ITO[2], alpha=0.15, lw=0,
-               label=f"realistic yet challenging ({band[0]:.0%}–{band[1]:.0%})")
+               label=f"{text['band']} ({band[0]:.0%}–{band[1]:.0%})")
     ax.plot(probability.index, probability.to_numpy(float), marker="o", color=OKABE_ITO[0],
             lw=2)
     ax.set_ylim(0, 1.02)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.set_xlabel("target growth over last year")
-    ax.set_ylabel("probability of attaining it")
+    ax.set_xlabel(text["x"])
+    ax.set_ylabel(text["y"])
     ax.legend(frameon=False, fontsize=8, loc="upper right")
     ax.set_title(message, loc="left")
     return ax

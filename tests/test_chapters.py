@@ -11,12 +11,12 @@ import dataclasses
 import pandas as pd
 import pytest
 
-from revopslab.chapters import ch00, ch01, ch02, ch05
+from revopslab.chapters import ch00, ch01, ch02, ch03, ch05
 from revopslab.config import CompanyConfig
 from revopslab.exercises import ____, check, hint, solution
 from revopslab.simulate import simulate_company
 
-CHAPTERS = {"00": ch00, "01": ch01, "02": ch02, "05": ch05}
+CHAPTERS = {"00": ch00, "01": ch01, "02": ch02, "03": ch03, "05": ch05}
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,8 @@ def _wrong(exercise_id, right):
     exercise = next(e for m in CHAPTERS.values() for e in m.EXERCISES if e.id == exercise_id)
     options = {"00.3": ["more advertising", "referrals from promoters"],
                "01.2": list(ch01.SILO_LEVERS), "01.3": list(ch01.REVOPS_ROLES),
-               "02.3": list(ch02.LENSES), "05.2": list(ch05.BEFORE_HANDOFF)}
+               "02.3": list(ch02.LENSES), "03.4": list(ch03.SYSTEM_NAMES),
+               "05.2": list(ch05.BEFORE_HANDOFF)}
     if exercise.id in options:
         return next(o for o in options[exercise.id] if o != right)
     return right * 1.5 + 1

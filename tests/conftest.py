@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
+
+import pytest
 
 # What-if cells show no widgets in test runs (nbval and papermill kernels inherit this).
 os.environ.setdefault("REVOPSLAB_STATIC", "1")
@@ -16,3 +19,40 @@ def pytest_addoption(parser):
         default=False,
         help="run the benchmarks in tests/benchmarks (skipped unless given)",
     )
+
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+@pytest.fixture
+def run_notebook(tmp_path):
+    """``run_notebook(name, **parameters)``: execute ``notebooks/<name>`` with papermill.
+
+    Returns the executed notebook (written under ``tmp_path``), as a report runner would
+    get it: parameters injected after the tagged cell, the kernel run from ``notebooks/``.
+    """
+    import nbformat
+    import papermill as pm
+
+    def run(name, **parameters):
+        out = tmp_path / name
+        pm.execute_notebook(str(NOTEBOOKS / name), str(out), parameters=parameters,
+                            kernel_name="python3", cwd=str(NOTEBOOKS), progress_bar=False)
+        return nbformat.read(out, as_version=4)
+
+    return run
+
+
+@pytest.fixture
+def notebook_text():
+    """``notebook_text(nb)``: every text output of a notebook (stdout and plain reprs), joined."""
+
+    def text(nb):
+        parts = []
+        for cell in nb.cells:
+            for output in cell.get("outputs", []):
+                parts.append(output.get("text", ""))
+                parts.append(output.get("data", {}).get("text/plain", ""))
+        return "\n".join(parts)
+
+    return text

@@ -15,7 +15,7 @@ SOLUTIONS = $(sort $(wildcard notebooks/solutions/*.ipynb))
 # so committed outputs hold no widget state; `make lab` leaves them interactive.
 test unit notebooks execute solutions: export REVOPSLAB_STATIC = 1
 
-.PHONY: lab test unit notebooks execute solutions bench data lint lock clean
+.PHONY: lab test unit notebooks execute solutions site bench data lint lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; RevOps Lab needs Python 3.11 (set PYTHON=...)"; exit 1; }
@@ -53,6 +53,10 @@ execute: $(STAMP) solutions
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=1200 \
 		--ExecutePreprocessor.kernel_name=python3 $(NOTEBOOKS)
 	$(BIN)/python -m revopslab._notebooks $(NOTEBOOKS)
+
+## site: a static HTML site of the executed notebooks, solutions, guides and glossary in _site/
+site: $(STAMP)
+	$(BIN)/python -m revopslab.site _site
 
 ## bench: speed and memory benchmarks (not part of `make test`)
 bench: $(STAMP)

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-
-# What-if cells show no widgets in test runs (nbval and papermill kernels inherit this).
-os.environ.setdefault("REVOPSLAB_STATIC", "1")
 
 
 def pytest_addoption(parser):

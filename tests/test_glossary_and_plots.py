@@ -119,6 +119,19 @@ def _every_chart(lang):
                                           message="ユニットエコノミクス", ax=ax, lang=lang)
     yield lambda ax: plots.attainment_curve(pd.Series({0.0: 0.9, 0.2: 0.5}),
                                             message="目標 target", ax=ax, lang=lang)
+    # The report's own charts.
+    from revopslab import report
+
+    yield lambda ax: report.cohort_heatmap(
+        pd.DataFrame({0: [1.0, 1.0], 3: [1.1, float("nan")]}, index=["2025Q1", "2025Q2"]),
+        message="コホート cohorts", ax=ax, lang=lang)
+    yield lambda ax: report.forecast_vs_actual(
+        pd.DataFrame({"period": ["2025Q1", "2025Q1"], "method": ["judgment", "weighted"],
+                      "forecast": [130.0, 95.0], "actual": [100.0, 100.0]}),
+        message="予測 forecast", ax=ax, lang=lang)
+    yield lambda ax: report.monthly_bookings(
+        pd.DataFrame({"bookings": [100.0, 300.0], "win_rate": [0.2, 0.3]}, index=months[:2]),
+        message="受注 bookings", ax=ax, lang=lang)
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])

@@ -8,30 +8,16 @@ on the committed default company (seed 2024, 36 months).
 
 from __future__ import annotations
 
-import math
-import time
-
 import pytest
 
 from revopslab import forecast, process
 from revopslab.datasets import load_company
 
+from ._measure import best_of
+
 REPEATS = 3
 PROCESS_GOAL_SECONDS = 1.0  # flow + balance + conversion + transition times, together
 BACKTEST_GOAL_SECONDS = 30.0  # the quarterly backtest of all three methods
-
-
-def best_of(fn, repeats: int = REPEATS, warmup: int = 1) -> tuple[float, object]:
-    """Best wall time of ``repeats`` calls of ``fn`` after ``warmup`` calls, and its result."""
-    result = None
-    for _ in range(warmup):
-        result = fn()
-    best = math.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, result
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,6 @@ own and not pytest's. Figures are printed, not stored; times are wall-clock seco
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -22,6 +20,8 @@ from pathlib import Path
 import pytest
 
 from revopslab.crm import synthetic_export
+
+from ._measure import run_measured
 
 ROWS = 1_000_000
 GOAL_SECONDS = 60.0
@@ -79,26 +79,8 @@ _REPORT = textwrap.dedent("""
     print(json.dumps(out))
 """)
 
-# Linux keeps ru_maxrss across exec: a child started straight from pytest would report
-# pytest's RSS as its own. A thin launcher (no numpy) starts the measured process.
-_LAUNCHER = textwrap.dedent("""
-    import json, resource, subprocess, sys
-    done = subprocess.run([sys.executable, "-c"] + sys.argv[1:], capture_output=True,
-                          text=True, check=False)
-    if done.returncode:
-        sys.exit(done.stderr)
-    out = json.loads(done.stdout.strip().splitlines()[-1])
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    out["children_maxrss_mb"] = rss / 2**20 if sys.platform == "darwin" else rss / 2**10
-    print(json.dumps(out))
-""")
-
-
 def _measure(script: str, *args: str) -> dict:
-    done = subprocess.run([sys.executable, "-c", _LAUNCHER, script, *args], cwd=REPO,
-                          capture_output=True, text=True, check=False, timeout=1800)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_measured(script, *args, timeout=1800)
 
 
 @pytest.fixture(scope="module")

@@ -9,15 +9,11 @@ several runs after a warm-up.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import random
-import subprocess
 import sys
 import textwrap
-import time
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -27,6 +23,8 @@ from revopslab import simulate as engine_module
 from revopslab.config import SEGMENTS, CompanyConfig
 from revopslab.simulate import TABLES, simulate_company
 
+from ._measure import best_of, run_measured
+
 SEED = 2024
 REPEATS = 3
 DEFAULT_GOAL_SECONDS = 2.0  # the issue's goal for the default company
@@ -34,20 +32,6 @@ SCALES = (1, 3, 10)
 SPEEDUP_GOAL = 20.0  # package vs the naive row-by-row generator (printed, not asserted)
 # Asserted floors of naive-walk time / package time (about half of what was measured).
 LIKE_FOR_LIKE_FLOOR = {"funnel": 4.0, "draw_funnel": 2.5, "table": 2.5}
-REPO = Path(__file__).resolve().parents[2]
-
-
-def best_of(fn, repeats: int = REPEATS, warmup: int = 1) -> tuple[float, object]:
-    """Best wall time of ``repeats`` calls of ``fn`` after ``warmup`` calls, and its result."""
-    result = None
-    for _ in range(warmup):
-        result = fn()
-    best = math.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, result
 
 
 def simulate(scale: float = 1.0):
@@ -124,29 +108,8 @@ _MEMORY_SCRIPT = textwrap.dedent("""
     print(json.dumps(out))
 """)
 
-# Linux keeps ru_maxrss across exec: a child started straight from this (large) pytest
-# process would report pytest's RSS as its own. A thin launcher (no numpy, ~10 MB) runs
-# the measured process instead and reports its RUSAGE_CHILDREN high-water mark.
-_LAUNCHER = textwrap.dedent("""
-    import json, resource, subprocess, sys
-    done = subprocess.run([sys.executable, "-c"] + sys.argv[1:], capture_output=True,
-                          text=True, check=False)
-    if done.returncode:
-        sys.exit(done.stderr)
-    out = json.loads(done.stdout.strip().splitlines()[-1])
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    out["children_maxrss_mb"] = rss / 2**20 if sys.platform == "darwin" else rss / 2**10
-    print(json.dumps(out))
-""")
-
-
 def _measure_in_subprocess(mode: str, scale: float) -> dict:
-    done = subprocess.run(
-        [sys.executable, "-c", _LAUNCHER, _MEMORY_SCRIPT, mode, str(scale), str(SEED)],
-        cwd=REPO, capture_output=True, text=True, check=False, timeout=900,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_measured(_MEMORY_SCRIPT, mode, str(scale), str(SEED), timeout=900)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs the resource module")

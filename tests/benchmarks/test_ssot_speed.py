@@ -9,8 +9,6 @@ peak memory are measured in a fresh subprocess and printed.
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 import textwrap
 import time
@@ -22,6 +20,8 @@ from revopslab.config import CompanyConfig
 from revopslab.silos import export_silos
 from revopslab.simulate import simulate_company
 from revopslab.ssot import SplinkMatcher, _resolve, build_ssot, evaluate
+
+from ._measure import run_measured
 
 SEED = 2024
 DEFAULT_GOAL_SECONDS = 30.0  # the issue's goal: the SSOT of the default company
@@ -95,28 +95,8 @@ _MEMORY_SCRIPT = textwrap.dedent("""
     print(json.dumps(out))
 """)
 
-# Linux keeps ru_maxrss across exec: a child started straight from this (large) pytest
-# process would report pytest's RSS as its own, so a thin launcher runs it.
-_LAUNCHER = textwrap.dedent("""
-    import json, resource, subprocess, sys
-    done = subprocess.run([sys.executable, "-c"] + sys.argv[1:], capture_output=True,
-                          text=True, check=False)
-    if done.returncode:
-        sys.exit(done.stderr)
-    out = json.loads(done.stdout.strip().splitlines()[-1])
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    out["children_maxrss_mb"] = rss / 2**20 if sys.platform == "darwin" else rss / 2**10
-    print(json.dumps(out))
-""")
-
-
 def _measure(scale: float, matcher: str) -> dict:
-    done = subprocess.run(
-        [sys.executable, "-c", _LAUNCHER, _MEMORY_SCRIPT, str(scale), str(SEED), matcher],
-        cwd=REPO, capture_output=True, text=True, check=False, timeout=3600,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_measured(_MEMORY_SCRIPT, str(scale), str(SEED), matcher, timeout=3600)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs the resource module")

@@ -28,7 +28,7 @@ REGENERATE = "the committed data/company/default is stale: run `make data` and c
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 UNITS = {
     "id", "text", "category", "flag", "count", "timestamp", "date", "month", "days", "hours",
-    "months", "JPY", "JPY/month", "JPY/year", "share 0–1", "probability 0–1", "score 0–10",
+    "months", "year", "JPY", "JPY/month", "JPY/year", "share 0–1", "probability 0–1", "score 0–10",
     "score 0–100", "score 1–5",
 }
 # A small company that moves non-default levers, so the config round trip is exercised.

@@ -58,8 +58,10 @@ class Segment:
 
     Amounts are in yen. ``acv_median`` is the median annual contract value
     before discount; ``cycle_median_days`` the median days from opportunity
-    to close; ``monthly_churn`` the base monthly logo-churn hazard of a
-    healthy customer.
+    to close; ``monthly_churn`` the segment's average monthly logo churn
+    (what the default company realises: healthier customers churn less,
+    discounted or badly onboarded ones more); ``annual_expansion`` the
+    expansion MRR of a year as a share of the opening MRR (NRR − GRR).
     """
 
     name: str
@@ -69,6 +71,7 @@ class Segment:
     cycle_median_days: float
     monthly_churn: float
     win_rate_base: float
+    annual_expansion: float = 0.10
 
 
 @dataclass(frozen=True)
@@ -120,27 +123,31 @@ ORG_PRESETS: Mapping[str, OrgLevers] = _frozen({
         lead_routing="first_come",
     ),
     "aligned": OrgLevers(
-        mql_threshold=0.70, handoff_delay_days=0.5, discount_pressure=0.05, context_loss=0.1,
+        mql_threshold=0.74, handoff_delay_days=0.5, discount_pressure=0.05, context_loss=0.1,
         lead_routing="scored",
     ),
 })
 
 _DEFAULT_SEGMENTS = (
     Segment("SMB", lead_share=0.60, acv_median=1_200_000, acv_sigma=0.45,
-            cycle_median_days=24, monthly_churn=0.016, win_rate_base=0.26),
+            cycle_median_days=24, monthly_churn=0.0085, win_rate_base=0.22,
+            annual_expansion=0.10),
     Segment("MM", lead_share=0.30, acv_median=4_800_000, acv_sigma=0.50,
-            cycle_median_days=60, monthly_churn=0.010, win_rate_base=0.22),
+            cycle_median_days=60, monthly_churn=0.006, win_rate_base=0.19,
+            annual_expansion=0.11),
     Segment("ENT", lead_share=0.10, acv_median=18_000_000, acv_sigma=0.55,
-            cycle_median_days=120, monthly_churn=0.006, win_rate_base=0.18),
+            cycle_median_days=120, monthly_churn=0.004, win_rate_base=0.18,
+            annual_expansion=0.14),
 )
 
 _DEFAULT_CHANNELS = (
-    Channel("web", "inbound", monthly_inquiries=260, cost_per_inquiry=12_000, quality_shift=0.0),
-    Channel("ads", "inbound", monthly_inquiries=220, cost_per_inquiry=22_000, quality_shift=-0.4),
-    Channel("events", "inbound", monthly_inquiries=90, cost_per_inquiry=45_000, quality_shift=0.2),
-    Channel("referral", "inbound", monthly_inquiries=10, cost_per_inquiry=5_000, quality_shift=0.8),
-    Channel("product", "inbound", monthly_inquiries=0, cost_per_inquiry=3_000, quality_shift=-0.2),
-    Channel("teleprospecting", "outbound", monthly_inquiries=120, cost_per_inquiry=8_000,
+    Channel("web", "inbound", monthly_inquiries=260, cost_per_inquiry=24_000, quality_shift=0.0),
+    Channel("ads", "inbound", monthly_inquiries=220, cost_per_inquiry=44_000, quality_shift=-0.4),
+    Channel("events", "inbound", monthly_inquiries=90, cost_per_inquiry=90_000, quality_shift=0.2),
+    Channel("referral", "inbound", monthly_inquiries=10, cost_per_inquiry=10_000,
+            quality_shift=0.8),
+    Channel("product", "inbound", monthly_inquiries=0, cost_per_inquiry=6_000, quality_shift=-0.2),
+    Channel("teleprospecting", "outbound", monthly_inquiries=120, cost_per_inquiry=16_000,
             quality_shift=-0.1),
     Channel("field_prospecting", "sales", monthly_inquiries=14, cost_per_inquiry=0,
             quality_shift=0.3),
@@ -209,6 +216,13 @@ class CompanyConfig:
         Growth of the market's monthly inquiries (0.015 = 1.5% a month).
     gross_margin
         Gross margin on subscription revenue (for LTV and payback).
+    founded_years_before_start
+        Age of the company when the history starts. Those years are simulated
+        with the same engine and discarded (a warm-up), so the history opens on
+        an installed base of every tenure, with a team its plan has grown;
+        ``0`` starts a new company with no customers.
+    employees_other
+        General and administrative staff (finance, HR, legal, IT) at scale 1.
     """
 
     months: int = 36
@@ -227,7 +241,7 @@ class CompanyConfig:
     conversion_multipliers: Mapping[str, float] = field(default_factory=lambda: _frozen({}))
     speed_multipliers: Mapping[str, float] = field(default_factory=lambda: _frozen({}))
     data_noise: float = 0.1
-    monthly_inquiry_growth: float = 0.015
+    monthly_inquiry_growth: float = 0.012
     flywheel: bool = True
     gross_margin: float = 0.78
     currency: str = "JPY"
@@ -246,6 +260,10 @@ class CompanyConfig:
             problems.append(f"org_model must be one of {ORG_MODELS}, got {self.org_model!r}")
         if self.gtm_motion not in GTM_MOTIONS:
             problems.append(f"gtm_motion must be one of {GTM_MOTIONS}, got {self.gtm_motion!r}")
+        if not (isinstance(self.founded_years_before_start, (int, float))
+                and 0 <= self.founded_years_before_start <= 10):
+            problems.append("founded_years_before_start must be a number of years from 0 to 10, "
+                            f"got {self.founded_years_before_start!r}")
         if not 0 <= self.data_noise <= 1:
             problems.append(f"data_noise must be from 0 to 1, got {self.data_noise!r}")
         for name in ("mql_threshold", "discount_pressure", "context_loss"):

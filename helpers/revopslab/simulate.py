@@ -22,7 +22,7 @@ DEFAULT_SEED = 2024
 TABLES: tuple[str, ...] = (
     "accounts", "leads", "opportunities", "opportunity_stages", "pipeline_snapshots",
     "subscriptions", "mrr", "mrr_movements", "invoices", "usage", "tickets",
-    "nps_responses", "reps", "marketing_spend", "costs",
+    "nps_responses", "reps", "quotas", "marketing_spend", "costs",
 )
 
 #: What one row of each table is (the data dictionary describes every column).
@@ -40,6 +40,7 @@ TABLE_DESCRIPTIONS: dict[str, str] = {
     "tickets": "one support ticket with resolution time and CSAT",
     "nps_responses": "one answer to the quarterly NPS survey",
     "reps": "one member of the sales or customer-success teams",
+    "quotas": "a field rep's annual bookings quota in one calendar year",
     "marketing_spend": "marketing programme spend of one channel in one month",
     "costs": "one cost line of a department in one month",
 }
@@ -58,22 +59,41 @@ _MARKET_ACCOUNTS = 20000
 _MARKET_SHARE = {"SMB": 0.65, "MM": 0.27, "ENT": 0.08}
 _EMPLOYEES = {"SMB": (10, 99), "MM": (100, 999), "ENT": (1000, 20000)}
 
-# Sales organisation at scale 1: headcount per team, monthly loaded cost (yen),
-# annual bookings quota, ramp months and open-opportunity capacity per rep.
+# Sales organisation: per field segment, the base annual bookings quota of a
+# ramped rep (the first year's; quotas reset every January), ramp months and
+# the open opportunities one ramped rep can work properly (past that, every deal
+# of the team gets less attention and wins less often).
 _FIELD = {
-    "SMB": dict(headcount=5, quota=40_000_000, ramp=3, capacity=30),
-    "MM": dict(headcount=5, quota=80_000_000, ramp=4, capacity=18),
-    "ENT": dict(headcount=3, quota=140_000_000, ramp=6, capacity=10),
+    "SMB": dict(quota=40_000_000, ramp=3, capacity=10),
+    "MM": dict(quota=80_000_000, ramp=4, capacity=14),
+    "ENT": dict(quota=140_000_000, ramp=6, capacity=10),
 }
+_TEAMS = ("field_sales", "inside_sales", "customer_success")
 _TEAM_COST = {"inside_sales": 650_000, "field_sales": 1_000_000, "customer_success": 700_000,
-              "marketing": 800_000, "general_admin": 700_000}
-_TEAM_HEADCOUNT = {"inside_sales": 8, "customer_success": 8, "marketing": 6}
+              "marketing": 800_000, "general_admin": 700_000, "sales_manager": 1_500_000,
+              "sales_engineer": 1_100_000, "research_development": 900_000,
+              "revops": 1_000_000}
+# The hiring plan, reviewed at the start of every quarter (design assumptions with
+# published anchors; see data/assumptions.csv, rows engine.*).
+_PLAN_UTILISATION = 0.85  # field reps are hired to carry the pipeline at 85% of capacity
+_HIRING_LAG_DAYS = 60  # median days from an approved requisition to a start date
+_REP_ATTRITION = 0.30  # annual voluntary + involuntary turnover of sales reps
+_QUOTA_FROM_PRODUCTIVITY = 0.9  # January's quota: 90% of last year's ramped productivity
+_REPS_PER_MANAGER = 7  # first-line sales managers' span of control
+_HEADS_PER_REVOPS = 12  # RevOps, sales operations and enablement staff per S&M head
+_AES_PER_SE = 3  # sales engineers support MM and ENT account executives
+_AES_PER_SDR = 2.0  # inside-sales (SDR/BDR) headcount is planned against the field team
+_ARR_PER_CSM = 300_000_000  # yen of ARR one customer-success manager covers
+_PROGRAMS_PER_MARKETER = 2_000_000  # monthly programme spend one marketer runs
+_TOOLS_PER_SEAT = 40_000  # CRM, MA and sales-engagement licences per S&M seat a month
+_ARR_PER_ENGINEER = 40_000_000  # product and engineering staff grow with ARR
 _HIRED_DURING_HISTORY = 0.3
 _AQLS_PER_INSIDE_REP = 28  # inbound AQLs one ramped inside-sales rep can work properly a month
 _STANDARD_DISCOUNT = 0.03  # the discount every deal gets; pressure adds to it
 _DISCOUNT_PULL_FORWARD = 2.0  # each 10 points of extra discount shortens the cycle by ~18%
 _SEAT_PRICE = 3_000  # yen per seat-month, to turn MRR into licensed seats
 _TAX_RATE = 0.10
+_COMMISSION = 0.12  # AE commission, manager overrides and SDR bonuses on bookings
 
 # Lead-level uniforms: one row of _U_COLUMNS per lead, drawn row by row so the
 # n-th lead of a channel-month is the same lead whatever the volume or levers.
@@ -95,6 +115,20 @@ _SPEED_STEP = {"aql": "inquiry_to_aql", "tal": "aql_to_tal", "tql": "tal_to_tql"
 _HANDOFF_DECAY_DAYS = 10.0  # each 10 days of handoff delay cuts acceptance by a factor e
 _WIN_QUALITY_REF = 1.4  # lead quality at which a deal wins at the segment's base rate
 _REFERRALS_PER_PROMOTER = 0.35  # monthly referral inquiries per recent promoter
+# Customer health: the reference health of a typical customer of the default
+# company, and the norms that make realised churn and expansion match the
+# segments' configured rates (measured over seeds; see tests/test_realism.py).
+_HEALTH_REF = 1.2
+_CHURN_NORM = {"SMB": 1.13, "MM": 1.22, "ENT": 1.17}  # realised / configured at norm 1
+_EXPANSION_NORM = {"SMB": 1.09, "MM": 1.08, "ENT": 1.13}  # realised / configured at norm 1
+_UPSELL_PER_EXPANSION = 0.28
+_CROSS_PER_EXPANSION = 0.10
+# NPS answers: mean and spread of a typical customer's score (0-10).
+_NPS_MEAN = 8.3
+_NPS_SD = 1.5
+# Support CSAT answers (1-5): mean and spread of a typical ticket's score.
+_CSAT_MEAN = 4.3
+_CSAT_SD = 0.8
 
 
 @dataclass(frozen=True, repr=False)
@@ -122,6 +156,7 @@ class Company:
     tickets: pd.DataFrame
     nps_responses: pd.DataFrame
     reps: pd.DataFrame
+    quotas: pd.DataFrame
     marketing_spend: pd.DataFrame
     costs: pd.DataFrame
 
@@ -276,8 +311,18 @@ class _Simulation:
         self.seed = seed
         self.levers = config.levers
         self.start = pd.Timestamp(config.start)
-        edges = pd.date_range(self.start, periods=config.months + 1, freq="MS")
+        # The company was founded before the observed history: its first
+        # ``warmup`` months are simulated with the same engine and then
+        # discarded, so the history opens on a going concern (an installed
+        # base of every tenure, open pipeline, a team sized by its plan).
+        # Internal month ``m`` starts on day ``month_edges[m]``, counted from
+        # ``start`` (negative during the warm-up).
+        self.warmup = round(12 * config.founded_years_before_start)
+        self.total_months = self.warmup + config.months
+        edges = pd.date_range(self.start - pd.DateOffset(months=self.warmup),
+                              periods=self.total_months + 1, freq="MS")
         self.month_edges = ((edges - self.start) / pd.Timedelta(days=1)).to_numpy(float)
+        self.month_years = edges[:-1].year.to_numpy()
         self.end_day = self.month_edges[-1]
         self.segments = {s.name: s for s in config.segments}
         self.gtm = GTM_EFFECTS[config.gtm_motion]
@@ -309,57 +354,164 @@ class _Simulation:
         })
         self.pool = {k: np.flatnonzero(seg == k) for k in range(len(SEGMENTS))}
 
+    # ------------------------------------------------------------------ people
+    #: The teams of the roster, in the order that addresses their random streams.
+    _TEAM_KEYS = (("field_sales", "SMB"), ("field_sales", "MM"), ("field_sales", "ENT"),
+                  ("inside_sales", None), ("customer_success", None))
+    #: Headcount on day one when the history has no warm-up (scale 1).
+    _BASE_HEADCOUNT = (5, 5, 3, 8, 8)
+
     def _reps(self) -> None:
-        rows = []
-        teams = [("field_sales", s, _FIELD[s]["headcount"]) for s in SEGMENTS]
-        teams += [(t, None, _TEAM_HEADCOUNT[t]) for t in ("inside_sales", "customer_success")]
-        for index, (team, segment, base) in enumerate(teams):
-            # One stream per team: changing one team's headcount leaves the others as they were.
-            g = _child(self.streams["reps"], index)
-            count = max(1, round(base * self.cfg.scale))
+        """Open the roster with the team the company had when it was founded.
+
+        With a warm-up the founders' team is small (a quarter of the base
+        headcount) and the quarterly plan grows it; without one the company
+        opens with the base headcount already ramped. The first rep of each
+        team (its lead) stays; everyone else may leave.
+        """
+        self.roster = {k: [] for k in ("key", "hire_day", "leave_day", "ramp", "optimism",
+                                       "family", "given")}
+        self.hires = [0] * len(self._TEAM_KEYS)
+        self.quota = {}  # (segment index, calendar year) -> annual quota of a ramped rep
+        day0 = self.month_edges[0]
+        for key, base in enumerate(self._BASE_HEADCOUNT):
+            team = self._TEAM_KEYS[key][0]
+            count = max(1, round(base * self.cfg.scale * (0.25 if self.warmup else 1.0)))
             if team == "inside_sales" and self.cfg.inside_sales_reps is not None:
                 count = self.cfg.inside_sales_reps
-            u = g.random((count, 4))
-            hired_later = u[:, 0] < _HIRED_DURING_HISTORY
-            hired_later[0] = False  # every team has someone on day one
-            hire_day = np.where(hired_later, u[:, 1] * self.end_day * 0.9,
-                                -30 - u[:, 1] * 3 * 365)
-            for i in range(count):
-                rows.append({
-                    "team": team, "segment": segment, "hire_day": float(np.floor(hire_day[i])),
-                    "optimism": 0.12 + 0.08 * ndtri(np.clip(u[i, 2], 1e-9, 1 - 1e-9)),
-                    "family": u[i, 3], "given": (u[i, 3] * 7.31) % 1,
-                })
-        reps = pd.DataFrame(rows)
-        names, local = _names.person_names(reps["family"].to_numpy(), reps["given"].to_numpy())
+            ramp = self._ramp_months(key)
+            self._hire(key, count, day0 - 30.4 * ramp - 30, lag=False)
+        self._roster_arrays()
+
+    def _ramp_months(self, key: int) -> int:
+        team, segment = self._TEAM_KEYS[key]
+        return _FIELD[segment]["ramp"] if team == "field_sales" else 2
+
+    def _hire(self, key: int, count: int, day: float, *, lag: bool = True) -> None:
+        """Hire ``count`` people into team ``key``; requisitions approved on ``day``.
+
+        Each hire has its own stream (team, hire number), so hiring one more
+        person never changes who the others are or when they leave.
+        """
+        for _ in range(count):
+            number = self.hires[key]
+            self.hires[key] += 1
+            u = _child(self.streams["reps"], key, number).random(4)
+            z = ndtri(np.clip(u, 1e-9, 1 - 1e-9))
+            start = day + (_HIRING_LAG_DAYS * np.exp(0.4 * z[0]) if lag else 0.0)
+            stays = -np.log1p(-u[1] * 0.999999) / _REP_ATTRITION * 365.25
+            self.roster["key"].append(key)
+            self.roster["hire_day"].append(float(np.floor(start)))
+            self.roster["leave_day"].append(np.inf if number == 0 else float(np.floor(
+                start + stays)))
+            self.roster["ramp"].append(self._ramp_months(key))
+            self.roster["optimism"].append(0.12 + 0.08 * z[2])
+            self.roster["family"].append(u[3])
+            self.roster["given"].append((u[3] * 7.31) % 1)
+
+    def _roster_arrays(self) -> None:
+        """Plain arrays of the roster for the month loop (label lookups cost more)."""
+        self.rep_key = np.array(self.roster["key"], dtype=int)
+        self.rep_hire_day = np.array(self.roster["hire_day"], dtype=float)
+        self.rep_leave_day = np.array(self.roster["leave_day"], dtype=float)
+        self.rep_ramp_months = np.array(self.roster["ramp"], dtype=float)
+        self.rep_optimism = np.array(self.roster["optimism"], dtype=float)
+
+    def _ramped(self, key: int, t: float) -> float:
+        """Ramped headcount of team ``key`` on day ``t`` (a rep in ramp counts in part)."""
+        mine = (self.rep_key == key) & (self.rep_hire_day <= t) & (t < self.rep_leave_day)
+        tenure = (t - self.rep_hire_day[mine]) / 30.4
+        return float(np.clip(tenure / self.rep_ramp_months[mine], 0, 1).sum())
+
+    def _plan(self, month: int, state: dict) -> None:
+        """The quarterly hiring plan, and January's quota reset.
+
+        Field sales hires enough reps to carry the open pipeline that the
+        segment's bookings growth brings at ``_PLAN_UTILISATION`` of capacity;
+        inside sales one rep per ``_AES_PER_SDR`` field reps (its budget does
+        not follow marketing's lead count, so past capacity leads go cold); customer
+        success one CSM per ``_ARR_PER_CSM`` of ARR. Hires start after a lag
+        and then ramp; leavers are replaced only at the next review.
+        """
+        t = self.month_edges[month]
+        year = int(self.month_years[month])
+        for k in range(len(SEGMENTS)):
+            if (k, year) not in self.quota:
+                self._reset_quota(k, year, month, state)
+        if month % 3 and month != 0:
+            return
+        needed = []
+        for k, s in enumerate(SEGMENTS):
+            open_now = state["open_count"][k]
+            made = state["opps_made"][k]
+            recent, before = made[max(0, month - 6):month].sum(), made[max(0, month - 12):
+                                                                       max(0, month - 6)].sum()
+            growth = np.clip(recent / before - 1, 0, 0.5) if before > 0 else 0.0
+            needed.append(np.ceil(open_now * (1 + growth)
+                                  / (_FIELD[s]["capacity"] * _PLAN_UTILISATION)))
+        if self.cfg.inside_sales_reps is not None:
+            needed.append(self.cfg.inside_sales_reps)
+        else:  # inside sales is budgeted against the field team it feeds
+            needed.append(np.ceil(sum(needed) / _AES_PER_SDR))
+        needed.append(np.ceil(state["mrr"].sum() * 12 / _ARR_PER_CSM))
+        for key, want in enumerate(needed):
+            committed = int(((self.rep_key == key) & (self.rep_leave_day > t)).sum())
+            if want > committed:
+                self._hire(key, int(want - committed), t)
+        self._roster_arrays()
+
+    def _reset_quota(self, k: int, year: int, month: int, state: dict) -> None:
+        """January's quota of segment ``k``: 90% of last year's bookings per ramped rep.
+
+        The first year uses the base quota; later resets move at most 20% down
+        or 25% up from the year before, as plans do.
+        """
+        base = _FIELD[SEGMENTS[k]]["quota"]
+        before = self.quota.get((k, year - 1))
+        last = np.flatnonzero(self.month_years[:month] == year - 1)
+        if before is None or len(last) < 12:
+            self.quota[(k, year)] = before if before is not None else base
+            return
+        rep_years = sum(self._ramped(self._field_key(k), self.month_edges[m])
+                        for m in last) / 12
+        booked = state["bookings"][k, last].sum()
+        if rep_years <= 0.5:
+            self.quota[(k, year)] = before
+            return
+        target = _QUOTA_FROM_PRODUCTIVITY * booked / rep_years
+        self.quota[(k, year)] = float(np.round(np.clip(target, 0.8 * before, 1.5 * before), -5))
+
+    @staticmethod
+    def _field_key(k: int) -> int:
+        return k  # field teams come first in _TEAM_KEYS, in SEGMENTS order
+
+    def _reps_frame(self) -> pd.DataFrame:
+        """The roster as a table, with ids, names, quotas and costs."""
+        keys = self.rep_key
+        team = np.array([self._TEAM_KEYS[k][0] for k in keys], dtype=object)
+        segment = np.array([self._TEAM_KEYS[k][1] for k in keys], dtype=object)
+        reps = pd.DataFrame({"team": team, "segment": segment, "hire_day": self.rep_hire_day,
+                             "leave_day": self.rep_leave_day, "optimism": self.rep_optimism,
+                             "ramp_months": self.rep_ramp_months.astype(int)})
+        names, _ = _names.person_names(np.array(self.roster["family"]),
+                                       np.array(self.roster["given"]))
         reps["rep_id"] = _ids("R", len(reps), 4)
         reps["rep_name"] = names
         field = reps["team"].eq("field_sales")
-        reps["quota_annual"] = np.where(
-            field, reps["segment"].map({s: _FIELD[s]["quota"] for s in SEGMENTS}), np.nan)
-        reps["ramp_months"] = np.where(
-            field, reps["segment"].map({s: _FIELD[s]["ramp"] for s in SEGMENTS}), 2).astype(int)
+        last_year = int(self.month_years[-1])
+        reps["quota_annual"] = np.where(field, [
+            self.quota.get((SEGMENTS.index(s), last_year), np.nan) if s else np.nan
+            for s in segment], np.nan)
         reps["monthly_cost"] = reps["team"].map(_TEAM_COST).astype(float)
         reps["hired_on"] = self._to_time(reps["hire_day"].to_numpy()).dt.normalize()
-        self.reps_internal = reps
-        # Plain arrays for the month loop (label lookups there cost more than the maths).
-        self.rep_hire_day = reps["hire_day"].to_numpy()
-        self.rep_ramp_months = reps["ramp_months"].to_numpy()
-        # AQLs inside sales can work each month: ramped reps × what one rep can handle.
-        inside = reps.index[reps["team"].eq("inside_sales")].to_numpy()
-        tenure = (self.month_edges[:-1, None] - self.rep_hire_day[None, inside]) / 30.4
-        ramped = np.clip(tenure / self.rep_ramp_months[None, inside], 0, 1).sum(axis=1)
-        self.inside_sales_capacity = np.round(ramped * _AQLS_PER_INSIDE_REP).astype(int)
-        self.field_reps = {
-            k: reps.index[field & reps["segment"].eq(s)].to_numpy()[
-                np.argsort(reps.loc[field & reps["segment"].eq(s), "hire_day"].to_numpy(),
-                           kind="stable")]
-            for k, s in enumerate(SEGMENTS)
-        }
+        reps["left_on"] = self._to_time(np.where(
+            reps["leave_day"].to_numpy() < self.end_day, reps["leave_day"].to_numpy(),
+            np.nan)).dt.normalize()
+        return reps
 
     # ------------------------------------------------------------------ leads
     def _channel_volume(self, channel, month: int, promoters: float) -> float:
-        growth = (1 + self.cfg.monthly_inquiry_growth) ** month
+        growth = (1 + self.cfg.monthly_inquiry_growth) ** (month - self.warmup)
         if channel.name == "product":
             base = PLG_MONTHLY_SIGNUPS * self.gtm["product"]
         else:
@@ -443,7 +595,7 @@ class _Simulation:
         t_sal = np.where(sal, t_handed + handoff, nan)
         sgl = sales & (col("c_sgl") < self._p(expit(0.3 + 1.0 * q), "inquiry_to_sgl"))
         t_sgl = np.where(sgl, t_inq + self._delay(z("d_sgl"), "sgl"), nan)
-        p_sql = np.where(sal, self._p(expit(0.1 + 1.0 * q), "sal_to_sql"),
+        p_sql = np.where(sal, self._p(expit(-0.3 + 1.0 * q), "sal_to_sql"),
                          self._p(expit(1.2 + 1.0 * q), "sgl_to_sql"))
         sql = (sal | sgl) & (col("c_sql") < p_sql)
         t_sql = np.where(sql & sal, t_sal + self._delay(z("d_sql"), "sql_from_sal"),
@@ -463,7 +615,7 @@ class _Simulation:
         (nothing joined to rank by) or the best lead score first (joined data).
         """
         candidates = np.flatnonzero(aql)
-        capacity = self.inside_sales_capacity[month]
+        capacity = self.inside_capacity
         if len(candidates) <= capacity:
             return np.ones(len(aql), dtype=bool)
         if self.levers.lead_routing == "scored":
@@ -513,17 +665,23 @@ class _Simulation:
         # A discount is offered to close now: it pulls the decision forward.
         cycle = cycle * np.exp(-_DISCOUNT_PULL_FORWARD * (discount - _STANDARD_DISCOUNT))
 
-        # Owner: a field rep of the segment already hired; ramping reps win less.
+        # Owner: a field rep of the segment on the team that day; ramping reps win less.
         owner = np.empty(len(keep), dtype=int)
         ramp_factor = np.ones(len(keep))
         for k in range(len(SEGMENTS)):
             mask = seg == k
-            team = self.field_reps[k]
-            hire = self.rep_hire_day[team]
-            eligible = np.maximum(1, np.searchsorted(hire, created[mask], side="right"))
-            pick = team[(col("owner")[mask] * eligible).astype(int)]
+            if not mask.any():
+                continue
+            team = np.flatnonzero(self.rep_key == self._field_key(k))
+            t = created[mask]
+            on = (self.rep_hire_day[team][None, :] <= t[:, None]) & (
+                t[:, None] < self.rep_leave_day[team][None, :])
+            on[:, 0] |= ~on.any(axis=1)  # the team lead covers a team with nobody on it
+            count = on.sum(axis=1)
+            nth = (col("owner")[mask] * count).astype(int)
+            pick = team[np.argmax(np.cumsum(on, axis=1) > nth[:, None], axis=1)]
             owner[mask] = pick
-            tenure = (created[mask] - self.rep_hire_day[pick]) / 30.4
+            tenure = (t - self.rep_hire_day[pick]) / 30.4
             ramp = self.rep_ramp_months[pick]
             ramp_factor[mask] = np.clip(0.5 + 0.5 * tenure / ramp, 0.5, 1.0)
         # Capacity: reps overloaded with open deals give each one less attention.
@@ -531,7 +689,7 @@ class _Simulation:
         base = np.array([s.win_rate_base for s in segs])[seg]
         logit_win = (logit(base) + 1.1 * (q - _WIN_QUALITY_REF)
                      + 3.0 * discount * (1 - expit(q))  # price-sensitive, poor-fit buyers
-                     + np.log(ramp_factor) + 0.5 * np.log(efficiency))
+                     + np.log(ramp_factor) + np.log(efficiency))
         p_win = self._p(expit(logit_win), "opportunity_to_won")
         won = col("c_win") < p_win
         cycle = np.where(won, cycle, cycle * 1.15)
@@ -587,14 +745,23 @@ class _Simulation:
         state["health"][idx] = h
         seg = self.acc_segment[idx]
         churn_base = np.array([self.segments[s].monthly_churn for s in SEGMENTS])[seg]
-        hazard = churn_base * np.exp(-0.9 * h) * (1 + 2.5 * ctx * early)
+        # Health moves the hazard around the segment's rate: a customer of the
+        # reference health churns at ``monthly_churn`` / ``_CHURN_NORM`` (the norm
+        # makes the default company's realised rate equal the configured one).
+        norm = np.array([_CHURN_NORM[s] for s in SEGMENTS])[seg]
+        hazard = (churn_base / norm * np.exp(-0.9 * (h - _HEALTH_REF))
+                  * (1 + 2.5 * ctx * early))
         anniversary = (tenure > 0) & (tenure % 12 == 0)
         hazard = hazard + anniversary * 0.8 * np.maximum(0, state["discount"][idx] - 0.1)
         is_new = tenure == 0  # nobody churns in the month they sign
         churn = ~is_new & (u[idx, 1] < hazard)
-        p_up = 0.018 * np.exp(0.6 * h)
-        p_cross = 0.007 * np.exp(0.6 * h)
-        p_down = 0.010 * np.exp(-0.6 * h)
+        # Expansion: each segment's yearly expansion (NRR − GRR of an opening
+        # cohort) split into up-sell and cross-sell chances, moved by health.
+        grow = np.array([self.segments[s].annual_expansion / _EXPANSION_NORM[s]
+                         for s in SEGMENTS])[seg]
+        p_up = grow * _UPSELL_PER_EXPANSION * np.exp(0.6 * (h - _HEALTH_REF))
+        p_cross = grow * _CROSS_PER_EXPANSION * np.exp(0.6 * (h - _HEALTH_REF))
+        p_down = 0.006 * np.exp(-0.6 * (h - _HEALTH_REF))
         r = u[idx, 2]
         movable = ~is_new & ~churn
         upsell = movable & (r < p_up)
@@ -631,17 +798,26 @@ class _Simulation:
         active_users = np.round(seats * expit(0.8 + h_a + 0.3 * z[a_idx, 5])).astype(int)
         logins = np.round(active_users * (6 + 6 * u[a_idx, 6])).astype(int)
         adoption = np.round(expit(0.2 + 0.8 * h_a + 0.3 * z[a_idx, 7]), 3)
+        if month < self.warmup:  # the warm-up leaves only its state behind
+            self._survey(month, a_idx, h_a, early[alive], ctx[alive], z, u, state, log=False)
+            return
         log["usage"].append((month, a_idx, seats, active_users, logins, adoption))
         early_a = early[alive]
         ctx_a = ctx[alive]
         lam = 0.25 + 0.6 * (tenure[alive] < 3) + 0.25 * np.maximum(0, -h_a)
         n_tickets = _poisson_ppf(u[a_idx, 5], lam).astype(int)
         log["tickets"].append((month, a_idx, n_tickets, h_a, ctx_a * early_a))
+        self._survey(month, a_idx, h_a, early_a, ctx_a, z, u, state, log=log)
+
+    def _survey(self, month, a_idx, h_a, early_a, ctx_a, z, u, state, *, log) -> None:
+        """The quarterly NPS survey; recent promoters feed the referral flywheel."""
         if month % 3 == 2:
             respond = u[a_idx, 6] < 0.35
-            score = np.clip(np.round(7.0 + 1.8 * h_a - 2.5 * ctx_a * early_a
-                                     + 1.2 * z[a_idx, 3]), 0, 10).astype(int)
-            log["nps"].append((month, a_idx[respond], score[respond]))
+            score = np.clip(np.round(_NPS_MEAN + 1.8 * (h_a - _HEALTH_REF)
+                                     - 2.5 * ctx_a * early_a + _NPS_SD * z[a_idx, 3]),
+                            0, 10).astype(int)
+            if log:
+                log["nps"].append((month, a_idx[respond], score[respond]))
             state["promoter_month"][a_idx[respond & (score >= 9)]] = month
             state["promoter_month"][a_idx[respond & (score < 9)]] = -99
         recent = (state["promoter_month"] > month - 12) & state["active"]
@@ -649,55 +825,66 @@ class _Simulation:
 
     # ----------------------------------------------------------------- engine
     def run(self) -> Company:
-        cfg = self.cfg
         self._market()
         self._reps()
         n_acc = len(self.acc_segment)
+        n_seg, months = len(SEGMENTS), self.total_months
         state = {
             "busy_until": np.full(n_acc, -np.inf), "active": np.zeros(n_acc, bool),
             "ever": np.zeros(n_acc, bool), "tenure": np.zeros(n_acc, int),
             "discount": np.zeros(n_acc), "fit": np.zeros(n_acc), "health": np.zeros(n_acc),
             "context_hit": np.zeros(n_acc), "mrr": np.zeros((n_acc, len(PRODUCTS))),
             "sub_of": np.full((n_acc, len(PRODUCTS)), -1), "promoter_month": np.full(n_acc, -99),
-            "promoters": 0.0, "efficiency": np.ones(len(SEGMENTS)),
+            "promoters": 0.0, "efficiency": np.ones(n_seg), "open_count": np.zeros(n_seg),
+            "opps_made": np.zeros((n_seg, months)), "bookings": np.zeros((n_seg, months)),
+            "aqls": np.zeros(months),
         }
         log = {"subs": [], "sub_end": {}, "mrr": [], "usage": [], "tickets": [], "nps": [],
                "detail": []}
         lead_batches, opp_batches = [], []
-        pending_close = {m: [] for m in range(cfg.months)}
+        pending_close = {m: [] for m in range(months)}
         opp_count = 0
-        for month in range(cfg.months):
+        for month in range(months):
             self._update_capacity(month, opp_batches, state)
+            self._plan(month, state)
+            self.inside_capacity = round(
+                self._ramped(3, self.month_edges[month]) * _AQLS_PER_INSIDE_REP)
             leads = self._funnel(month, self._draw_leads(month, state["promoters"]))
+            state["aqls"][month] = np.count_nonzero(~np.isnan(leads["aql"]))
             opps = self._open_opportunities(leads, month, state)
             lead_batches.append(leads)
             if opps:
                 opps["opp_index"] = opp_count + np.arange(len(opps["lead"]))
                 opp_count += len(opps["lead"])
                 opp_batches.append(opps)
+                state["opps_made"][:, month] = np.bincount(opps["segment"], minlength=n_seg)
                 close_month = np.searchsorted(self.month_edges, opps["close"], side="right") - 1
                 for i in np.flatnonzero(opps["won"] & opps["closed"]):
                     pending_close[int(close_month[i])].append((len(opp_batches) - 1, i))
             wins = self._wins_closing(pending_close[month], opp_batches)
+            if wins:
+                state["bookings"][:, month] = np.bincount(
+                    wins["segment"], weights=wins["amount"], minlength=n_seg)
             self._customer_month(month, wins, state, log)
+        self.bookings = state["bookings"]
+        self.mrr_log = log["mrr"]
         return self._assemble(lead_batches, opp_batches, log)
 
     def _update_capacity(self, month: int, opp_batches: list, state: dict) -> None:
+        """Open deals per segment, and how much attention each gets from the ramped team."""
         t = self.month_edges[month]
         for k, s in enumerate(SEGMENTS):
             open_count = sum(int(((b["segment"] == k) & (b["created"] <= t) & (b["close"] > t))
-                                 .sum()) for b in opp_batches[-8:])
-            team = self.field_reps[k]
-            tenure = (t - self.rep_hire_day[team]) / 30.4
-            ramped = np.clip(tenure / self.rep_ramp_months[team], 0, 1).sum()
-            capacity = max(ramped, 0.5) * _FIELD[s]["capacity"]
+                                 .sum()) for b in opp_batches[-14:])
+            capacity = max(self._ramped(self._field_key(k), t), 0.5) * _FIELD[s]["capacity"]
+            state["open_count"][k] = open_count
             state["efficiency"][k] = min(1.0, capacity / max(open_count, 1))
 
     @staticmethod
     def _wins_closing(items: list, opp_batches: list) -> dict:
         if not items:
             return {}
-        keys = ("account", "amount", "discount", "quality", "onboarding", "opp_index")
+        keys = ("account", "amount", "discount", "quality", "onboarding", "opp_index", "segment")
         return {k: np.array([opp_batches[b][k][i] for b, i in items]) for k in keys}
 
     # --------------------------------------------------------------- assembly
@@ -707,7 +894,9 @@ class _Simulation:
         return pd.Series(values).astype("datetime64[ns]")
 
     def _month_start(self, month: np.ndarray) -> pd.Series:
-        edges = pd.date_range(self.start, periods=self.cfg.months, freq="MS")
+        """First day of internal month ``month`` (warm-up months come first)."""
+        edges = pd.date_range(self.start - pd.DateOffset(months=self.warmup),
+                              periods=self.total_months, freq="MS")
         return pd.Series(edges[np.asarray(month, int)]).astype("datetime64[ns]")
 
     def _assemble(self, lead_batches: list, opp_batches: list, log: dict) -> Company:
@@ -718,10 +907,15 @@ class _Simulation:
 
         opp = {k: np.concatenate([b[k] for b in opp_batches]) for k in opp_batches[0]}
         n_opp = len(opp["lead"])
-        opp_ids = _ids("O", n_opp, 6)
+        self.reps_internal = self._reps_frame()
         rep_ids = self.reps_internal["rep_id"].to_numpy()
         created = opp["created"]
-        opp_known = created < self.end_day
+        # The CRM holds the leads of the observed history and their deals; the
+        # warm-up's deals live on only as customers.
+        lead_row = opp["lead"] + self._lead_offsets(lead_batches, opp_batches)
+        opp_known = (created < self.end_day) & (L["inquiry"][lead_row] >= 0)
+        opp_ids = np.full(n_opp, None, dtype=object)
+        opp_ids[opp_known] = _ids("O", int(opp_known.sum()), 6)
         closed = opp["closed"]
         stage_t = np.where(opp["stage_times"] < np.minimum(opp["close"], self.end_day)[:, None],
                            opp["stage_times"], np.nan)
@@ -729,13 +923,13 @@ class _Simulation:
         stage_t = np.where(reached, stage_t, np.nan)
         current = np.sum(~np.isnan(stage_t), axis=1)  # 0 = discovery … 3 = negotiation
         status = np.where(~closed, "open", np.where(opp["won"], "won", "lost"))
-        optimism = self.reps_internal["optimism"].to_numpy()[opp["owner"]]
+        optimism = self.rep_optimism[opp["owner"]]
         rep_prob_now = np.clip(_STAGE_PROBABILITY[current] + optimism, 0.05, 0.95)
         category = np.where(rep_prob_now >= 0.7, "Commit",
                             np.where(rep_prob_now >= 0.4, "Best Case", "Pipeline"))
         opportunities = pd.DataFrame({
             "opportunity_id": opp_ids,
-            "lead_id": lead_ids[opp["lead"] + self._lead_offsets(lead_batches, opp_batches)],
+            "lead_id": lead_ids[lead_row],
             "account_id": acc_ids[opp["account"]],
             "owner_rep_id": rep_ids[opp["owner"]],
             "segment": np.array(SEGMENTS, dtype=object)[opp["segment"]],
@@ -761,12 +955,13 @@ class _Simulation:
                                             0, 1))).astype(int),
         })[opp_known].reset_index(drop=True)
         keep_opp = np.flatnonzero(opp_known)
+        self.opp_ids_all = opp_ids
 
         stages = self._stage_history(opp, stage_t, opp_ids, keep_opp)
         snapshots = self._snapshots(opp, stage_t, opp_ids, rep_ids, keep_opp)
         subs, mrr, movements, invoices = self._revenue(log, opp_ids, acc_ids)
         usage, tickets, nps = self._customer_tables(log, acc_ids)
-        spend, costs = self._money(leads, mrr, opportunities)
+        spend, costs = self._money(leads, mrr, self.bookings.sum(axis=0))
         # An account exists in the CRM from its first inquiry known on the extraction date.
         first_inquiry = np.full(len(acc_ids), np.inf)
         known = L["inquiry"] < self.end_day
@@ -774,56 +969,79 @@ class _Simulation:
         seen = np.isfinite(first_inquiry)
         accounts = self.acc_frame[seen].reset_index(drop=True)
         accounts["first_seen_at"] = self._to_time(first_inquiry[seen])
-        reps = self.reps_internal[["rep_id", "rep_name", "team", "segment", "hired_on",
-                                   "ramp_months", "quota_annual", "monthly_cost"]].copy()
-        reps = reps[reps["hired_on"] < as_of].reset_index(drop=True)
+        # The team of the observed history: everyone on it for at least a day.
+        on_team = (self.reps_internal["hire_day"] < self.end_day) & (
+            self.reps_internal["leave_day"] > 0)
+        reps = self.reps_internal.loc[on_team, ["rep_id", "rep_name", "team", "segment",
+                                                "hired_on", "left_on", "ramp_months",
+                                                "quota_annual", "monthly_cost"]]
+        reps = reps.reset_index(drop=True)
+        quotas = self._quotas_frame(reps)
         tables = dict(
             accounts=accounts, leads=leads, opportunities=opportunities,
             opportunity_stages=stages, pipeline_snapshots=snapshots, subscriptions=subs, mrr=mrr,
             mrr_movements=movements, invoices=invoices, usage=usage, tickets=tickets,
-            nps_responses=nps, reps=reps, marketing_spend=spend, costs=costs,
+            nps_responses=nps, reps=reps, quotas=quotas, marketing_spend=spend, costs=costs,
         )
         return Company(config=cfg, seed=self.seed, as_of=as_of,
                        **{name: _text_as_str(df) for name, df in tables.items()})
 
+    def _quotas_frame(self, reps: pd.DataFrame) -> pd.DataFrame:
+        """Each field rep's annual quota for every calendar year of the history
+        they were on the team (the quota of a ramped rep; ramp and months
+        employed are applied when attainment is measured)."""
+        years = sorted({y for (_, y) in self.quota if y >= self.start.year})
+        field = reps[reps["team"].eq("field_sales")]
+        rows = []
+        for rep_id, segment, hired, left in zip(field["rep_id"], field["segment"],
+                                                field["hired_on"], field["left_on"], strict=True):
+            k = SEGMENTS.index(segment)
+            for year in years:
+                if hired.year <= year and (pd.isna(left) or left.year >= year):
+                    rows.append((rep_id, year, self.quota[(k, year)]))
+        return pd.DataFrame(rows, columns=["rep_id", "year", "quota_annual"]).astype(
+            {"year": "int64", "quota_annual": "float64"})
+
     def _leads_frame(self, lead_batches: list) -> tuple[dict, np.ndarray, pd.DataFrame]:
-        """The leads table from the month batches, with the columns concatenated and ids."""
+        """The leads table of the observed history (inquiries from ``start`` to the
+        extraction date), and every lead's id (``None`` for the warm-up's)."""
         cfg = self.cfg
         L = {k: np.concatenate([b[k] for b in lead_batches]) for k in lead_batches[0]
              if k != "u"}
-        lead_u = np.concatenate([b["u"] for b in lead_batches])
-        n_leads = len(L["channel"])
-        lead_ids = _ids("L", n_leads, 7)
+        kept = np.flatnonzero((L["inquiry"] >= 0) & (L["inquiry"] < self.end_day))
+        lead_u = np.concatenate([b["u"] for b in lead_batches])[kept]
+        n_leads = len(kept)
+        lead_ids = np.full(len(L["channel"]), None, dtype=object)
+        lead_ids[kept] = _ids("L", n_leads, 7)
         acc_ids = self.acc_frame["account_id"].to_numpy()
         domains = self.acc_frame["domain"].to_numpy()
         names, local = _names.person_names(lead_u[:, _U["family"]], lead_u[:, _U["given"]])
+        account = L["account"][kept]
         email = local + np.char.mod("%d", np.arange(n_leads) % 97).astype(object) + "@" + \
-            domains[L["account"]]
+            domains[account]
         leads = pd.DataFrame({
-            "lead_id": lead_ids,
-            "account_id": acc_ids[L["account"]],
+            "lead_id": lead_ids[kept],
+            "account_id": acc_ids[account],
             "contact_name": names,
             "email": email,
-            "channel": np.array(CHANNELS, dtype=object)[L["channel"]],
-            "motion": np.array([c.motion for c in cfg.channels], dtype=object)[L["channel"]],
-            "segment": np.array(SEGMENTS, dtype=object)[L["segment"]],
-            "lead_score": np.round(L["score"] * 100).astype(int),
+            "channel": np.array(CHANNELS, dtype=object)[L["channel"][kept]],
+            "motion": np.array([c.motion for c in cfg.channels], dtype=object)[
+                L["channel"][kept]],
+            "segment": np.array(SEGMENTS, dtype=object)[L["segment"][kept]],
+            "lead_score": np.round(L["score"][kept] * 100).astype(int),
         })
         stage_cols = ("inquiry", "aql", "tal", "tql", "tgl", "sal", "sgl", "sql", "opportunity")
-        reached_any = np.zeros(n_leads, bool)
         for stage in stage_cols:
-            t = L[stage].copy()
+            t = L[stage][kept].copy()
             t[t >= self.end_day] = np.nan  # not yet reached on the extraction date
             leads[f"{stage}_at"] = self._to_time(t)
-            reached_any |= ~np.isnan(t)
         last = leads[[f"{s}_at" for s in stage_cols]]
         furthest = last.notna().to_numpy()[:, ::-1].argmax(axis=1)
         leads["furthest_stage"] = np.array(stage_cols[::-1], dtype=object)[furthest]
         # The handoff delay is known only once sales has accepted the lead.
-        leads["handoff_days"] = np.round(L["handoff_days"], 2)
+        leads["handoff_days"] = np.round(L["handoff_days"][kept], 2)
         leads.loc[leads["sal_at"].isna(), "handoff_days"] = np.nan
-        leads["routed_to_account"] = L["routed_to_account"]
-        leads = leads[leads["inquiry_at"].notna()].reset_index(drop=True)
+        leads["routed_to_account"] = L["routed_to_account"][kept]
         return L, lead_ids, leads
 
     @staticmethod
@@ -887,26 +1105,28 @@ class _Simulation:
         })
 
     def _revenue(self, log: dict, opp_ids, acc_ids):
-        months = self._month_start(np.arange(self.cfg.months))
-        # Subscriptions.
+        W, T = self.warmup, self.total_months
+        months = self._month_start(np.arange(T))
+        # Subscriptions alive at some point of the observed history.
         subs_raw = np.array(log["subs"], dtype=int).reshape(-1, 4)
         end = np.array([log["sub_end"].get(i, -1) for i in range(len(subs_raw))], dtype=int)
+        kept = (end < 0) | (end >= W)
+        sub_ids = np.full(len(subs_raw), None, dtype=object)
+        sub_ids[kept] = _ids("S", int(kept.sum()), 6)
         subs = pd.DataFrame({
-            "subscription_id": _ids("S", len(subs_raw), 6),
+            "subscription_id": sub_ids,
             "account_id": acc_ids[subs_raw[:, 0]],
             "product": np.array(PRODUCTS, dtype=object)[subs_raw[:, 1]],
             "opportunity_id": np.where(subs_raw[:, 3] >= 0,
                                        opp_ids[np.maximum(subs_raw[:, 3], 0)], None),
             "start_month": months.to_numpy()[subs_raw[:, 2]],
             "end_month": pd.Series(months.to_numpy()[np.maximum(end, 0)]).where(end >= 0),
-        })
+        })[kept].reset_index(drop=True)
         subs["start_month"] = subs["start_month"].astype("datetime64[ns]")
         subs["end_month"] = subs["end_month"].astype("datetime64[ns]")
-        # MRR per subscription-month, from the account × product state log.
-        latest = {}
-
-        for i, (a, p, s, _) in enumerate(subs_raw):
-            latest.setdefault((a, p), []).append((s, i))
+        # MRR per subscription-month of the observed history, from the account ×
+        # product state log; each row belongs to the latest subscription of its
+        # account and product that started by then.
         acc_l, prod_l, month_l, val_l = [], [], [], []
         for month, idx, values in log["mrr"]:
             r, p = np.nonzero(values > 0)
@@ -918,21 +1138,28 @@ class _Simulation:
         prod = np.concatenate(prod_l)
         month = np.concatenate(month_l)
         value = np.concatenate(val_l)
-        sub_index = np.empty(len(acc), dtype=int)
-        for j in range(len(acc)):
-            starts = latest[(acc[j], prod[j])]
-            sub_index[j] = max(i for s, i in starts if s <= month[j])
+        sub_key = (subs_raw[:, 0] * len(PRODUCTS) + subs_raw[:, 1]) * T + subs_raw[:, 2]
+        order = np.argsort(sub_key, kind="stable")
+        window = month >= W
+        row_key = (acc[window] * len(PRODUCTS) + prod[window]) * T + month[window]
+        sub_index = order[np.searchsorted(sub_key[order], row_key, side="right") - 1]
         mrr = pd.DataFrame({
-            "subscription_id": subs["subscription_id"].to_numpy()[sub_index],
-            "account_id": acc_ids[acc],
-            "product": np.array(PRODUCTS, dtype=object)[prod],
-            "month": months.to_numpy()[month],
-            "mrr": value,
+            "subscription_id": sub_ids[sub_index],
+            "account_id": acc_ids[acc[window]],
+            "product": np.array(PRODUCTS, dtype=object)[prod[window]],
+            "month": months.to_numpy()[month[window]],
+            "mrr": value[window],
         }).sort_values(["month", "account_id", "product"], kind="stable").reset_index(drop=True)
         mrr["month"] = mrr["month"].astype("datetime64[ns]")
+        # Account-level MRR over the whole life of the company (the warm-up too,
+        # so that a returning customer is a reactivation, not a new one).
+        owners, acc_pos = np.unique(acc, return_inverse=True)
+        wide = np.zeros((len(owners), T))
+        np.add.at(wide, (acc_pos, month), value)
+        total = pd.DataFrame(wide, index=pd.Index(acc_ids[owners], name="account_id"),
+                             columns=months)
+        total = total.sort_index()
         # Movements: classify each account-month change of total MRR.
-        total = mrr.groupby(["account_id", "month"], sort=True)["mrr"].sum().unstack(
-            fill_value=0.0).reindex(columns=months, fill_value=0.0)
         values = total.to_numpy()
         prev = np.column_stack([np.zeros(len(values)), values[:, :-1]])
         ever = np.maximum.accumulate(prev > 0, axis=1)
@@ -951,7 +1178,8 @@ class _Simulation:
                 detail_map[(a, m)] = "cross_sell"
         parts = []
         for kind, mask in kinds.items():
-            r, c = np.nonzero(mask)
+            r, c = np.nonzero(mask[:, W:])
+            c = c + W
             change = values[r, c] - prev[r, c]
             parts.append(pd.DataFrame({
                 "account_id": total.index.to_numpy()[r], "month": months.to_numpy()[c],
@@ -967,7 +1195,7 @@ class _Simulation:
             ["month", "account_id"], kind="stable").reset_index(drop=True)
         movements["month"] = movements["month"].astype("datetime64[ns]")
         # Invoices: one per account-month, billed monthly in advance.
-        inv = total.stack()
+        inv = total.iloc[:, W:].stack()
         inv = inv[inv > 0].reset_index()
         inv.columns = ["account_id", "month", "amount"]
         inv = inv.sort_values(["month", "account_id"], kind="stable").reset_index(drop=True)
@@ -985,7 +1213,7 @@ class _Simulation:
         return subs, mrr, movements, invoices
 
     def _customer_tables(self, log: dict, acc_ids):
-        months = self._month_start(np.arange(self.cfg.months)).to_numpy()
+        months = self._month_start(np.arange(self.total_months)).to_numpy()
         cols = {k: [] for k in ("month", "acc", "seats", "users", "logins", "adoption")}
         for month, a_idx, seats, users, logins, adoption in log["usage"]:
             for k, v in zip(cols, (np.full(len(a_idx), month), a_idx, seats, users, logins,
@@ -1007,8 +1235,8 @@ class _Simulation:
         opened = self.month_edges[t_month] + u[:, 0] * (self.month_edges[t_month + 1]
                                                          - self.month_edges[t_month])
         hours = np.round(8 * np.exp(0.5 * t_ctx + 0.2 * np.maximum(0, -t_h) + 0.9 * z[:, 1]), 1)
-        csat = np.clip(np.round(4.2 - 0.3 * np.log(hours / 8) + 0.4 * t_h - 1.2 * t_ctx
-                                + 0.5 * z[:, 2]), 1, 5).astype(int)
+        csat = np.clip(np.round(_CSAT_MEAN - 0.3 * np.log(hours / 8) + 0.4 * (t_h - _HEALTH_REF)
+                                - 1.2 * t_ctx + _CSAT_SD * z[:, 2]), 1, 5).astype(int)
         resolved = opened + hours / 24 < self.end_day
         categories = np.array(["how_to", "bug", "billing", "integration", "onboarding"],
                               dtype=object)
@@ -1058,9 +1286,10 @@ class _Simulation:
                                    np.where(nps["score"] >= 7, "passive", "detractor"))
         return usage, tickets, nps
 
-    def _money(self, leads: pd.DataFrame, mrr: pd.DataFrame, opps: pd.DataFrame):
+    def _money(self, leads: pd.DataFrame, mrr: pd.DataFrame, bookings: np.ndarray):
         cfg = self.cfg
-        months = self._month_start(np.arange(cfg.months))
+        W = self.warmup
+        months = self._month_start(np.arange(W, self.total_months))
         g = _child(self.streams["spend"], 0)
         month_of = leads["inquiry_at"].dt.to_period("M").dt.to_timestamp()
         counts = leads.groupby([month_of, "channel"]).size().unstack(fill_value=0)
@@ -1075,28 +1304,44 @@ class _Simulation:
         })
         spend = spend[spend["spend"] > 0].reset_index(drop=True)
         spend["month"] = spend["month"].astype("datetime64[ns]")
-        # People and other costs by department and month.
-        reps = self.reps_internal
-        month_days = self.month_edges[:-1]
-        rows = []
-        for team in ("inside_sales", "field_sales", "customer_success"):
-            hire = reps.loc[reps["team"] == team, "hire_day"].to_numpy()
-            heads = (hire[None, :] <= month_days[:, None]).sum(axis=1)
-            rows.append(("people", team, heads * _TEAM_COST[team]))
-        mkt_heads = max(1, round(_TEAM_HEADCOUNT["marketing"] * cfg.scale))
-        rows.append(("people", "marketing", np.full(cfg.months, mkt_heads
-                                                    * _TEAM_COST["marketing"])))
-        rows.append(("programs", "marketing", spend_values.sum(axis=1)))
+        # People and other costs by department and month: the roster on the
+        # first day of each month, the managers and sales engineers it needs,
+        # marketers for the programmes run, and the tools every seat uses.
+        t = self.month_edges[W:-1]
+        on = (self.rep_hire_day[None, :] <= t[:, None]) & (t[:, None] < self.rep_leave_day[None, :])
+        heads = {key: on[:, self.rep_key == key].sum(axis=1) for key in range(len(
+            self._TEAM_KEYS))}
+        field = heads[0] + heads[1] + heads[2]
+        inside, csm = heads[3], heads[4]
+        managers = np.ceil((field + inside) / _REPS_PER_MANAGER)
+        engineers = np.ceil((heads[1] + heads[2]) / _AES_PER_SE)
+        programs = spend_values.sum(axis=1)
+        marketers = np.maximum(1, np.ceil(programs / _PROGRAMS_PER_MARKETER))
+        revops = np.ceil((field + inside + marketers) / _HEADS_PER_REVOPS)
+        rows = [
+            ("people", "inside_sales", inside * _TEAM_COST["inside_sales"]),
+            ("people", "field_sales", field * _TEAM_COST["field_sales"]),
+            ("people", "customer_success", csm * _TEAM_COST["customer_success"]),
+            ("management", "field_sales", managers * _TEAM_COST["sales_manager"]),
+            ("sales_engineering", "field_sales", engineers * _TEAM_COST["sales_engineer"]),
+            ("operations", "field_sales", revops * _TEAM_COST["revops"]),
+            ("people", "marketing", marketers * _TEAM_COST["marketing"]),
+            ("programs", "marketing", programs),
+            ("tools", "field_sales", (field + managers + engineers + revops) * _TOOLS_PER_SEAT),
+            ("tools", "inside_sales", inside * _TOOLS_PER_SEAT),
+            ("tools", "marketing", marketers * _TOOLS_PER_SEAT),
+        ]
+        arr = np.array([m.sum() for _, _, m in self.mrr_log[W:]]) * 12
+        engineers_rd = np.maximum(1, np.ceil(arr / _ARR_PER_ENGINEER))
+        rows.append(("people", "research_development",
+                     engineers_rd * _TEAM_COST["research_development"]))
         ga = max(1, round(cfg.employees_other * cfg.scale))
         rows.append(("people", "general_admin", np.full(cfg.months, ga
                                                         * _TEAM_COST["general_admin"])))
         revenue = mrr.groupby("month")["mrr"].sum().reindex(months, fill_value=0).to_numpy()
         rows.append(("hosting_and_support", "cost_of_revenue",
                      np.round(revenue * (1 - cfg.gross_margin), -3)))
-        won = opps[opps["is_won"]]
-        bookings = won.groupby(won["closed_at"].dt.to_period("M").dt.to_timestamp())[
-            "amount"].sum().reindex(months, fill_value=0).to_numpy()
-        rows.append(("commission", "field_sales", np.round(bookings * 0.08, -3)))
+        rows.append(("commission", "field_sales", np.round(bookings[W:] * _COMMISSION, -3)))
         costs = pd.DataFrame([
             {"month": months[m], "department": dept, "cost_type": kind, "amount": float(v[m])}
             for kind, dept, v in rows for m in range(cfg.months)

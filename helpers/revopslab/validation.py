@@ -40,8 +40,9 @@ TICKET_PRIORITIES = ("low", "normal", "high")
 NPS_CATEGORIES = ("promoter", "passive", "detractor")
 TEAMS = ("field_sales", "inside_sales", "customer_success")
 DEPARTMENTS = ("inside_sales", "field_sales", "customer_success", "marketing", "general_admin",
-               "cost_of_revenue")
-COST_TYPES = ("people", "programs", "hosting_and_support", "commission")
+               "research_development", "cost_of_revenue")
+COST_TYPES = ("people", "programs", "hosting_and_support", "commission", "management",
+              "sales_engineering", "operations", "tools")
 #: Japan's 47 prefectures (the head office of an account is in one of them).
 PREFECTURES = (
     "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県",
@@ -368,9 +369,15 @@ _SPECS: dict[str, dict[str, _Field]] = {
         "team": _category(TEAMS),
         "segment": _category(SEGMENTS, nullable=True),
         "hired_on": _time(),
+        "left_on": _time(nullable=True),
         "ramp_months": _count(),
         "quota_annual": _money(nullable=True),
         "monthly_cost": _money(),
+    },
+    "quotas": {
+        "rep_id": _key(),
+        "year": _field("int", _range(1900, 2200)),
+        "quota_annual": _money(),
     },
     "marketing_spend": {
         "month": _month(),
@@ -508,6 +515,7 @@ _UNIQUE_TOGETHER: dict[str, list[str]] = {
     "usage": ["account_id", "month"],
     "marketing_spend": ["month", "channel"],
     "costs": ["month", "department", "cost_type"],
+    "quotas": ["rep_id", "year"],
 }
 
 _KINDS: dict[str, dict[str, str]] = {
@@ -717,6 +725,7 @@ FOREIGN_KEYS: tuple[tuple[str, str, str, str], ...] = (
     ("opportunity_stages", "opportunity_id", "opportunities", "opportunity_id"),
     ("pipeline_snapshots", "opportunity_id", "opportunities", "opportunity_id"),
     ("pipeline_snapshots", "owner_rep_id", "reps", "rep_id"),
+    ("quotas", "rep_id", "reps", "rep_id"),
     ("subscriptions", "account_id", "accounts", "account_id"),
     ("subscriptions", "opportunity_id", "opportunities", "opportunity_id"),
     ("mrr", "subscription_id", "subscriptions", "subscription_id"),

@@ -14,7 +14,7 @@ from revopslab import org
 from revopslab.chapters import ch04
 from revopslab.config import CompanyConfig, company_profile
 from revopslab.exercises import ____, check, hint, solution
-from revopslab.simulate import simulate_company
+from revopslab.simulate import headcount, simulate_company
 
 SMALL = CompanyConfig(months=12, scale=0.2, org_model="siloed")
 
@@ -337,7 +337,17 @@ def test_company_size_reads_customers_employees_and_age(small_company):
     mrr = small_company.mrr
     last = mrr.loc[mrr["month"] == mrr["month"].max()]
     assert size.customers == last.loc[last["mrr"] > 0, "account_id"].nunique()
-    assert size.employees == len(small_company.reps) + round(40 * 0.2)
+    # Everyone on the payroll in the last month: the reps on the team that day
+    # (from the reps table), plus the other payroll lines of the cost table.
+    month = small_company.costs["month"].max()
+    reps = small_company.reps
+    on_team = (reps["hired_on"] <= month) & (reps["left_on"].isna() | (reps["left_on"] > month))
+    heads = headcount(small_company)
+    heads = heads[heads["month"] == month].set_index(["cost_type", "department"])["headcount"]
+    for team in ("field_sales", "inside_sales", "customer_success"):
+        assert heads[("people", team)] == (on_team & reps["team"].eq(team)).sum(), team
+    assert heads[("people", "general_admin")] == round(40 * 0.2)
+    assert size.employees == heads.sum() > on_team.sum() + round(40 * 0.2)
     assert size.years == 4.0 + 1.0
     assert size.name == "small"
 

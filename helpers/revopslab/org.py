@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .config import CompanyConfig
-from .simulate import Company, simulate_company
+from .simulate import Company, headcount, simulate_company
 
 __all__ = [
     "DEPARTMENTS",
@@ -1083,8 +1083,9 @@ def sla_sweep(config: CompanyConfig, *, sla_days: Sequence[float | None],
     rows = []
     for seed in seeds:
         for sla in steps:
+            # Every SLA starts on the history's first day, from one shared past.
             company = simulate_company(dataclasses.replace(config, handoff_sla_days=sla),
-                                       rng=seed)
+                                       rng=seed, history=config)
             leads = company.leads
             handed = leads["tql_at"].notna() | leads["tgl_at"].notna()
             accepted = handed & leads["sal_at"].notna()
@@ -1149,18 +1150,21 @@ def company_size(company: Company, *, name: str = "") -> CompanySize:
     """Read the readiness inputs off a simulated company.
 
     * customers: accounts paying (MRR > 0) in the last month;
-    * employees: the sales and customer-success people in ``company.reps``
-      plus everyone else, ``config.employees_other`` scaled by
-      ``config.scale`` as the simulator's general-and-administrative cost
-      line counts them;
+    * employees: everyone on the payroll in the last month (sales, customer
+      success, marketing, managers, sales engineers, RevOps, product and
+      engineering, general and administrative), read off the cost table by
+      :func:`revopslab.simulate.headcount`;
     * years: ``config.founded_years_before_start`` plus the simulated months.
 
     Examples
     --------
     >>> from revopslab.config import CompanyConfig
+    >>> from revopslab.simulate import headcount
     >>> company = simulate_company(CompanyConfig(months=12, scale=0.1), rng=1)
     >>> size = company_size(company)
-    >>> size.years, size.employees == len(company.reps) + 4
+    >>> heads = headcount(company)
+    >>> last = heads["month"] == heads["month"].max()
+    >>> size.years, size.employees == int(heads.loc[last, "headcount"].sum())
     (5.0, True)
     """
     if not isinstance(company, Company):
@@ -1173,8 +1177,9 @@ def company_size(company: Company, *, name: str = "") -> CompanySize:
                                 "account_id"].nunique())
     else:
         customers = 0
-    others = max(1, round(cfg.employees_other * cfg.scale))
-    return CompanySize(customers=customers, employees=len(company.reps) + others,
+    heads = headcount(company)
+    employees = int(heads.loc[heads["month"] == heads["month"].max(), "headcount"].sum())
+    return CompanySize(customers=customers, employees=employees,
                        years=float(cfg.founded_years_before_start + cfg.months / 12), name=name)
 
 
@@ -1354,9 +1359,12 @@ def revops_business_case(configs: Mapping[str, CompanyConfig], *, seeds: Iterabl
     rows = []
     for name, config in configs.items():
         for seed in seeds:
-            siloed = simulate_company(dataclasses.replace(config, org_model="siloed"), rng=seed)
+            # Both arms share the siloed past; the aligned arm is the company that
+            # adopts RevOps on the history's first day.
+            before = dataclasses.replace(config, org_model="siloed")
+            siloed = simulate_company(before, rng=seed)
             aligned = simulate_company(dataclasses.replace(config, org_model="aligned"),
-                                       rng=seed)
+                                       rng=seed, history=before)
             size = company_size(siloed, name=str(name))
             cost = monthly_cost
             if cost is None:

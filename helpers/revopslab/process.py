@@ -806,6 +806,7 @@ def bottleneck_shift(config: CompanyConfig | None = None, *, rng: int = 2024,
     if not (isinstance(rounds, int) and rounds >= 1):
         raise ValueError(f"rounds must be an int >= 1, got {rounds!r}")
     config = CompanyConfig() if config is None else config
+    base = config
     first = current = bottleneck(simulate_company(config, rng=rng), lift=lift, kind=kind,
                                  **options)
     sequence = [first.index[0]]
@@ -814,7 +815,8 @@ def bottleneck_shift(config: CompanyConfig | None = None, *, rng: int = 2024,
         step = current.index[0]
         multipliers[step] = multipliers.get(step, 1.0) * float(current.loc[step, "multiplier"])
         config = dataclasses.replace(config, conversion_multipliers=multipliers)
-        current = bottleneck(simulate_company(config, rng=rng), lift=lift, kind=kind, **options)
+        current = bottleneck(simulate_company(config, rng=rng, history=base), lift=lift,
+                             kind=kind, **options)
         sequence.append(current.index[0])
     table = pd.DataFrame({
         "conversion_before": first["conversion"],
@@ -947,7 +949,9 @@ def one_percent_rule(config: CompanyConfig | None = None, *,
             changes["speed_multipliers"] = {**config.speed_multipliers,
                                             "all": multiplier
                                             * config.speed_multipliers.get("all", 1.0)}
-        improved = simulate_company(dataclasses.replace(config, **changes), rng=seed)
+        # The improvements start on the history's first day, from the same past.
+        improved = simulate_company(dataclasses.replace(config, **changes), rng=seed,
+                                    history=config)
         b0 = float(by_motion.sum())
         b1 = float(_bookings_by_motion(improved).sum())
         rows.append({"seed": seed, "year": y, "multiplier": multiplier, "bookings_base": b0,

@@ -14,7 +14,7 @@ from . import _names
 from .config import CHANNELS, GTM_EFFECTS, PLG_MONTHLY_SIGNUPS, SEGMENTS, CompanyConfig
 
 __all__ = ["Company", "simulate_company", "DEFAULT_SEED", "TABLES", "TABLE_DESCRIPTIONS",
-           "seed_sequence"]
+           "seed_sequence", "headcount"]
 
 DEFAULT_SEED = 2024
 
@@ -200,6 +200,40 @@ def seed_sequence(rng: int | np.random.Generator | np.random.SeedSequence | None
     )
 
 
+#: The loaded monthly cost of one person of each payroll line of ``costs``.
+_UNIT_COST = {("people", "inside_sales"): "inside_sales", ("people", "field_sales"): "field_sales",
+              ("people", "customer_success"): "customer_success",
+              ("people", "marketing"): "marketing", ("people", "general_admin"): "general_admin",
+              ("people", "research_development"): "research_development",
+              ("management", "field_sales"): "sales_manager",
+              ("sales_engineering", "field_sales"): "sales_engineer",
+              ("operations", "field_sales"): "revops"}
+
+
+def headcount(company: Company) -> pd.DataFrame:
+    """People on the payroll each month, by department and cost line.
+
+    The simulator books every payroll line of ``costs`` as headcount × a loaded
+    monthly cost per person, so the headcount is read back exactly.
+
+    Examples
+    --------
+    >>> from revopslab.config import CompanyConfig
+    >>> company = simulate_company(CompanyConfig(months=12, scale=0.2), rng=3)
+    >>> heads = headcount(company)
+    >>> sorted(heads.columns)
+    ['cost_type', 'department', 'headcount', 'month']
+    >>> bool((heads["headcount"] >= 0).all())
+    True
+    """
+    costs = company.costs
+    keys = list(zip(costs["cost_type"], costs["department"], strict=True))
+    unit = np.array([_TEAM_COST.get(_UNIT_COST.get(k, ""), np.nan) for k in keys])
+    rows = costs.assign(headcount=np.round(costs["amount"].to_numpy() / unit))[~np.isnan(unit)]
+    rows = rows.astype({"headcount": "int64"})
+    return rows[["month", "department", "cost_type", "headcount"]].reset_index(drop=True)
+
+
 def _child(seq: np.random.SeedSequence, *key: int) -> np.random.Generator:
     """A generator addressed by ``key`` under ``seq`` (what ``spawn`` does, by index)."""
     return np.random.Generator(
@@ -259,6 +293,7 @@ def simulate_company(
     config: CompanyConfig | None = None,
     *,
     rng: int | np.random.Generator | np.random.SeedSequence | None = None,
+    history: CompanyConfig | None = None,
 ) -> Company:
     """Simulate one B2B SaaS company over ``config.months`` months.
 
@@ -278,6 +313,15 @@ def simulate_company(
     rng
         An int seed, a ``numpy.random.Generator`` or a ``SeedSequence``;
         ``None`` means the curriculum's default seed ``2024``.
+    history
+        How the company was run in the years before the history starts (its
+        warm-up; ``config.founded_years_before_start``). ``None``: as
+        ``config``. Only the levers are taken from it (org model and its
+        overrides, SLA, inside-sales headcount, multipliers, flywheel, GTM
+        motion, inquiry growth, segment mix); size, segments, channels, dates
+        and age come from ``config``. An experiment that moves a lever passes
+        the unmoved config here, so both arms share one past and differ only
+        from the first day of the history.
 
     Returns
     -------
@@ -292,20 +336,41 @@ def simulate_company(
     ['account_id', 'aql_at', 'channel']
     >>> bool((company.opportunities["is_won"] <= company.opportunities["is_closed"]).all())
     True
+
+    Two arms that share their past differ only from the history's first day:
+
+    >>> siloed = dataclasses.replace(CompanyConfig(months=12, scale=0.2), org_model="siloed")
+    >>> turned = simulate_company(siloed, rng=7, history=CompanyConfig(months=12, scale=0.2))
+    >>> opening = lambda c: c.mrr.loc[c.mrr["month"] == c.mrr["month"].min(), "mrr"].sum()
+    >>> bool(opening(turned) == opening(company))
+    True
     """
     if config is None:
         config = CompanyConfig()
     if not isinstance(config, CompanyConfig):
         raise TypeError(f"config must be a CompanyConfig or None, got {type(config).__name__}")
+    if history is not None and not isinstance(history, CompanyConfig):
+        raise TypeError(f"history must be a CompanyConfig or None, got {type(history).__name__}")
     root, seed = seed_sequence(rng)
     streams = dict(zip(_STREAMS, root.spawn(len(_STREAMS)), strict=True))
-    return _Simulation(config, streams, seed).run()
+    past = config if history is None else dataclasses.replace(
+        history, **{name: getattr(config, name) for name in _STRUCTURE})
+    return _Simulation(config, streams, seed, past=past).run()
+
+
+#: What a company *is* (taken from ``config`` even when ``history`` is given); every
+#: other field of :class:`CompanyConfig` is a lever, taken from ``history`` for the warm-up.
+_STRUCTURE = ("months", "start", "scale", "currency", "segments", "channels",
+              "founded_years_before_start", "employees_other", "gross_margin", "data_noise")
 
 
 class _Simulation:
     """The month-by-month engine behind :func:`simulate_company` (private)."""
 
-    def __init__(self, config: CompanyConfig, streams: dict, seed: int | None) -> None:
+    def __init__(self, config: CompanyConfig, streams: dict, seed: int | None, *,
+                 past: CompanyConfig | None = None) -> None:
+        self.config = config
+        self.past = config if past is None else past
         self.cfg = config
         self.streams = streams
         self.seed = seed
@@ -824,7 +889,14 @@ class _Simulation:
         state["promoters"] = float(recent.sum())
 
     # ----------------------------------------------------------------- engine
+    def _run_as(self, config: CompanyConfig) -> None:
+        """Run the coming months under ``config``'s levers (the warm-up's or the history's)."""
+        self.cfg = config
+        self.levers = config.levers
+        self.gtm = GTM_EFFECTS[config.gtm_motion]
+
     def run(self) -> Company:
+        self._run_as(self.past if self.warmup else self.config)
         self._market()
         self._reps()
         n_acc = len(self.acc_segment)
@@ -845,6 +917,8 @@ class _Simulation:
         pending_close = {m: [] for m in range(months)}
         opp_count = 0
         for month in range(months):
+            if month == self.warmup:
+                self._run_as(self.config)
             self._update_capacity(month, opp_batches, state)
             self._plan(month, state)
             self.inside_capacity = round(

@@ -49,6 +49,7 @@ __all__ = [
     "MetricWarning",
     "Period",
     "SALES_AND_MARKETING",
+    "CSAT_SATISFIED",
     "WATERFALL_STEPS",
     "WATERFALL_MOTIONS",
     "month_range",
@@ -139,6 +140,9 @@ WATERFALL_STEPS: tuple[tuple[str, str, str], ...] = (
 WATERFALL_MOTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     step: tuple(m for m, path in PATHS.items() if step in path)
     for step in (*(s for s, _, _ in WATERFALL_STEPS), "opportunity_to_won")})
+
+#: The lowest 1–5 support rating that counts as satisfied in :func:`csat` (top two box).
+CSAT_SATISFIED: int = 4
 
 #: The departments of :func:`kpi_table`, in report order.
 DEPARTMENTS: tuple[str, ...] = ("revops-finance", "marketing", "sales", "customer_success")
@@ -2094,7 +2098,7 @@ def _ratings(tickets, period, segment, accounts, columns) -> pd.Series:
 
 @_metric
 def csat(tickets: pd.DataFrame, *, period: Period = None, segment: str | None = None,
-         accounts: pd.DataFrame | None = None, threshold: int = 4,
+         accounts: pd.DataFrame | None = None, threshold: int = CSAT_SATISFIED,
          columns: Columns = None) -> float:
     """CSAT: share of the support ratings in ``period`` that are satisfied (4 or 5 of 5).
 

@@ -204,6 +204,11 @@ def _check_margin(gross_margin: float) -> None:
         raise ValueError(f"gross_margin must be a share in (0, 1], got {gross_margin!r}")
 
 
+def _check_positive(name: str, value: Any) -> None:
+    if not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
 # --------------------------------------------------------------------------- periods
 def month_range(period: Period, *, months: pd.Series | None = None) -> tuple[pd.Timestamp,
                                                                             pd.Timestamp]:
@@ -877,19 +882,15 @@ def ltv_capped(mrr: pd.DataFrame, *, gross_margin: float, period: Period = None,
 
     Examples
     --------
-    >>> mrr = pd.DataFrame({"account_id": ["a", "b", "a", "b", "a"],
-    ...                     "month": pd.to_datetime(["2025-01-01", "2025-01-01", "2025-02-01",
-    ...                                              "2025-02-01", "2025-03-01"]),
-    ...                     "mrr": [100.0, 100.0, 100.0, 100.0, 100.0]})
-    >>> # ARPA 100, churn 0.25: lifetime 4 months, under the cap
-    >>> ltv_capped(mrr, gross_margin=0.8, period=("2025-01", "2025-03"))  # 100 × 0.8 × 4
-    320.0
-    >>> ltv_capped(mrr, gross_margin=0.8, period=("2025-01", "2025-03"), max_lifetime_months=3)
-    240.0
+    >>> mrr = pd.DataFrame({"account_id": ["a"] * 3, "mrr": [100.0] * 3,
+    ...                     "month": pd.date_range("2025-01-01", periods=3, freq="MS")})
+    >>> # nobody churned: the formula is infinite, the capped lifetime 60 months
+    >>> ltv_capped(mrr, gross_margin=0.8, period=("2025-01", "2025-03"))  # 100 × 0.8 × 60
+    4800.0
+    >>> ltv_capped(mrr, gross_margin=0.8, period="2025Q1", max_lifetime_months=12)
+    960.0
     """
-    if not isinstance(max_lifetime_months, int | np.integer) or max_lifetime_months < 1:
-        raise ValueError("max_lifetime_months must be a positive integer, got "
-                         f"{max_lifetime_months!r}")
+    _check_positive("max_lifetime_months", max_lifetime_months)
     arpa, churn, _ = _arpa_and_churn(mrr, gross_margin, period, segment, accounts, columns)
     lifetime = max_lifetime_months if churn == 0 else min(1 / churn, max_lifetime_months)
     return float(arpa * gross_margin * lifetime)
@@ -931,8 +932,7 @@ def ltv_cohort(mrr: pd.DataFrame, *, gross_margin: float, period: Period = None,
     125.0
     """
     _check_margin(gross_margin)
-    if not isinstance(horizon_months, int | np.integer) or horizon_months < 1:
-        raise ValueError(f"horizon_months must be a positive integer, got {horizon_months!r}")
+    _check_positive("horizon_months", horizon_months)
     rows, _, last, data_first = _mrr_scope(mrr, period, segment, accounts, columns)
     months = pd.date_range(data_first, last, freq="MS")
     wide = _wide(rows, months).to_numpy()
@@ -1104,18 +1104,16 @@ def cac_ratio(costs: pd.DataFrame, mrr_movements: pd.DataFrame, *, period: Perio
     :data:`SALES_AND_MARKETING` (people, programmes, commission). Unit: ratio
     (yen of S&M per yen of new ARR; its inverse is a same-period magic
     number). Source: KeyBanc Capital Markets SaaS Survey's "blended CAC
-    ratio" (S&M expense / new ARR from new customers and expansion); medians
-    around 1.3–1.8 in recent surveys. No segment: costs are not split by
-    segment.
+    ratio" (S&M expense / new ARR from new customers and expansion). No
+    segment: costs are not split by segment.
 
     Examples
     --------
-    >>> costs = pd.DataFrame({"month": pd.to_datetime(["2025-01-01"] * 3),
-    ...                       "department": ["marketing", "field_sales", "general_admin"],
-    ...                       "amount": [900.0, 900.0, 5000.0]})
-    >>> moves = pd.DataFrame({"month": pd.to_datetime(["2025-01-01"] * 3),
-    ...                       "movement": ["new", "expansion", "churn"],
-    ...                       "mrr_change": [100.0, 50.0, -80.0]})
+    >>> jan = pd.to_datetime(["2025-01-01", "2025-01-01"])
+    >>> costs = pd.DataFrame({"month": jan, "department": ["marketing", "general_admin"],
+    ...                       "amount": [1800.0, 5000.0]})
+    >>> moves = pd.DataFrame({"month": jan, "movement": ["new", "expansion"],
+    ...                       "mrr_change": [100.0, 50.0]})
     >>> cac_ratio(costs, moves, period="2025-01")  # 1800 / (12 × 150)
     1.0
     """
@@ -1648,14 +1646,12 @@ def sales_velocity_flow(opportunities: pd.DataFrame, *, period: Period = None,
 
     Examples
     --------
-    >>> opps = pd.DataFrame({"is_closed": [True, True, False, False],
-    ...     "is_won": [True, False, False, False], "segment": ["SMB"] * 4,
-    ...     "amount": [300.0, 100.0, 200.0, 200.0],
-    ...     "created_at": pd.to_datetime(["2025-01-01", "2025-01-01", "2025-01-20",
-    ...                                   "2025-01-25"]),
-    ...     "closed_at": pd.to_datetime(["2025-01-21", "2025-01-11", None, None])})
-    >>> round(sales_velocity_flow(opps, period="2025-01"), 4)  # 4 / 31 days × 0.5 × 300
-    19.3548
+    >>> opps = pd.DataFrame({"is_closed": [True, True, False],
+    ...     "is_won": [True, False, False], "amount": [310.0, 90.0, 500.0],
+    ...     "created_at": pd.to_datetime(["2025-01-02", "2025-01-05", "2025-01-30"]),
+    ...     "closed_at": pd.to_datetime(["2025-01-20", "2025-01-25", None])})
+    >>> sales_velocity_flow(opps, period="2025-01")  # 3 created / 31 days × 0.5 × 310
+    15.0
     """
     opps, first, last, rate, size, _ = _velocity_levers(opportunities, period, segment,
                                                         columns)

@@ -441,6 +441,14 @@ def test_efficiency_ratios_by_hand(c):
     with nan_warns("rule_of_40 is undefined .*costs table ends in 2025-02"):
         short = c.costs[c.costs["month"] < "2025-03-01"]
         assert math.isnan(metrics.rule_of_40(c.mrr, short, period=Q1))
+    # a costs table that spans the quarter but has no row in it: no cost is known
+    gap = c.costs[c.costs["month"] < "2025-01-01"]
+    gap = pd.concat([gap, gap.assign(month=pd.Timestamp("2025-04-01"))])
+    with nan_warns("sm_share_of_revenue is undefined .*no sales and marketing costs "
+                   r"\(departments .*\) in 2025-01..2025-03"):
+        assert math.isnan(metrics.sm_share_of_revenue(gap, c.mrr, period=Q1))
+    with nan_warns("burn_multiple is undefined .*no company costs in 2025-03"):
+        assert math.isnan(metrics.burn_multiple(gap, c.mrr, period="2025-03"))
     with nan_warns("cac_ratio is undefined .*no new or expansion ARR in 2025-01"):
         assert math.isnan(metrics.cac_ratio(c.costs, c.mrr_movements, period="2025-01",
                                             movements=("new",)))

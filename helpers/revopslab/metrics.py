@@ -702,8 +702,8 @@ def _cost(costs: pd.DataFrame, first, last, departments: Sequence[str] | None,
     if departments is not None:
         rows &= _isin(costs["department"], departments)
     if not rows.any():
-        raise _Undefined(f"no {what} costs (departments {tuple(departments)}) in "
-                         f"{_span(first, last)}")
+        which = "" if departments is None else f" (departments {tuple(departments)})"
+        raise _Undefined(f"no {what} costs{which} in {_span(first, last)}")
     return float(costs.loc[rows, "amount"].sum())
 
 
@@ -1102,8 +1102,9 @@ def cac_ratio(costs: pd.DataFrame, mrr_movements: pd.DataFrame, *, period: Perio
     ``CAC ratio = S&M cost in period / (12 × Σ MRR of the new and expansion
     movements in period)``; S&M are the departments in
     :data:`SALES_AND_MARKETING` (people, programmes, commission). Unit: ratio
-    (yen of S&M per yen of new ARR; its inverse is a same-period magic
-    number). Source: KeyBanc Capital Markets SaaS Survey's "blended CAC
+    (yen of S&M per yen of new ARR, expansion included, in the same period;
+    the magic number instead divides net new ARR by the S&M of the quarter
+    before). Source: KeyBanc Capital Markets SaaS Survey's "blended CAC
     ratio" (S&M expense / new ARR from new customers and expansion). No
     segment: costs are not split by segment.
 
@@ -1144,7 +1145,7 @@ def sm_share_of_revenue(costs: pd.DataFrame, mrr: pd.DataFrame, *, period: Perio
     :func:`total_revenue`; S&M the departments in
     :data:`SALES_AND_MARKETING`). Unit: share of revenue. Source: S&M
     expense as % of revenue, KeyBanc Capital Markets SaaS Survey and public
-    SaaS filings' operating-expense ratios (often 40–50 % while growing).
+    SaaS filings' operating-expense ratios.
 
     Examples
     --------

@@ -195,3 +195,31 @@ def test_undefined_values_are_nan_with_a_warning_never_inf(table, margin):
         if math.isnan(value):
             assert any(issubclass(w.category, MetricWarning) and fn.__name__ in str(w.message)
                        for w in caught)
+
+
+@FAST
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(1, 8)), min_size=1, max_size=6),
+       st.sampled_from(["2025", "2025Q2", ("2025-03", "2025-08")]))
+def test_a_ramped_quota_is_at_most_the_prorated_one_and_equal_once_ramped(hires, period):
+    # hires: (months after 2023-01 the rep was hired on the 1st, ramp months)
+    reps = pd.DataFrame({
+        "rep_id": [f"R{i}" for i in range(len(hires))],
+        "hired_on": [pd.Timestamp("2023-01-01") + pd.DateOffset(months=m) for m, _ in hires],
+        "ramp_months": [r for _, r in hires], "quota_annual": 1200.0})
+    opps = pd.DataFrame({"owner_rep_id": ["R0"], "is_won": [True], "amount": [1.0],
+                         "closed_at": pd.to_datetime(["2025-12-31"])})
+    ramped = metrics.rep_attainment(opps, reps, period=period).set_index("rep_id")["quota"]
+    flat = metrics.rep_attainment(opps, reps, period=period, ramp=False).set_index(
+        "rep_id")["quota"]
+    assert list(ramped.index) == list(flat.index)
+    assert (ramped <= flat + 1e-9).all()
+    first, _ = metrics.month_range(period)
+    for rep in reps.itertuples():
+        if rep.rep_id not in flat.index:
+            continue
+        months_before = (first.year - rep.hired_on.year) * 12 + first.month - rep.hired_on.month
+        # the rep's first month of the period is its k-th month on board, k = months_before + 1
+        if rep.ramp_months == 1 or months_before + 1 >= rep.ramp_months:  # no ramp left
+            assert ramped[rep.rep_id] == pytest.approx(flat[rep.rep_id])
+        else:
+            assert ramped[rep.rep_id] < flat[rep.rep_id]

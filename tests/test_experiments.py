@@ -108,11 +108,14 @@ EXPECTED = {
     "grr": 100 / 150,
     "cac_payback_months": 1500 / (200 * 0.8),  # one new customer (c) in the last 12 months
     # ARPA over 2024-03 … 2025-02 = (7*100 + 5*150 + 4*50 + 9*200) / 25 = 138;
-    # monthly churn = 1 lost (b) / 25 account-months paying in the month before = 0.04.
+    # monthly churn = 1 lost (b) / 25 account-months paying in the month before = 0.04:
+    # a lifetime of 25 months, under the 60-month cap.
     "ltv": 138 * 0.8 / 0.04,
     "expansion_mrr": 50,
-    "expansion_rate": 1 / (14 + 5 + 9),
-    "onboarding_csat": (4 + 2 + 5) / 3,
+    # opening base 2024-02 (a 100, b 50); in 2025-02 a pays 150 (+50), b 0: 50 / 150,
+    # = NRR 150/150 - GRR 100/150
+    "expansion_rate": 50 / 150,
+    "onboarding_csat": 2 / 3,      # ratings in window 4, 2, 5: two of three are 4 or 5
     "onboarding_nps": 100 * (1 / 3 - 1 / 3),  # one promoter (a), one detractor (b), c passive
     "aqls": 4,                     # v, w, x, z
     "sqls": 3,
@@ -143,7 +146,10 @@ def test_outcomes_is_nan_where_the_data_cannot_tell(tiny):
     values = ex.outcomes(tiny.replace(mrr=short))
     assert math.isnan(values["early_churn"])  # nobody observed for 12 months yet
     nobody_churns = tiny.mrr[tiny.mrr["account_id"] != "b"]
-    assert math.isnan(ex.outcomes(tiny.replace(mrr=nobody_churns))["ltv"])
+    # no churn: the lifetime is the 60-month cap, not infinite; ARPA over 2024-03 … 2025-02
+    # = (7*100 + 5*150 + 9*200) / (12 + 9) account-months
+    assert ex.outcomes(tiny.replace(mrr=nobody_churns))["ltv"] == pytest.approx(
+        3250 / 21 * 0.8 * 60)
 
 
 def test_outcomes_rejects_a_frame():

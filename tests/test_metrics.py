@@ -298,10 +298,20 @@ def test_retention_of_the_toy_by_hand(c):
     # capped: min(150, 100) + 0 + min(290, 300) = 390
     assert metrics.gross_revenue_retention(c.mrr, **kw) == pytest.approx(390 / 600)
     assert metrics.logo_churn_rate(c.mrr, **kw) == pytest.approx(1 / 3)
-    # gross MRR churn: (200 churn + 50 contraction) / 600; net: minus 90 expansion
-    assert metrics.revenue_churn_rate(c.mrr, **kw) == pytest.approx(250 / 600)
+    # revenue churn of the opening cohort, December -> March: a1 lost 0, a2 200,
+    # a3 300 -> 290 = 10 (its 50 contraction was partly won back) -> 210 / 600 = 1 - GRR
+    assert metrics.revenue_churn_rate(c.mrr, **kw) == pytest.approx(210 / 600)
+    # net: (600 - 440) / 600 = 1 - NRR; expansion: a1 +50 -> 50 / 600 = NRR - GRR
     assert metrics.revenue_churn_rate(c.mrr, net=True, **kw) == pytest.approx(160 / 600)
-    assert metrics.expansion_rate(c.mrr, **kw) == pytest.approx(90 / 600)
+    assert metrics.expansion_rate(c.mrr, **kw) == pytest.approx(50 / 600)
+    assert metrics.expansion_rate(c.mrr, **kw) == pytest.approx(440 / 600 - 390 / 600)
+    # monthly: Jan 50 contraction of 600, Feb 200 churn of 550, Mar nothing of 480
+    assert metrics.monthly_revenue_churn_rate(c.mrr, **kw) == pytest.approx(250 / 1630)
+    # net monthly: minus expansion of Feb (a1 +50) and Mar (a3 +40)
+    assert metrics.monthly_revenue_churn_rate(c.mrr, net=True, **kw) == pytest.approx(
+        160 / 1630)
+    # quick ratio: (80 new + 90 expansion + 0 reactivation) / (200 churn + 50 contraction)
+    assert metrics.quick_ratio(c.mrr, **kw) == pytest.approx(170 / 250)
     seg = {"accounts": c.accounts, **kw}
     # SMB opening a1 + a2 = 300, closing 150 + 0; capped 100
     assert metrics.net_revenue_retention(c.mrr, segment="SMB", **seg) == pytest.approx(0.5)
@@ -309,9 +319,55 @@ def test_retention_of_the_toy_by_hand(c):
     assert metrics.net_revenue_retention(c.mrr, segment="MM", **seg) == pytest.approx(290 / 300)
     # ENT has no customer: one segment missing is NaN with a reason, not an error
     for fn in (metrics.net_revenue_retention, metrics.gross_revenue_retention,
-               metrics.logo_churn_rate, metrics.revenue_churn_rate, metrics.expansion_rate):
+               metrics.logo_churn_rate, metrics.revenue_churn_rate, metrics.expansion_rate,
+               metrics.monthly_revenue_churn_rate, metrics.quick_ratio):
         with nan_warns(f"{fn.__name__} is undefined .*segment 'ENT'"):
             assert math.isnan(fn(c.mrr, segment="ENT", **seg))
+
+
+def _monthly(series: dict[str, list[float]], first: str = "2024-12") -> pd.DataFrame:
+    """An mrr table from {account: [MRR of each month from ``first``]} (0 = no row)."""
+    months = pd.date_range(first, periods=max(len(v) for v in series.values()), freq="MS")
+    return pd.DataFrame([(a, m, float(v)) for a, values in series.items()
+                         for m, v in zip(months, values, strict=False) if v > 0],
+                        columns=["account_id", "month", "mrr"])
+
+
+def test_a_customer_won_and_lost_inside_the_year_is_not_revenue_churn():
+    # Issue 13's toy: a pays 100 from December 2024 to December 2025; x is won in
+    # March 2025 at 500 and lost in August. The opening cohort is a alone (100), which
+    # kept all its MRR: GRR = NRR = 100 %, so revenue churn 0 % (the old definition put
+    # x's 500 of churn over the 100 opening MRR: 500 %) and expansion 0 %.
+    mrr = _monthly({"a": [100] * 13, "x": [0, 0, 0, 500, 500, 500, 500, 500]})
+    assert metrics.gross_revenue_retention(mrr, period="2025") == 1
+    assert metrics.revenue_churn_rate(mrr, period="2025") == 0
+    assert metrics.revenue_churn_rate(mrr, period="2025", net=True) == 0
+    assert metrics.expansion_rate(mrr, period="2025") == 0
+    # The monthly rate still sees x leave: 500 lost in August over 12 months' opening
+    # MRR: 100 (Dec) + 100 x 2 (Jan, Feb) + 600 x 5 (Mar-Jul) + 100 x 4 (Aug-Nov)
+    assert metrics.monthly_revenue_churn_rate(mrr, period="2025") == pytest.approx(
+        500 / (100 + 200 + 3000 + 400))
+    # quick ratio: 500 new / 500 churned
+    assert metrics.quick_ratio(mrr, period="2025") == pytest.approx(1)
+
+
+def test_expansion_rate_is_nrr_minus_grr_by_hand():
+    # Opening (Dec 2024): a 100, b 200, c 100 = 400. End (Dec 2025): a 160 (+60),
+    # b 150 (-50), c 0 (churned); d is new and does not count.
+    mrr = _monthly({"a": [100] + [160] * 12, "b": [200] + [150] * 12, "c": [100, 100],
+                    "d": [0, 0, 0, 999] + [999] * 9})
+    nrr = metrics.net_revenue_retention(mrr, period="2025")
+    grr = metrics.gross_revenue_retention(mrr, period="2025")
+    assert nrr == pytest.approx((160 + 150) / 400)         # 0.775
+    assert grr == pytest.approx((100 + 150) / 400)         # 0.625
+    assert metrics.expansion_rate(mrr, period="2025") == pytest.approx(60 / 400)  # 0.15
+    assert metrics.expansion_rate(mrr, period="2025") == pytest.approx(nrr - grr)
+    assert metrics.revenue_churn_rate(mrr, period="2025") == pytest.approx(150 / 400)
+    assert metrics.revenue_churn_rate(mrr, period="2025") == pytest.approx(1 - grr)
+    assert metrics.revenue_churn_rate(mrr, period="2025", net=True) == pytest.approx(1 - nrr)
+    # nothing lost: the quick ratio has a zero denominator
+    with nan_warns("quick_ratio is undefined .*no MRR was lost"):
+        assert math.isnan(metrics.quick_ratio(_monthly({"a": [100, 120]}), period="2025-01"))
 
 
 def test_expansion_kinds_by_hand(c):
@@ -343,11 +399,59 @@ def test_cac_ltv_payback_and_efficiency_by_hand(c):
     # ages 2 and 3 are seen for a1, a2, a3 only: (150 + 0 + 250) / 3 and (150 + 0 + 290) / 3
     assert metrics.ltv_cohort(c.mrr, gross_margin=1.0, period=Q1, horizon_months=4) == \
         pytest.approx(170 + 157.5 + 400 / 3 + 440 / 3)
+    # capped LTV: the lifetime 1 / (1/9) = 9 months is under the 60-month cap: as the formula
+    assert metrics.ltv_capped(c.mrr, gross_margin=0.5, period=Q1) == pytest.approx(ltv)
+    assert metrics.ltv_capped(c.mrr, gross_margin=0.5, period=Q1,
+                              max_lifetime_months=6) == pytest.approx(1550 / 9 * 0.5 * 6)
+    # MM (a3 alone) never churned: the formula is infinite, the capped LTV 5 years of
+    # ARPA (250 + 250 + 290) / 3 customer-months x 0.5 margin
+    assert metrics.ltv_capped(c.mrr, gross_margin=0.5, period=Q1, segment="MM",
+                              accounts=c.accounts) == pytest.approx(790 / 3 * 0.5 * 60)
+    assert metrics.ltv_to_cac(c.mrr, c.costs, c.mrr_movements, gross_margin=0.5, period=Q1,
+                              method="formula") == pytest.approx(ltv / 600)
+    assert metrics.ltv_to_cac(c.mrr, c.costs, c.mrr_movements, gross_margin=0.5, period=Q1,
+                              max_lifetime_months=6) == pytest.approx(1550 / 9 * 3 / 600)
     # magic number: 12 x (520 - 600) net new ARR / S&M of Oct-Dec 2024 (3 x 200)
     assert metrics.magic_number(c.costs, c.mrr, period=Q1) == pytest.approx(-960 / 600)
     # MER: 12 x 80 new MRR / marketing 3 x 100
     assert metrics.marketing_efficiency_ratio(c.costs, c.mrr_movements, period=Q1) == \
         pytest.approx(3.2)
+
+
+def test_efficiency_ratios_by_hand(c):
+    # Q1 costs: 3 months x (marketing 100 + inside 50 + field 50 + CS 999 + G&A 999)
+    # = S&M 600 of 6594; revenue 550 + 480 + 520 = 1550
+    # CAC ratio: S&M 600 / (12 x (80 new + 90 expansion MRR))
+    assert metrics.cac_ratio(c.costs, c.mrr_movements, period=Q1) == pytest.approx(600 / 2040)
+    assert metrics.sm_share_of_revenue(c.costs, c.mrr, period=Q1) == pytest.approx(600 / 1550)
+    # Rule of 40: ARR growth 520 / 600 - 1 plus operating margin (1550 - 6594) / 1550
+    assert metrics.rule_of_40(c.mrr, c.costs, period=Q1) == pytest.approx(
+        520 / 600 - 1 + (1550 - 6594) / 1550)
+    # burn multiple, March: net burn 2198 - 520 = 1678 over net new ARR 12 x (520 - 480)
+    assert metrics.burn_multiple(c.costs, c.mrr, period="2025-03") == pytest.approx(1678 / 480)
+    # a profitable month burns nothing: the multiple is negative (revenue 520 > costs 400)
+    cheap = c.costs.assign(amount=c.costs["amount"].where(
+        c.costs["department"].isin(["marketing", "field_sales", "inside_sales"]), 0.0) * 2)
+    assert metrics.burn_multiple(cheap, c.mrr, period="2025-03") == pytest.approx(
+        (400 - 520) / 480)
+    # Q1 shrank (net new ARR 12 x (520 - 600) < 0): no growth to divide the burn by
+    with nan_warns("burn_multiple is undefined .*net new ARR in 2025-01..2025-03 is -960"):
+        assert math.isnan(metrics.burn_multiple(c.costs, c.mrr, period=Q1))
+    # costs missing for March would understate a company-wide total
+    with nan_warns("rule_of_40 is undefined .*costs table ends in 2025-02"):
+        short = c.costs[c.costs["month"] < "2025-03-01"]
+        assert math.isnan(metrics.rule_of_40(c.mrr, short, period=Q1))
+    # a costs table that spans the quarter but has no row in it: no cost is known
+    gap = c.costs[c.costs["month"] < "2025-01-01"]
+    gap = pd.concat([gap, gap.assign(month=pd.Timestamp("2025-04-01"))])
+    with nan_warns("sm_share_of_revenue is undefined .*no sales and marketing costs "
+                   r"\(departments .*\) in 2025-01..2025-03"):
+        assert math.isnan(metrics.sm_share_of_revenue(gap, c.mrr, period=Q1))
+    with nan_warns("burn_multiple is undefined .*no company costs in 2025-03"):
+        assert math.isnan(metrics.burn_multiple(gap, c.mrr, period="2025-03"))
+    with nan_warns("cac_ratio is undefined .*no new or expansion ARR in 2025-01"):
+        assert math.isnan(metrics.cac_ratio(c.costs, c.mrr_movements, period="2025-01",
+                                            movements=("new",)))
 
 
 def test_unit_economics_edge_cases(c):
@@ -371,6 +475,9 @@ def test_unit_economics_edge_cases(c):
         metrics.ltv_cohort(c.mrr, gross_margin=0.5, horizon_months=0)
     with pytest.raises(ValueError, match="method must be one of"):
         metrics.ltv_to_cac(c.mrr, c.costs, c.mrr_movements, gross_margin=0.5, method="magic")
+    with pytest.raises(ValueError, match="max_lifetime_months must be a positive integer, "
+                                         "got 0"):
+        metrics.ltv_capped(c.mrr, gross_margin=0.5, period=Q1, max_lifetime_months=0)
 
 
 # ------------------------------------------------------------------ sales
@@ -383,8 +490,11 @@ def test_sales_metrics_by_hand(c):
     # lead to close: L1 5 Jan -> 3 Feb = 29 days; L9 1 Oct -> 31 Jan = 122 days
     assert metrics.lead_to_close_days(c.leads, o, period=Q1, statistic="mean") == \
         pytest.approx((29 + 122) / 2)
-    # velocity: 4 created in Q1 x 2/3 win rate x 1080 mean won ACV / 52.5 mean cycle days
-    assert metrics.sales_velocity(o, period=Q1) == pytest.approx(4 * 2 / 3 * 1080 / 52.5)
+    # velocity: open at the end of March O3 and O4 (O1, O2, O5 closed) = 2 deals
+    # x 2/3 win rate x 1080 mean won ACV / 52.5 mean cycle days = 27.43 yen a day
+    assert metrics.sales_velocity(o, period=Q1) == pytest.approx(2 * 2 / 3 * 1080 / 52.5)
+    # flow: 4 created in Q1 / 90 days (31 + 28 + 31) x 2/3 x 1080 = 32 yen a day
+    assert metrics.sales_velocity_flow(o, period=Q1) == pytest.approx(4 / 90 * 2 / 3 * 1080)
     # activities on deals created in Q1: 10 + 6 + 4 + 2 = 22 by R1, R2, R3
     assert metrics.activity_volume(o, period=Q1) == pytest.approx(22 / 3)
     assert metrics.activity_volume(o, period=Q1, per="opportunity") == pytest.approx(22 / 4)
@@ -394,6 +504,35 @@ def test_sales_metrics_by_hand(c):
         pytest.approx(3 / 5)
     assert metrics.pipeline_progression_rate(c.opportunity_stages, o, period=Q1,
                                              segment="MM") == pytest.approx(1 / 2)
+
+
+def _steady_flow(year: int = 2024) -> pd.DataFrame:
+    """Issue 13's toy: one deal created a day, each closes 30 days later, every other one
+    won, 100 yen each; extracted on 31 December of ``year`` (later closes still open)."""
+    created = pd.date_range(f"{year - 1}-10-01", f"{year}-12-31", freq="D")
+    closes = created + pd.Timedelta(days=30)
+    closed = closes <= pd.Timestamp(f"{year}-12-31")
+    return pd.DataFrame({"segment": "SMB", "amount": 100.0, "created_at": created,
+                         "closed_at": closes.where(closed), "is_closed": closed,
+                         "is_won": closed & (np.arange(len(created)) % 2 == 0)})
+
+
+def test_sales_velocity_of_a_steady_flow_by_hand():
+    opps = _steady_flow(2024)
+    # 2024 (366 days) closes the deals created 2 Dec 2023 .. 1 Dec 2024: 366 deals,
+    # alternately won -> win rate 183 / 366 = 0.5; every cycle 30 days; size 100.
+    assert metrics.win_rate(opps, period="2024") == 0.5
+    # open on 31 December: created 2 .. 31 December = 30 deals
+    # velocity = 30 x 0.5 x 100 / 30 days = 50 yen a day (the old count of the 366 deals
+    # created in the year gave 366 x 0.5 x 100 / 30 = 610)
+    assert metrics.sales_velocity(opps, period="2024") == pytest.approx(50)
+    # flow: 366 created / 366 days x 0.5 x 100 = 50 yen a day
+    assert metrics.sales_velocity_flow(opps, period="2024") == pytest.approx(50)
+    # a quarter gives the same per-day value: velocity is a rate, not a period total
+    # (Q4 2024 closes the deals created 1 Sep .. 1 Dec: 92 deals, the first of them the
+    # 337th of the table (index 336, even, won) -> 46 won; still 30 open on 31 December)
+    assert metrics.sales_velocity(opps, period="2024Q4") == pytest.approx(30 * 46 / 92 * 100
+                                                                          / 30)
 
 
 def test_pipeline_and_quota_by_hand(c):
@@ -423,6 +562,32 @@ def test_pipeline_and_quota_by_hand(c):
     assert metrics.pipeline_coverage(s, c.reps, period=Q1, target=600.0) == pytest.approx(2)
     assert metrics.pipeline_coverage(s, c.reps, period=Q1, per="quarter") == \
         pytest.approx(1200 / 2600)
+
+
+def test_attainment_with_ramp_by_hand(c):
+    # The toy's reps with a ramp: R1, R2 (hired 2020) are long ramped; R3 counts from
+    # March (hired 15 Feb) with a 2-month ramp: its first month carries 1/2 of 800.
+    reps = c.reps.assign(ramp_months=[3, 3, 2, 2])
+    table = metrics.rep_attainment(c.opportunities, reps, period=Q1)
+    assert table["quota"].tolist() == [600, 1200, 400]
+    assert metrics.quota_attainment(c.opportunities, reps, period=Q1) == pytest.approx(
+        2160 / 2200)
+    assert metrics.quota_attainment(c.opportunities, reps, period=Q1, ramp=False) == \
+        pytest.approx(2160 / 2600)
+    # A rep hired on 1 January 2025 with a 3-month ramp and 1200 a year: Q1 quota
+    # 100 x (1/3 + 2/3 + 1) = 200; bookings 250 -> 125 % (unramped 250 / 300 = 83 %).
+    new = pd.DataFrame({"rep_id": ["R9"], "segment": ["SMB"], "ramp_months": [3],
+                        "hired_on": pd.to_datetime(["2025-01-01"]), "quota_annual": [1200.0]})
+    won = pd.DataFrame({"owner_rep_id": ["R9"], "is_won": [True], "segment": ["SMB"],
+                        "amount": [250.0], "closed_at": pd.to_datetime(["2025-03-31"])})
+    assert metrics.rep_attainment(won, new, period=Q1)["quota"].tolist() == [200]
+    assert metrics.quota_attainment(won, new, period=Q1) == pytest.approx(1.25)
+    assert metrics.reps_at_quota_share(won, new, period=Q1) == 1
+    assert metrics.reps_at_quota_share(won, new, period=Q1, ramp=False) == 0
+    # the ramp column may be named differently in a CRM export
+    renamed = new.rename(columns={"ramp_months": "Ramp"})
+    assert metrics.quota_attainment(won, renamed, period=Q1,
+                                    columns={"ramp_months": "Ramp"}) == pytest.approx(1.25)
 
 
 def test_sales_edge_cases(c):
@@ -456,7 +621,8 @@ def test_customer_success_by_hand(c):
                        accounts=c.accounts) == pytest.approx(200 / 3)
     # resolved in Q1 and rated: 5, 3, 4 (T4 is still open)
     assert metrics.csat(c.tickets, period=Q1) == pytest.approx(2 / 3)
-    assert metrics.csat(c.tickets, period=Q1, statistic="mean") == pytest.approx(4)
+    assert metrics.csat(c.tickets, period=Q1, threshold=5) == pytest.approx(1 / 3)
+    assert metrics.csat_mean_score(c.tickets, period=Q1) == pytest.approx((5 + 3 + 4) / 3)
     assert metrics.ticket_resolution_hours(c.tickets, period=Q1) == 10
     assert metrics.ticket_resolution_hours(c.tickets, period=Q1, statistic="mean") == \
         pytest.approx(14)
@@ -469,6 +635,7 @@ def test_customer_success_by_hand(c):
         round(100 * (0.5 * 0.5 + 0.3 * 0.5 + 0.2 * 0.5)), round(100 * (0.5 * 0.8 + 0.3 * 0.7
                                                                       + 0.2))]
     for fn, table in ((metrics.nps, c.nps_responses), (metrics.csat, c.tickets),
+                      (metrics.csat_mean_score, c.tickets),
                       (metrics.ticket_resolution_hours, c.tickets),
                       (metrics.customer_health_score, c.usage)):
         with nan_warns(f"{fn.__name__} is undefined .*segment 'ENT'"):
@@ -532,28 +699,60 @@ def test_marketing_edge_cases(c):
 
 def test_conversion_rates_by_hand(c):
     table = metrics.conversion_rates(c.leads, period=Q1, opportunities=c.opportunities)
-    assert list(table.columns) == ["step", "from", "to", "n_from", "n_to", "rate"]
-    got = dict(zip(table["step"], zip(table["n_from"], table["n_to"], strict=True),
-                   strict=True))
+    assert list(table.columns) == ["step", "motion", "from", "to", "n_from", "n_to", "rate"]
+    got = {step: (motion, n_from, n_to) for step, motion, n_from, n_to in
+           table[["step", "motion", "n_from", "n_to"]].itertuples(index=False)}
+    # Q1 inquiries: inbound L1, L2, L3, L4, L8; outbound L5; sales L6
     assert got == {
-        "inquiry_to_aql": (7, 3),        # L1, L2, L3 of the 7 Q1 inquiries
-        "aql_to_tal": (3, 2),            # L1, L3
-        "tal_to_tql": (2, 2),
-        "tql_to_sal": (2, 2),
-        "inquiry_to_tgl": (7, 1),        # L5
-        "tgl_to_sal": (1, 1),
-        "inquiry_to_sgl": (7, 1),        # L6
-        "sal_to_sql": (3, 3),            # L1, L3, L5
-        "sgl_to_sql": (1, 1),
-        "sql_to_opportunity": (4, 4),    # L1, L3, L5, L6 (L9's SQL was in 2024)
-        "opportunity_to_won": (4, 1),    # only O1 (from L1) won
+        "inquiry_to_aql": ("inbound", 5, 3),        # L1, L2, L3 of the 5 inbound
+        "aql_to_tal": ("inbound", 3, 2),            # L1, L3
+        "tal_to_tql": ("inbound", 2, 2),
+        "tql_to_sal": ("inbound", 2, 2),
+        "inquiry_to_tgl": ("outbound", 1, 1),       # L5 of the 1 outbound
+        "tgl_to_sal": ("outbound", 1, 1),
+        "inquiry_to_sgl": ("sales", 1, 1),          # L6 of the 1 field-sales target
+        "sal_to_sql": ("inbound+outbound", 3, 3),   # L1, L3, L5
+        "sgl_to_sql": ("sales", 1, 1),
+        "sql_to_opportunity": ("inbound+outbound+sales", 4, 4),  # L1, L3, L5, L6
+        "opportunity_to_won": ("inbound+outbound+sales", 4, 1),  # only O1 (L1) won
     }
     assert table["rate"].tolist() == pytest.approx(table["n_to"] / table["n_from"])
+    # one motion: its own steps only; O3 (from L5) is still open
+    outbound = metrics.conversion_rates(c.leads, period=Q1, motion="outbound",
+                                        opportunities=c.opportunities)
+    assert dict(zip(outbound["step"], outbound["rate"], strict=True)) == {
+        "inquiry_to_tgl": 1, "tgl_to_sal": 1, "sal_to_sql": 1, "sql_to_opportunity": 1,
+        "opportunity_to_won": 0}
+    # motions=None pools every lead (the old, mixed denominator): inquiry -> TGL 1 / 7
+    pooled = metrics.conversion_rates(c.leads, period=Q1, motions=None).set_index("step")
+    assert pooled.loc["inquiry_to_tgl", ["motion", "n_from", "n_to"]].tolist() == ["all", 7, 1]
     web = metrics.conversion_rates(c.leads, period=Q1, channel="web")
-    assert "tgl_to_sal" not in set(web["step"])  # no web lead is a TGL: the step is left out
-    assert web.set_index("step").loc["inquiry_to_tgl", "rate"] == 0
+    assert not {"inquiry_to_tgl", "tgl_to_sal"} & set(web["step"])  # no outbound web lead
+    assert web.set_index("step").loc["inquiry_to_aql", "rate"] == pytest.approx(2 / 3)
     with nan_warns("conversion_rates is undefined"):
         assert metrics.conversion_rates(c.leads, period="2030").empty
+    with pytest.raises(ValueError, match=r"must have the column\(s\) \['motion'\]"):
+        metrics.conversion_rates(c.leads.drop(columns="motion"), period=Q1)
+    with pytest.raises(ValueError, match="motions must map a step"):
+        metrics.conversion_rates(c.leads, period=Q1, motions=["inbound"])
+
+
+def test_inquiry_to_tgl_is_measured_on_outbound_leads():
+    # Issue 13's toy: 135 inbound inquiries and 25 outbound (teleprospecting) targets in
+    # January; 8 of the outbound become TGLs. Pooled, inquiry -> TGL reads 8 / 160 = 5 %;
+    # of the leads that can become TGLs, 8 / 25 = 32 %.
+    n_in, n_out, n_tgl = 135, 25, 8
+    tgl = [None] * n_in + ["2025-01-20"] * n_tgl + [None] * (n_out - n_tgl)
+    leads = pd.DataFrame({"lead_id": [f"L{i}" for i in range(n_in + n_out)],
+                          "motion": ["inbound"] * n_in + ["outbound"] * n_out,
+                          "inquiry_at": pd.Timestamp("2025-01-10"),
+                          "tgl_at": pd.to_datetime(tgl)})
+    step = [("inquiry_to_tgl", "inquiry", "tgl")]
+    per_motion = metrics.conversion_rates(leads, period="2025-01", steps=step)
+    assert per_motion[["motion", "n_from", "n_to"]].iloc[0].tolist() == ["outbound", 25, 8]
+    assert per_motion["rate"].iloc[0] == pytest.approx(0.32)
+    pooled = metrics.conversion_rates(leads, period="2025-01", steps=step, motions=None)
+    assert pooled["rate"].iloc[0] == pytest.approx(0.05)
 
 
 # ------------------------------------------------------------------ CRM column names
@@ -573,8 +772,9 @@ def test_a_crm_export_with_other_column_names(c):
 
 # ------------------------------------------------------------------ kpi_table
 def test_kpi_table_matches_the_metrics(c):
-    # The toy's data start in 2024-12: no cohort has 24 months yet.
-    with nan_warns(r"kpi_table: 1 value\(s\) undefined .*ltv_cohort_24m"):
+    # The toy's data start in 2024-12: no cohort has 24 months yet; and MRR shrank in Q1,
+    # so there is no net new ARR to divide the burn by.
+    with nan_warns(r"kpi_table: 2 value\(s\) undefined .*ltv_cohort_24m, burn_multiple"):
         table = metrics.kpi_table(c, period=Q1)
     assert list(table.columns) == ["metric", "value", "unit", "department", "definition", "note"]
     assert table["metric"].tolist() == [k.name for k in metrics.REGISTRY]
@@ -583,11 +783,21 @@ def test_kpi_table_matches_the_metrics(c):
     assert value["win_rate"] == pytest.approx(2 / 3)
     assert value["net_revenue_retention"] == pytest.approx(440 / 600)
     assert value["ltv_formula"] == pytest.approx(1550 * 0.5)  # the config's gross margin
+    # the default LTV caps the lifetime at 60 months; the toy's 9 months are under it
+    assert value["ltv"] == pytest.approx(1550 * 0.5)
+    assert value["ltv_to_cac"] == pytest.approx(1550 * 0.5 / 600)
+    assert value["revenue_churn_rate"] == pytest.approx(210 / 600)
+    assert value["expansion_rate"] == pytest.approx(50 / 600)
+    assert value["quick_ratio"] == pytest.approx(170 / 250)
+    assert value["cac_ratio"] == pytest.approx(600 / 2040)
+    assert value["sales_and_marketing_share_of_revenue"] == pytest.approx(600 / 1550)
+    assert value["sales_velocity"] == pytest.approx(2 * 2 / 3 * 1080 / 52.5)
     assert value["nps"] == pytest.approx(40)
     assert value["pipeline_coverage"] == pytest.approx(1200 / 2600)
     assert table.set_index("metric").loc["cac", "unit"] == "JPY/customer"
     notes = table.set_index("metric")["note"]
     assert "observed for 24 months" in notes.pop("ltv_cohort_24m")
+    assert "net new ARR in 2025-01..2025-03 is -960" in notes.pop("burn_multiple")
     assert (notes == "").all()
 
 

@@ -81,11 +81,25 @@ def test_mrr_bridge_sums_to_the_closing_mrr_of_the_mrr_table(table):
     monthly = metrics.mrr_bridge(mrr, period=period, by_month=True)
     assert monthly["opening"].iloc[1:].tolist() == pytest.approx(
         monthly["closing"].iloc[:-1].tolist())
-    # Retention reads the same opening base: GRR = 1 - losses of that base, so
-    # revenue churn (every account's losses) is at least 1 - GRR.
+
+
+
+@FAST
+@given(mrr_tables())
+def test_revenue_churn_and_expansion_are_the_retention_of_the_opening_cohort(table):
+    # One opening cohort for all four: revenue churn = 1 - GRR, net revenue churn =
+    # 1 - NRR, expansion = NRR - GRR, so NRR = 1 - revenue churn + expansion.
+    mrr, period = table
     grr = _quiet(metrics.gross_revenue_retention, mrr, period=period)
-    if not math.isnan(grr):
-        assert _quiet(metrics.revenue_churn_rate, mrr, period=period) >= 1 - grr - 1e-12
+    if math.isnan(grr):
+        return
+    nrr = metrics.net_revenue_retention(mrr, period=period)
+    churn = metrics.revenue_churn_rate(mrr, period=period)
+    expansion = metrics.expansion_rate(mrr, period=period)
+    assert churn == pytest.approx(1 - grr)
+    assert metrics.revenue_churn_rate(mrr, period=period, net=True) == pytest.approx(1 - nrr)
+    assert expansion == pytest.approx(nrr - grr)
+    assert 0 <= churn <= 1 and expansion >= 0
 
 
 @FAST
@@ -132,6 +146,7 @@ def lead_tables(draw):
             offset = draw(st.integers(-5, 60))
             stamps[f"{stage}_at"] = (START + pd.Timedelta(days=day + offset)) if reached else None
         rows.append({"lead_id": f"L{i}", "channel": draw(st.sampled_from(["web", "ads"])),
+                     "motion": draw(st.sampled_from(["inbound", "outbound", "sales"])),
                      **stamps})
     leads = pd.DataFrame(rows)
     for stage in _STAGES:
@@ -151,6 +166,17 @@ def test_conversion_rates_are_shares(tables, period, channel):
     assert table["rate"].between(0, 1).all()
     assert (table["n_to"] <= table["n_from"]).all() and (table["n_from"] > 0).all()
     assert table["rate"].tolist() == pytest.approx((table["n_to"] / table["n_from"]).tolist())
+    # each step's denominator holds only the leads of the motions that can take it
+    pooled = _quiet(metrics.conversion_rates, leads, period=period, channel=channel,
+                    opportunities=opps, motions=None).set_index("step")
+    for row in table.itertuples():
+        assert row.n_from <= pooled.loc[row.step, "n_from"]
+        motions = row.motion.split("+")
+        assert set(motions) == set(metrics.WATERFALL_MOTIONS[row.step])
+        by_motion = [_quiet(metrics.conversion_rates, leads, period=period, channel=channel,
+                            opportunities=opps, motion=m).set_index("step") for m in motions]
+        assert row.n_from == sum(t.loc[row.step, "n_from"] for t in by_motion
+                                 if row.step in t.index)
 
 
 @FAST
@@ -158,8 +184,10 @@ def test_conversion_rates_are_shares(tables, period, channel):
 def test_undefined_values_are_nan_with_a_warning_never_inf(table, margin):
     mrr, period = table
     for fn, kwargs in ((metrics.ltv_formula, {"gross_margin": margin}),
+                       (metrics.ltv_capped, {"gross_margin": margin}),
                        (metrics.revenue_growth_rate, {}), (metrics.expansion_rate, {}),
-                       (metrics.net_revenue_retention, {})):
+                       (metrics.net_revenue_retention, {}), (metrics.quick_ratio, {}),
+                       (metrics.monthly_revenue_churn_rate, {})):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             value = fn(mrr, period=period, **kwargs)
@@ -167,3 +195,31 @@ def test_undefined_values_are_nan_with_a_warning_never_inf(table, margin):
         if math.isnan(value):
             assert any(issubclass(w.category, MetricWarning) and fn.__name__ in str(w.message)
                        for w in caught)
+
+
+@FAST
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(1, 8)), min_size=1, max_size=6),
+       st.sampled_from(["2025", "2025Q2", ("2025-03", "2025-08")]))
+def test_a_ramped_quota_is_at_most_the_prorated_one_and_equal_once_ramped(hires, period):
+    # hires: (months after 2023-01 the rep was hired on the 1st, ramp months)
+    reps = pd.DataFrame({
+        "rep_id": [f"R{i}" for i in range(len(hires))],
+        "hired_on": [pd.Timestamp("2023-01-01") + pd.DateOffset(months=m) for m, _ in hires],
+        "ramp_months": [r for _, r in hires], "quota_annual": 1200.0})
+    opps = pd.DataFrame({"owner_rep_id": ["R0"], "is_won": [True], "amount": [1.0],
+                         "closed_at": pd.to_datetime(["2025-12-31"])})
+    ramped = metrics.rep_attainment(opps, reps, period=period).set_index("rep_id")["quota"]
+    flat = metrics.rep_attainment(opps, reps, period=period, ramp=False).set_index(
+        "rep_id")["quota"]
+    assert list(ramped.index) == list(flat.index)
+    assert (ramped <= flat + 1e-9).all()
+    first, _ = metrics.month_range(period)
+    for rep in reps.itertuples():
+        if rep.rep_id not in flat.index:
+            continue
+        months_before = (first.year - rep.hired_on.year) * 12 + first.month - rep.hired_on.month
+        # the rep's first month of the period is its k-th month on board, k = months_before + 1
+        if rep.ramp_months == 1 or months_before + 1 >= rep.ramp_months:  # no ramp left
+            assert ramped[rep.rep_id] == pytest.approx(flat[rep.rep_id])
+        else:
+            assert ramped[rep.rep_id] < flat[rep.rep_id]

@@ -13,10 +13,13 @@ import pandas as pd
 
 from .config import ORG_PRESETS, CompanyConfig
 from .metrics import (
+    CSAT_SATISFIED,
     MetricWarning,
     cac_payback_months,
+    expansion_rate,
     gross_revenue_retention,
     logo_churn_rate,
+    ltv_capped,
     net_revenue_retention,
     win_rate,
 )
@@ -71,12 +74,14 @@ MEASURES: Mapping[str, str] = MappingProxyType({
     "grr": "gross revenue retention over the last 12 months, ratio",
     "cac_payback_months": "sales and marketing cost / new MRR x gross margin, last 12 months, "
                           "months",
-    "ltv": "ARPA x gross margin / monthly logo churn, last 12 months, yen",
+    "ltv": "ARPA x gross margin x min(1 / monthly logo churn, 60 months), last 12 months "
+           "(the catalogue's LTV, metrics.ltv_capped), yen",
     "expansion_mrr": "MRR added by expansion movements (up-sell, cross-sell) over the horizon, "
                      "yen per month",
-    "expansion_rate": "expansion movements per paying customer-month over the horizon, share",
-    "onboarding_csat": "mean CSAT (1-5) of resolved tickets opened in a customer's first 3 "
-                       "paid months, score",
+    "expansion_rate": "MRR the customers paying 12 months before the end added by the last "
+                      "month, over their MRR then (NRR - GRR, metrics.expansion_rate), share",
+    "onboarding_csat": "CSAT (share of ratings of 4 or 5, metrics.csat) of the tickets opened "
+                       "in a customer's first 3 paid months, share",
     "onboarding_nps": "NPS of the survey answers given in a customer's first 6 paid months, "
                       "points (-100 to 100)",
     "aqls": "leads marketing passed as AQLs (marketing's lead-count KPI), count",
@@ -170,7 +175,11 @@ def _early_churn(mrr: pd.DataFrame, *, window: int = 12) -> float:
 
 def _onboarding_experience(mrr: pd.DataFrame, tickets: pd.DataFrame, nps: pd.DataFrame, *,
                            csat_months: int = 3, nps_months: int = 6) -> tuple[float, float]:
-    """Mean CSAT and NPS (points) of what customers said in their first paid months."""
+    """CSAT (top-two-box share) and NPS (points) of what customers said in their first months.
+
+    CSAT is the catalogue's definition (:func:`revopslab.metrics.csat`: ratings of 4 or 5
+    over all ratings), here over the tickets opened in each customer's first paid months.
+    """
     paying = mrr[mrr["mrr"] > 0]
     if len(paying) == 0:
         return float("nan"), float("nan")
@@ -182,44 +191,11 @@ def _onboarding_experience(mrr: pd.DataFrame, tickets: pd.DataFrame, nps: pd.Dat
         return frame[start.notna() & (frame[column] >= start) & (frame[column] < end)]
 
     rated = within(tickets, "opened_at", csat_months)["csat"].dropna()
-    csat = float(rated.astype(float).mean()) if len(rated) else float("nan")
+    csat = float((rated.astype(float) >= CSAT_SATISFIED).mean()) if len(rated) else float("nan")
     scores = within(nps, "surveyed_at", nps_months)["score"]
     if len(scores) == 0:
         return csat, float("nan")
     return csat, float(100 * ((scores >= 9).mean() - (scores <= 6).mean()))
-
-
-def _ltv(mrr: pd.DataFrame, *, gross_margin: float, window: int = 12) -> float:
-    """Customer lifetime value ``ARPA x gross margin / monthly logo churn``, last ``window`` months.
-
-    ARPA is MRR per paying account-month over the window; monthly logo churn is the
-    share of accounts paying in one month that pay nothing in the next, pooled over the
-    window. NaN when nobody churned (the lifetime is unbounded).
-    """
-    if len(mrr) == 0:
-        return float("nan")
-    paid = _account_month_mrr(mrr)
-    months = pd.date_range(paid.columns.min(), mrr["month"].max(), freq="MS")
-    values = paid.reindex(columns=months, fill_value=0.0).to_numpy()
-    if values.shape[1] < 2:
-        return float("nan")
-    recent = values[:, -window:]
-    paying = recent > 0
-    arpa = recent.sum() / paying.sum() if paying.any() else float("nan")
-    before = values[:, -window - 1:-1] > 0
-    after = values[:, -before.shape[1]:] > 0
-    lost = (before & ~after).sum()
-    if before.sum() == 0 or lost == 0:
-        return float("nan")
-    return float(arpa * gross_margin / (lost / before.sum()))
-
-
-def _expansion_rate(mrr: pd.DataFrame, mrr_movements: pd.DataFrame) -> float:
-    """Expansion movements per paying customer-month."""
-    customer_months = int((_account_month_mrr(mrr) > 0).to_numpy().sum()) if len(mrr) else 0
-    if customer_months == 0:
-        return float("nan")
-    return float((mrr_movements["movement"] == "expansion").sum() / customer_months)
 
 
 def _per_win(numerator: float, opportunities: pd.DataFrame) -> float:
@@ -310,9 +286,9 @@ def outcomes(company: Company) -> pd.Series:
         "grr": _safe(gross_revenue_retention, mrr),
         "cac_payback_months": _safe(cac_payback_months, costs, moves,
                                     gross_margin=cfg.gross_margin),
-        "ltv": _ltv(mrr, gross_margin=cfg.gross_margin),
+        "ltv": _safe(ltv_capped, mrr, gross_margin=cfg.gross_margin),
         "expansion_mrr": float(expansion),
-        "expansion_rate": _expansion_rate(mrr, moves),
+        "expansion_rate": _safe(expansion_rate, mrr),
         "onboarding_csat": onboarding_csat,
         "onboarding_nps": onboarding_nps,
         "aqls": float(company.leads["aql_at"].notna().sum()),

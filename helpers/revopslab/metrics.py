@@ -43,11 +43,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .process import PATHS
+
 __all__ = [
     "MetricWarning",
     "Period",
     "SALES_AND_MARKETING",
+    "CSAT_SATISFIED",
     "WATERFALL_STEPS",
+    "WATERFALL_MOTIONS",
     "month_range",
     # revenue and unit economics (RevOps / finance)
     "total_revenue",
@@ -56,12 +60,17 @@ __all__ = [
     "revenue_growth_rate",
     "customer_acquisition_cost",
     "channel_cac",
+    "ltv_capped",
     "ltv_formula",
     "ltv_cohort",
     "ltv_to_cac",
     "cac_payback_months",
     "magic_number",
     "marketing_efficiency_ratio",
+    "cac_ratio",
+    "sm_share_of_revenue",
+    "burn_multiple",
+    "rule_of_40",
     "cross_sell_rate",
     "upsell_rate",
     # sales
@@ -72,6 +81,7 @@ __all__ = [
     "pipeline_coverage",
     "pipeline_progression_rate",
     "sales_velocity",
+    "sales_velocity_flow",
     "rep_attainment",
     "quota_attainment",
     "reps_at_quota_share",
@@ -85,8 +95,11 @@ __all__ = [
     "gross_revenue_retention",
     "revenue_churn_rate",
     "expansion_rate",
+    "monthly_revenue_churn_rate",
+    "quick_ratio",
     "nps",
     "csat",
+    "csat_mean_score",
     "ticket_resolution_hours",
     "health_score",
     "customer_health_score",
@@ -121,6 +134,15 @@ WATERFALL_STEPS: tuple[tuple[str, str, str], ...] = (
     ("sgl_to_sql", "sgl", "sql"),
     ("sql_to_opportunity", "sql", "opportunity"),
 )
+
+#: The motions whose leads can take each waterfall step (the paths of
+#: :data:`revopslab.process.PATHS`): the denominator of :func:`conversion_rates`.
+WATERFALL_MOTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    step: tuple(m for m, path in PATHS.items() if step in path)
+    for step in (*(s for s, _, _ in WATERFALL_STEPS), "opportunity_to_won")})
+
+#: The lowest 1–5 support rating that counts as satisfied in :func:`csat` (top two box).
+CSAT_SATISFIED: int = 4
 
 #: The departments of :func:`kpi_table`, in report order.
 DEPARTMENTS: tuple[str, ...] = ("revops-finance", "marketing", "sales", "customer_success")
@@ -180,6 +202,11 @@ def _choice(name: str, value: Any, choices: Sequence) -> None:
 def _check_margin(gross_margin: float) -> None:
     if not isinstance(gross_margin, int | float) or not 0 < gross_margin <= 1:
         raise ValueError(f"gross_margin must be a share in (0, 1], got {gross_margin!r}")
+
+
+def _check_positive(name: str, value: Any) -> None:
+    if not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
 # --------------------------------------------------------------------------- periods
@@ -655,17 +682,28 @@ def _new_customers(mrr_movements: pd.DataFrame, first, last, movements: Sequence
     return moves[_in(moves["month"], first, last) & _isin(moves["movement"], movements)]
 
 
-def _cost(costs: pd.DataFrame, first, last, departments: Sequence[str], columns: Columns,
-          what: str = "sales and marketing") -> float:
+def _cost(costs: pd.DataFrame, first, last, departments: Sequence[str] | None,
+          columns: Columns, what: str = "sales and marketing", *,
+          reach_end: bool = False) -> float:
+    """Σ cost of ``departments`` (None: all) in months first..last.
+
+    With ``reach_end`` the costs table must also reach the last month (a
+    total over the whole company must not be understated by missing months).
+    """
     costs = _table(costs, "costs", ("month", "department", "amount"), columns)
     months = _month_start(costs["month"])
     if len(costs) == 0 or months.min() > first:
         have = f"starts in {months.min():%Y-%m}" if len(costs) else "is empty"
         raise _Undefined(f"the costs table {have}, after the start of {_span(first, last)}")
-    rows = _in(months, first, last) & _isin(costs["department"], departments)
-    if not rows.any():
-        raise _Undefined(f"no {what} costs (departments {tuple(departments)}) in "
+    if reach_end and months.max() < last:
+        raise _Undefined(f"the costs table ends in {months.max():%Y-%m}, before the end of "
                          f"{_span(first, last)}")
+    rows = _in(months, first, last)
+    if departments is not None:
+        rows &= _isin(costs["department"], departments)
+    if not rows.any():
+        which = "" if departments is None else f" (departments {tuple(departments)})"
+        raise _Undefined(f"no {what} costs{which} in {_span(first, last)}")
     return float(costs.loc[rows, "amount"].sum())
 
 
@@ -795,7 +833,8 @@ def ltv_formula(mrr: pd.DataFrame, *, gross_margin: float, period: Period = None
     the denominator is noise and the LTV explodes (with no churn at all it is
     undefined); expansion is ignored, so it understates LTV when NRR > 100 %;
     and it extrapolates far beyond the data (1 % monthly churn = 100 months).
-    Prefer :func:`ltv_cohort` when there are a few years of cohorts.
+    :func:`ltv_capped` (the catalogue's default LTV) caps the lifetime;
+    prefer :func:`ltv_cohort` when there are a few years of cohorts.
 
     Examples
     --------
@@ -807,15 +846,54 @@ def ltv_formula(mrr: pd.DataFrame, *, gross_margin: float, period: Period = None
     >>> ltv_formula(mrr, gross_margin=0.8, period=("2025-01", "2025-03"))  # 100 * 0.8 / 0.25
     320.0
     """
+    arpa, churn, span = _arpa_and_churn(mrr, gross_margin, period, segment, accounts, columns)
+    if churn == 0:
+        raise _Undefined(f"no customer churned in {span}: the formula gives an infinite LTV")
+    return arpa * gross_margin / churn
+
+
+def _arpa_and_churn(mrr, gross_margin, period, segment, accounts, columns):
+    """(ARPA, monthly logo churn, span) of the LTV formulas."""
     _check_margin(gross_margin)
     rows, first, last, data_first = _mrr_scope(mrr, period, segment, accounts, columns)
     revenue, paying, churned, at_risk = _churn_hazard(rows, first, last, data_first)
     span = f"{_span(first, last)}{_where(segment)}"
     arpa = _ratio(revenue, paying, f"no paying customer in {span}")
     churn = _ratio(churned, at_risk, f"no customer was paying at the start of a month of {span}")
-    if churned == 0:
-        raise _Undefined(f"no customer churned in {span}: the formula gives an infinite LTV")
-    return arpa * gross_margin / churn
+    return arpa, churn, span
+
+
+@_metric
+def ltv_capped(mrr: pd.DataFrame, *, gross_margin: float, period: Period = None,
+               max_lifetime_months: int = 60, segment: str | None = None,
+               accounts: pd.DataFrame | None = None, columns: Columns = None) -> float:
+    """Lifetime value with the lifetime capped: ``ARPA × gross margin × min(1 / churn, cap)``.
+
+    ARPA and monthly logo churn as in :func:`ltv_formula`; the expected
+    lifetime ``1 / monthly churn`` is capped at ``max_lifetime_months``
+    (default 60 = 5 years), so a low churn rate measured over a short
+    history cannot promise decades of revenue (1 % monthly churn is 100
+    months uncapped), and a period with no churn at all gives the cap rather
+    than an infinite LTV. Unit: currency (gross profit) per customer. The
+    catalogue's default LTV (``kpi_table``'s ``ltv`` and ``ltv_to_cac``).
+    Source: Skok's "SaaS Metrics 2.0" LTV formula, with the lifetime capped
+    as Jason Cohen argues in "The mistake of 1/c in LTV calculations" (A
+    Smart Bear, 2013); a 5-year cap is a common practitioners' convention.
+
+    Examples
+    --------
+    >>> mrr = pd.DataFrame({"account_id": ["a"] * 3, "mrr": [100.0] * 3,
+    ...                     "month": pd.date_range("2025-01-01", periods=3, freq="MS")})
+    >>> # nobody churned: the formula is infinite, the capped lifetime 60 months
+    >>> ltv_capped(mrr, gross_margin=0.8, period=("2025-01", "2025-03"))  # 100 × 0.8 × 60
+    4800.0
+    >>> ltv_capped(mrr, gross_margin=0.8, period="2025Q1", max_lifetime_months=12)
+    960.0
+    """
+    _check_positive("max_lifetime_months", max_lifetime_months)
+    arpa, churn, _ = _arpa_and_churn(mrr, gross_margin, period, segment, accounts, columns)
+    lifetime = max_lifetime_months if churn == 0 else min(1 / churn, max_lifetime_months)
+    return float(arpa * gross_margin * lifetime)
 
 
 @_metric
@@ -854,8 +932,7 @@ def ltv_cohort(mrr: pd.DataFrame, *, gross_margin: float, period: Period = None,
     125.0
     """
     _check_margin(gross_margin)
-    if not isinstance(horizon_months, int | np.integer) or horizon_months < 1:
-        raise ValueError(f"horizon_months must be a positive integer, got {horizon_months!r}")
+    _check_positive("horizon_months", horizon_months)
     rows, _, last, data_first = _mrr_scope(mrr, period, segment, accounts, columns)
     months = pd.date_range(data_first, last, freq="MS")
     wide = _wide(rows, months).to_numpy()
@@ -880,13 +957,16 @@ def ltv_cohort(mrr: pd.DataFrame, *, gross_margin: float, period: Period = None,
 
 @_metric
 def ltv_to_cac(mrr: pd.DataFrame, costs: pd.DataFrame, mrr_movements: pd.DataFrame, *,
-               gross_margin: float, period: Period = None, method: str = "formula",
-               horizon_months: int = 24, columns: Columns = None) -> float:
+               gross_margin: float, period: Period = None, method: str = "capped",
+               horizon_months: int = 24, max_lifetime_months: int = 60,
+               columns: Columns = None) -> float:
     """LTV:CAC, lifetime gross profit of a customer over the cost of acquiring one.
 
-    ``LTV:CAC = LTV / CAC`` with LTV from :func:`ltv_formula` (``method=
-    "formula"``) or :func:`ltv_cohort` (``method="cohort"``) and the blended
-    CAC of :func:`customer_acquisition_cost`. Unit: ratio (×). Skok's rule of
+    ``LTV:CAC = LTV / CAC`` with LTV from :func:`ltv_capped` (``method=
+    "capped"``, default: lifetime capped at ``max_lifetime_months``),
+    :func:`ltv_formula` (``method="formula"``, uncapped) or
+    :func:`ltv_cohort` (``method="cohort"``) and the blended CAC of
+    :func:`customer_acquisition_cost`. Unit: ratio (×). Skok's rule of
     thumb: above 3 is healthy, below 1 loses money on every customer. It
     inherits the weaknesses of the LTV chosen (see there).
 
@@ -900,11 +980,15 @@ def ltv_to_cac(mrr: pd.DataFrame, costs: pd.DataFrame, mrr_movements: pd.DataFra
     ...                                                "2025-03-01"]),
     ...                       "department": ["marketing"] * 3, "amount": [80.0, 80.0, 0.0]})
     >>> moves = classify_mrr_movements(mrr)  # two new customers in January
+    >>> # LTV 100 × 0.8 × 4 months = 320 over CAC 160 / 2
     >>> ltv_to_cac(mrr, costs, moves, gross_margin=0.8, period=("2025-01", "2025-03"))
     4.0
     """
-    _choice("method", method, ("formula", "cohort"))
-    if method == "formula":
+    _choice("method", method, ("capped", "formula", "cohort"))
+    if method == "capped":
+        ltv = _raw(ltv_capped)(mrr, gross_margin=gross_margin, period=period,
+                               max_lifetime_months=max_lifetime_months, columns=columns)
+    elif method == "formula":
         ltv = _raw(ltv_formula)(mrr, gross_margin=gross_margin, period=period, columns=columns)
     else:
         ltv = _raw(ltv_cohort)(mrr, gross_margin=gross_margin, period=period,
@@ -971,10 +1055,8 @@ def magic_number(costs: pd.DataFrame, mrr: pd.DataFrame, *, period: Period = Non
     """
     if not isinstance(lag_months, int | np.integer) or lag_months < 0:
         raise ValueError(f"lag_months must be a whole number of months >= 0, got {lag_months!r}")
-    rows, first, last, _ = _mrr_scope(mrr, period, None, None, columns, opening=True)
-    before = _next(first, -1)
-    added = 12 * (rows.loc[rows["month"] == last, "mrr"].sum()
-                  - rows.loc[rows["month"] == before, "mrr"].sum())
+    _, first, last, _ = _mrr_scope(mrr, period, None, None, columns, opening=True)
+    added = 12 * _net_new_mrr(mrr, period, columns)
     cost = _cost(costs, _next(first, -lag_months), _next(last, -lag_months), departments, columns)
     return _ratio(added, cost, "the lagged sales and marketing cost is 0")
 
@@ -1008,6 +1090,150 @@ def marketing_efficiency_ratio(costs: pd.DataFrame, mrr_movements: pd.DataFrame,
     cost = _cost(costs, first, last, departments, columns, what="marketing")
     new = _new_customers(mrr_movements, first, last, movements, columns)
     return _ratio(12 * new["mrr_change"].sum(), cost, "marketing cost is 0")
+
+
+@_metric
+def cac_ratio(costs: pd.DataFrame, mrr_movements: pd.DataFrame, *, period: Period = None,
+              departments: Sequence[str] = SALES_AND_MARKETING,
+              movements: Sequence[str] = ("new", "expansion"),
+              columns: Columns = None) -> float:
+    """Blended CAC ratio: sales and marketing cost per unit of new ARR (new and expansion).
+
+    ``CAC ratio = S&M cost in period / (12 × Σ MRR of the new and expansion
+    movements in period)``; S&M are the departments in
+    :data:`SALES_AND_MARKETING` (people, programmes, commission). Unit: ratio
+    (yen of S&M per yen of new ARR, expansion included, in the same period;
+    the magic number instead divides net new ARR by the S&M of the quarter
+    before). Source: KeyBanc Capital Markets SaaS Survey's "blended CAC
+    ratio" (S&M expense / new ARR from new customers and expansion). No
+    segment: costs are not split by segment.
+
+    Examples
+    --------
+    >>> jan = pd.to_datetime(["2025-01-01", "2025-01-01"])
+    >>> costs = pd.DataFrame({"month": jan, "department": ["marketing", "general_admin"],
+    ...                       "amount": [1800.0, 5000.0]})
+    >>> moves = pd.DataFrame({"month": jan, "movement": ["new", "expansion"],
+    ...                       "mrr_change": [100.0, 50.0]})
+    >>> cac_ratio(costs, moves, period="2025-01")  # 1800 / (12 × 150)
+    1.0
+    """
+    first, last = month_range(period, months=_table(costs, "costs", ("month",), columns)["month"])
+    cost = _cost(costs, first, last, departments, columns)
+    won = _new_customers(mrr_movements, first, last, movements, columns)
+    arr = 12 * float(won["mrr_change"].sum())
+    if arr <= 0:
+        raise _Undefined(f"no new or expansion ARR in {_span(first, last)}")
+    return cost / arr
+
+
+def _revenue_and_cost(mrr, costs, period, columns, departments=None, what="company"):
+    """(revenue, cost of ``departments`` (None: all), first, last) over ``period``."""
+    rows, first, last, _ = _mrr_scope(mrr, period, None, None, columns, opening=True)
+    revenue = float(rows.loc[_in(rows["month"], first, last), "mrr"].sum())
+    cost = _cost(costs, first, last, departments, columns, what, reach_end=True)
+    return revenue, cost, first, last
+
+
+@_metric
+def sm_share_of_revenue(costs: pd.DataFrame, mrr: pd.DataFrame, *, period: Period = None,
+                        departments: Sequence[str] = SALES_AND_MARKETING,
+                        columns: Columns = None) -> float:
+    """Sales and marketing cost as a share of the revenue of ``period``.
+
+    ``S&M share = S&M cost in period / revenue in period`` (revenue as in
+    :func:`total_revenue`; S&M the departments in
+    :data:`SALES_AND_MARKETING`). Unit: share of revenue. Source: S&M
+    expense as % of revenue, KeyBanc Capital Markets SaaS Survey and public
+    SaaS filings' operating-expense ratios.
+
+    Examples
+    --------
+    >>> mrr = pd.DataFrame({"account_id": ["a", "b"],
+    ...                     "month": pd.to_datetime(["2025-01-01", "2025-01-01"]),
+    ...                     "mrr": [600.0, 400.0]})
+    >>> costs = pd.DataFrame({"month": pd.to_datetime(["2025-01-01"] * 2),
+    ...                       "department": ["marketing", "general_admin"],
+    ...                       "amount": [250.0, 700.0]})
+    >>> sm_share_of_revenue(costs, mrr, period="2025-01")  # 250 / 1000
+    0.25
+    """
+    revenue, cost, first, last = _revenue_and_cost(mrr, costs, period, columns, departments,
+                                                   "sales and marketing")
+    return _ratio(cost, revenue, f"no revenue in {_span(first, last)}")
+
+
+@_metric
+def burn_multiple(costs: pd.DataFrame, mrr: pd.DataFrame, *, period: Period = None,
+                  columns: Columns = None) -> float:
+    """Burn multiple: cash burned per unit of net new ARR in ``period``.
+
+    ``burn multiple = net burn / net new ARR`` with ``net burn = Σ costs of
+    every department in period − revenue in period`` (revenue as in
+    :func:`total_revenue`; an accrual proxy for cash burn: no billing
+    timing, capex or financing) and ``net new ARR = 12 × (MRR of the last
+    month − MRR of the month before the period)``. Unit: ratio (×). Source:
+    David Sacks, "The Burn Multiple" (Craft Ventures, 2020): < 1 amazing,
+    1–1.5 great, 1.5–2 good, > 2 suspect. Negative when revenue exceeds costs
+    (no burn); undefined when net new ARR is not positive (no growth to pay
+    for).
+
+    Examples
+    --------
+    >>> mrr = pd.DataFrame({"account_id": ["a", "a", "b"],
+    ...                     "month": pd.to_datetime(["2024-12-01", "2025-01-01", "2025-01-01"]),
+    ...                     "mrr": [100.0, 100.0, 50.0]})
+    >>> costs = pd.DataFrame({"month": pd.to_datetime(["2025-01-01"] * 2),
+    ...                       "department": ["marketing", "general_admin"],
+    ...                       "amount": [600.0, 400.0]})
+    >>> # net burn 1000 - 150 = 850; net new ARR 12 × (150 - 100) = 600
+    >>> round(burn_multiple(costs, mrr, period="2025-01"), 4)
+    1.4167
+    """
+    revenue, cost, first, last = _revenue_and_cost(mrr, costs, period, columns)
+    added = 12 * _net_new_mrr(mrr, period, columns)
+    if added <= 0:
+        raise _Undefined(f"net new ARR in {_span(first, last)} is {added:,.0f}, not positive: "
+                         "no growth to divide the burn by")
+    return (cost - revenue) / added
+
+
+def _net_new_mrr(mrr, period, columns) -> float:
+    """MRR of the period's last month minus MRR of the month before it."""
+    rows, first, last, _ = _mrr_scope(mrr, period, None, None, columns, opening=True)
+    return float(rows.loc[rows["month"] == last, "mrr"].sum()
+                 - rows.loc[rows["month"] == _next(first, -1), "mrr"].sum())
+
+
+@_metric
+def rule_of_40(mrr: pd.DataFrame, costs: pd.DataFrame, *, period: Period = None,
+               columns: Columns = None) -> float:
+    """Rule of 40: revenue growth rate plus profit margin, as a share (0.4 = 40 %).
+
+    ``Rule of 40 = growth + margin`` with growth the ARR growth of
+    :func:`revenue_growth_rate` (year over year for a year) and margin the
+    operating margin ``(revenue − Σ costs of every department) / revenue``
+    over the period. The rule is usually stated with the EBITDA or free
+    cash flow margin; the simulated company has no depreciation, interest,
+    tax or billing timing, so its operating margin stands in for them.
+    Unit: share (≥ 0.4 passes). Source: Brad Feld, "The Rule of 40% For a
+    Healthy SaaS Company" (2015).
+
+    Examples
+    --------
+    >>> mrr = pd.DataFrame({"account_id": ["a", "a", "b"],
+    ...                     "month": pd.to_datetime(["2024-12-01", "2025-01-01", "2025-01-01"]),
+    ...                     "mrr": [100.0, 100.0, 25.0]})
+    >>> costs = pd.DataFrame({"month": pd.to_datetime(["2025-01-01"]),
+    ...                       "department": ["general_admin"], "amount": [150.0]})
+    >>> # growth 125 / 100 - 1 = 0.25; margin (125 - 150) / 125 = -0.2
+    >>> round(rule_of_40(mrr, costs, period="2025-01"), 4)
+    0.05
+    """
+    growth = _raw(revenue_growth_rate)(mrr, period=period, columns=columns)
+    revenue, cost, first, last = _revenue_and_cost(mrr, costs, period, columns)
+    margin = _ratio(revenue - cost, revenue, f"no revenue in {_span(first, last)}")
+    return growth + margin
 
 
 def _expanding_share(detail: str, mrr_movements, mrr, period, segment, accounts, columns):
@@ -1219,25 +1445,37 @@ def pipeline_value(pipeline_snapshots: pd.DataFrame, *, period: Period = None,
 
 
 def _quota_by_rep(reps: pd.DataFrame, first, last, segment, columns, *,
-                  whole_period: bool = False) -> pd.Series:
-    """Each quota-carrying rep's quota for months first..last, prorated from the hire month.
+                  whole_period: bool = False, ramp: bool = True) -> pd.Series:
+    """Each quota-carrying rep's quota for months first..last, prorated and ramped.
 
     A rep counts from the first whole month after the hire date (a rep hired
     on the 1st counts that month); there is no leaving date, so reps count to
-    the end. Ramp-up is not deducted. With ``whole_period`` only the reps on
-    board for every month of the window are kept.
+    the end. With ``ramp`` and a ``ramp_months`` column, the rep's k-th month
+    (k = 1 the first month counted) carries ``min(k / ramp_months, 1)`` of the
+    monthly quota (a linear ramp). With ``whole_period`` only the reps on board
+    for every month of the window are kept.
     """
-    reps = _table(reps, "reps", ("rep_id", "hired_on", "quota_annual"), columns)
+    ramped = ramp and "ramp_months" in {*getattr(reps, "columns", ()),
+                                        *(k for k, v in (columns or {}).items()
+                                          if v in getattr(reps, "columns", ()))}
+    reps = _table(reps, "reps", ("rep_id", "hired_on", "quota_annual",
+                                 *(("ramp_months",) if ramped else ())), columns)
     reps = reps[reps["quota_annual"].fillna(0) > 0]
     reps = _by_segment(reps, "reps", segment, None, columns)
     hired = reps["hired_on"].to_numpy(dtype="datetime64[ns]")
     month = hired.astype("datetime64[M]")
     starts = np.where(month.astype("datetime64[ns]") == hired, month, month + 1)
-    starts = np.maximum(starts, np.datetime64(first, "M"))
-    n = np.clip((np.datetime64(last, "M") - starts).astype(int) + 1, 0, None)
-    quota = pd.Series(reps["quota_annual"].to_numpy() / 12 * n, index=reps["rep_id"].to_numpy(),
-                      name="quota")
-    return quota[n == _n_months(first, last)] if whole_period else quota
+    window = np.arange(np.datetime64(first, "M"), np.datetime64(last, "M") + 1)
+    tenure = (window[None, :] - starts[:, None]).astype(int) + 1  # k-th month on board
+    if ramped:
+        ramp_months = np.maximum(reps["ramp_months"].fillna(1).to_numpy(dtype=float), 1.0)
+    else:
+        ramp_months = np.ones(len(reps))
+    share = np.where(tenure >= 1, np.minimum(tenure / ramp_months[:, None], 1.0), 0.0)
+    quota = pd.Series(reps["quota_annual"].to_numpy() / 12 * share.sum(axis=1),
+                      index=reps["rep_id"].to_numpy(), name="quota")
+    on_board = (tenure >= 1).all(axis=1)
+    return quota[on_board] if whole_period else quota
 
 
 @_metric
@@ -1249,9 +1487,9 @@ def pipeline_coverage(pipeline_snapshots: pd.DataFrame, reps: pd.DataFrame, *,
 
     ``coverage = Σ amount of deals open on the first snapshot of the window
     with an expected close date inside the window / quota of the window``.
-    Quota: the field reps' annual quotas prorated by month (see
-    :func:`quota_attainment`), or ``target`` (for the whole period) when
-    given. ``per="quarter"`` measures each calendar quarter of the period at
+    Quota: the field reps' annual quotas prorated by month and ramped over
+    their ``ramp_months`` (see :func:`rep_attainment`), or ``target`` (for
+    the whole period) when given. ``per="quarter"`` measures each calendar quarter of the period at
     its own start and returns ``Σ pipeline / Σ quota``, which is what the
     "3× coverage" rule of thumb is about; over a whole year measured on
     1 January, coverage is far lower since most of the year's deals do not
@@ -1340,35 +1578,14 @@ def pipeline_progression_rate(opportunity_stages: pd.DataFrame, opportunities: p
     return float(_isin(worked["opportunity_id"], moved).mean())
 
 
-@_metric
-def sales_velocity(opportunities: pd.DataFrame, *, period: Period = None,
-                   segment: str | None = None, columns: Columns = None) -> float:
-    """Sales velocity: ``opportunities × win rate × average deal size / sales cycle``.
-
-    Opportunities = deals created in ``period``; win rate, average won ACV
-    and mean sales cycle (days) from the deals closed in it. Unit: currency
-    (ACV) per day. The classic four-lever formula (e.g. Salesforce, HubSpot):
-    raise any numerator lever or shorten the cycle. It scales with the number
-    of opportunities, so compare periods of equal length.
-
-    Examples
-    --------
-    >>> opps = pd.DataFrame({"is_closed": [True, True, True, True],
-    ...     "is_won": [True, False, True, False], "segment": ["SMB"] * 4,
-    ...     "amount": [300.0, 100.0, 500.0, 100.0],
-    ...     "created_at": pd.to_datetime(["2025-01-01"] * 4),
-    ...     "closed_at": pd.to_datetime(["2025-01-11", "2025-01-11", "2025-01-31",
-    ...                                  "2025-01-31"])})
-    >>> sales_velocity(opps, period="2025-01")  # 4 × 0.5 × 400 / 20 days
-    40.0
-    """
+def _velocity_levers(opportunities, period, segment, columns):
+    """(deals, first, last, win rate, mean won ACV, mean cycle days, span) of sales velocity."""
     closed, first, last = _closed_in(opportunities, period, segment, columns,
                                      ("created_at", "amount"))
-    opps = _by_segment(_opps(opportunities, ("created_at", "amount"), columns), "opportunities",
-                       segment, None, columns)
+    opps = _by_segment(_opps(opportunities, ("created_at", "closed_at", "amount"), columns),
+                       "opportunities", segment, None, columns)
     _window((f"{first:%Y-%m}", f"{last:%Y-%m}"), opps["created_at"], "opportunities",
             reach_end=True)
-    created = int(_in(opps["created_at"], first, last).sum())
     span = f"{_span(first, last)}{_where(segment)}"
     if len(closed) == 0:
         raise _Undefined(f"no opportunity closed in {span}")
@@ -1376,21 +1593,92 @@ def sales_velocity(opportunities: pd.DataFrame, *, period: Period = None,
     if len(won) == 0:
         raise _Undefined(f"no opportunity won in {span}: no deal size or cycle")
     cycle = ((won["closed_at"] - won["created_at"]) / pd.Timedelta(days=1)).mean()
-    return _ratio(created * len(won) / len(closed) * won["amount"].mean(), cycle,
-                  f"the won deals of {span} closed the day they were created")
+    if not cycle > 0:
+        raise _Undefined(f"the won deals of {span} closed the day they were created")
+    return opps, first, last, len(won) / len(closed), float(won["amount"].mean()), cycle
+
+
+@_metric
+def sales_velocity(opportunities: pd.DataFrame, *, period: Period = None,
+                   segment: str | None = None, columns: Columns = None) -> float:
+    """Sales velocity: the open pipeline's expected bookings per day.
+
+    ``velocity = open opportunities × win rate × average deal size / average
+    sales cycle``: the deals open at the end of ``period`` (created before
+    its end and not closed by then), times the win rate, the mean ACV of the
+    deals won and the mean days from creation to a win of the deals closed
+    in the period. Unit: currency (ACV) per day. The standard four-lever
+    formula (HubSpot, Salesforce, Pipedrive "sales velocity"): raise any
+    numerator lever or shorten the cycle. In a steady flow the open pipeline
+    is deals created per day × cycle, so it equals
+    :func:`sales_velocity_flow`; the old count of deals created in a whole
+    period inflated it by period / cycle.
+
+    Examples
+    --------
+    >>> opps = pd.DataFrame({"is_closed": [True, True, False, False],
+    ...     "is_won": [True, False, False, False], "segment": ["SMB"] * 4,
+    ...     "amount": [300.0, 100.0, 200.0, 200.0],
+    ...     "created_at": pd.to_datetime(["2025-01-01", "2025-01-01", "2025-01-20",
+    ...                                   "2025-01-25"]),
+    ...     "closed_at": pd.to_datetime(["2025-01-21", "2025-01-11", None, None])})
+    >>> sales_velocity(opps, period="2025-01")  # 2 open × 0.5 × 300 / 20 days
+    15.0
+    """
+    opps, first, last, rate, size, cycle = _velocity_levers(opportunities, period, segment,
+                                                            columns)
+    end = _next(last)
+    open_at_end = (opps["created_at"] < end) & ~(opps["closed_at"] < end)
+    return float(open_at_end.sum() * rate * size / cycle)
+
+
+@_metric
+def sales_velocity_flow(opportunities: pd.DataFrame, *, period: Period = None,
+                        segment: str | None = None, columns: Columns = None) -> float:
+    """Sales velocity of the period's flow: deals created per day × win rate × deal size.
+
+    ``flow velocity = opportunities created in period / days in period × win
+    rate × average deal size``, with the win rate and mean won ACV of the
+    deals closed in the period. It is the variant of :func:`sales_velocity`
+    that replaces the open pipeline by its inflow (Little's law: open deals
+    = inflow per day × cycle days), so no cycle length is needed. Unit:
+    currency (ACV) per day. Source: the standard sales velocity formula
+    (HubSpot, Salesforce) written per day of the period's flow.
+
+    Examples
+    --------
+    >>> opps = pd.DataFrame({"is_closed": [True, True, False],
+    ...     "is_won": [True, False, False], "amount": [310.0, 90.0, 500.0],
+    ...     "created_at": pd.to_datetime(["2025-01-02", "2025-01-05", "2025-01-30"]),
+    ...     "closed_at": pd.to_datetime(["2025-01-20", "2025-01-25", None])})
+    >>> sales_velocity_flow(opps, period="2025-01")  # 3 created / 31 days × 0.5 × 310
+    15.0
+    """
+    opps, first, last, rate, size, _ = _velocity_levers(opportunities, period, segment,
+                                                        columns)
+    days = (_next(last) - first) / pd.Timedelta(days=1)
+    created = int(_in(opps["created_at"], first, last).sum())
+    return float(created / days * rate * size)
 
 
 def rep_attainment(opportunities: pd.DataFrame, reps: pd.DataFrame, *, period: Period = None,
                    segment: str | None = None, whole_period: bool = False,
-                   columns: Columns = None) -> pd.DataFrame:
+                   ramp: bool = True, columns: Columns = None) -> pd.DataFrame:
     """Each quota-carrying rep's bookings, quota and attainment in ``period``.
 
     ``attainment = bookings / quota``: bookings are the ACV (``amount``) of
-    the deals the rep owned and won in the period; the quota is the annual
-    quota prorated by month from the first whole month after the hire date
-    (no ramp deduction, no leaving date). Reps with no quota in the period
-    are left out; with ``whole_period=True`` so are the reps hired during it
-    (each remaining rep is measured against the full quota of the period).
+    the deals the rep owned and won in the period. The quota is prorated by
+    month, counting from the first whole month after the hire date (no
+    leaving date), and ramped: in its k-th month on board a rep carries
+    ``min(k / ramp_months, 1)`` of the monthly quota ``quota_annual / 12``
+    (a linear ramp over the ``ramp_months`` column; ``ramp=False`` or no
+    such column: full quota from the first month). So
+    ``quota = quota_annual / 12 × Σ over the period's months min(k / ramp_months, 1)``.
+    Source: ramped quotas of new sales hires (The Bridge Group, "SaaS AE
+    Metrics"; Salesforce and Xactly quota-planning practice), which is how
+    the simulated company ramps its reps. Reps with no quota in the period
+    are left out; with ``whole_period=True`` so are the reps hired during it.
+    Unit: quota and bookings in currency (ACV), attainment a share.
     Returns columns ``rep_id, segment, quota, bookings,
     attainment``; the basis of :func:`quota_attainment` and
     :func:`reps_at_quota_share`.
@@ -1399,18 +1687,20 @@ def rep_attainment(opportunities: pd.DataFrame, reps: pd.DataFrame, *, period: P
     --------
     >>> reps = pd.DataFrame({"rep_id": ["R1", "R2"], "segment": ["SMB", "SMB"],
     ...                      "hired_on": pd.to_datetime(["2020-01-01", "2025-07-01"]),
-    ...                      "quota_annual": [1200.0, 1200.0]})
+    ...                      "ramp_months": [3, 3], "quota_annual": [1200.0, 1200.0]})
     >>> opps = pd.DataFrame({"owner_rep_id": ["R1", "R2"], "is_won": [True, True],
     ...                      "segment": ["SMB", "SMB"], "amount": [1500.0, 300.0],
     ...                      "closed_at": pd.to_datetime(["2025-03-01", "2025-12-01"])})
-    >>> rep_attainment(opps, reps, period="2025")  # R2 counts 6 months: quota 600
+    >>> # R2 from July: 100 × (1/3 + 2/3 + 1 + 1 + 1 + 1) = 500
+    >>> rep_attainment(opps, reps, period="2025")
       rep_id segment   quota  bookings  attainment
     0     R1     SMB  1200.0    1500.0        1.25
-    1     R2     SMB   600.0     300.0        0.50
+    1     R2     SMB   500.0     300.0        0.60
     """
     opps = _opps(opportunities, ("owner_rep_id", "is_won", "closed_at", "amount"), columns)
     first, last = month_range(period, months=opps["closed_at"].dropna())
-    quota = _quota_by_rep(reps, first, last, segment, columns, whole_period=whole_period)
+    quota = _quota_by_rep(reps, first, last, segment, columns, whole_period=whole_period,
+                          ramp=ramp)
     quota = quota[quota > 0]
     won = _won_in(_by_segment(opps, "opportunities", segment, None, columns), first, last)
     bookings = won.groupby("owner_rep_id")["amount"].sum()
@@ -1429,30 +1719,34 @@ def rep_attainment(opportunities: pd.DataFrame, reps: pd.DataFrame, *, period: P
 
 @_metric
 def quota_attainment(opportunities: pd.DataFrame, reps: pd.DataFrame, *, period: Period = None,
-                     segment: str | None = None, columns: Columns = None) -> float:
+                     segment: str | None = None, ramp: bool = True,
+                     columns: Columns = None) -> float:
     """Team quota attainment: bookings won in ``period`` over the team's quota for it.
 
-    ``attainment = Σ ACV of deals won in period / Σ prorated quota`` of the
-    quota-carrying reps (see :func:`rep_attainment`). Unit: share (1.0 = 100 %
-    of quota). CSO Insights / the Bridge Group report it per rep; this is the
-    team total, which can reach 100 % while most reps miss (see
-    :func:`reps_at_quota_share`).
+    ``attainment = Σ ACV of deals won in period / Σ quota`` of the
+    quota-carrying reps, each quota prorated by month on board and ramped
+    (see :func:`rep_attainment`; ``ramp=False`` for the unramped quota).
+    Unit: share (1.0 = 100 % of quota). CSO Insights / the Bridge Group
+    report it per rep; this is the team total, which can reach 100 % while
+    most reps miss (see :func:`reps_at_quota_share`).
 
     Examples
     --------
     >>> reps = pd.DataFrame({"rep_id": ["R1", "R2"], "segment": ["SMB", "SMB"],
     ...                      "hired_on": pd.to_datetime(["2020-01-01", "2025-07-01"]),
-    ...                      "quota_annual": [1200.0, 1200.0]})
+    ...                      "ramp_months": [3, 3], "quota_annual": [1200.0, 1200.0]})
     >>> opps = pd.DataFrame({"owner_rep_id": ["R1", "R2"], "is_won": [True, True],
-    ...                      "segment": ["SMB", "SMB"], "amount": [1500.0, 300.0],
+    ...                      "segment": ["SMB", "SMB"], "amount": [1620.0, 300.0],
     ...                      "closed_at": pd.to_datetime(["2025-03-01", "2025-12-01"])})
-    >>> quota_attainment(opps, reps, period="2025")  # 1800 / (1200 + 600)
-    1.0
+    >>> quota_attainment(opps, reps, period="2025")  # 1920 / (1200 + R2's ramped 500)
+    1.1294117647058823
+    >>> quota_attainment(opps, reps, period="2025", ramp=False)  # 1920 / (1200 + 600)
+    1.0666666666666667
     """
     opps = _opps(opportunities, ("owner_rep_id", "is_won", "closed_at", "amount"), columns)
     first, last = _window(period, opps["closed_at"], "opportunities' closed_at",
                           reach_end=True)
-    quota = _quota_by_rep(reps, first, last, segment, columns).sum()
+    quota = _quota_by_rep(reps, first, last, segment, columns, ramp=ramp).sum()
     won = _won_in(_by_segment(opps, "opportunities", segment, None, columns), first, last)
     return _ratio(won["amount"].sum(), quota,
                   f"no quota in {_span(first, last)}{_where(segment)}")
@@ -1461,13 +1755,16 @@ def quota_attainment(opportunities: pd.DataFrame, reps: pd.DataFrame, *, period:
 @_metric
 def reps_at_quota_share(opportunities: pd.DataFrame, reps: pd.DataFrame, *,
                         period: Period = None, segment: str | None = None,
-                        whole_period: bool = False, columns: Columns = None) -> float:
+                        whole_period: bool = False, ramp: bool = True,
+                        columns: Columns = None) -> float:
     """Share of quota-carrying reps whose bookings reached their quota in ``period``.
 
     ``reps at quota = reps with attainment ≥ 1 / reps with a quota in the
-    period`` (see :func:`rep_attainment`). ``whole_period=True`` counts only
-    the reps on board for the whole period, each against its full quota (the
-    usual survey view, which leaves ramping hires out). Unit: share of reps.
+    period``, each rep's quota prorated by month on board and ramped over
+    ``ramp_months`` (see :func:`rep_attainment`; ``ramp=False`` for the
+    unramped quota). ``whole_period=True`` counts only the reps on board for
+    the whole period (the usual survey view); a rep hired shortly before it
+    still carries a ramped quota in its first months. Unit: share of reps.
     CSO Insights found ≈ 57–60 % of reps at quota (2010–2013).
 
     Examples
@@ -1478,7 +1775,7 @@ def reps_at_quota_share(opportunities: pd.DataFrame, reps: pd.DataFrame, *,
     >>> opps = pd.DataFrame({"owner_rep_id": ["R1", "R2"], "is_won": [True, True],
     ...                      "segment": ["SMB", "SMB"], "amount": [1500.0, 300.0],
     ...                      "closed_at": pd.to_datetime(["2025-03-01", "2025-12-01"])})
-    >>> reps_at_quota_share(opps, reps, period="2025")  # R1 of R1, R2
+    >>> reps_at_quota_share(opps, reps, period="2025")  # R1 of R1, R2 (R2: 300 of 600)
     0.5
     >>> reps_at_quota_share(opps, reps, period="2025", whole_period=True)  # R1 of R1
     1.0
@@ -1486,7 +1783,7 @@ def reps_at_quota_share(opportunities: pd.DataFrame, reps: pd.DataFrame, *,
     opps = _opps(opportunities, ("closed_at",), columns)
     _window(period, opps["closed_at"], "opportunities' closed_at", reach_end=True)
     table = rep_attainment(opportunities, reps, period=period, segment=segment,
-                           whole_period=whole_period, columns=columns)
+                           whole_period=whole_period, ramp=ramp, columns=columns)
     if len(table) == 0:
         raise _Undefined(f"no rep with a quota in the period{_where(segment)}")
     return float((table["attainment"] >= 1).mean())
@@ -1626,63 +1923,129 @@ def gross_revenue_retention(mrr: pd.DataFrame, *, period: Period = None,
     return float(np.minimum(closing, opening).sum() / opening.sum())
 
 
-def _bridge_rates(mrr, period, segment, accounts, columns):
-    rows, first, last, _ = _mrr_scope(mrr, period, segment, accounts, columns, opening=True)
-    bridge = _bridge(rows, first, last).iloc[0]
-    if bridge["opening"] <= 0:
-        raise _Undefined(f"no MRR in {_next(first, -1):%Y-%m}, the month before the period"
-                         f"{_where(segment)}")
-    return bridge
-
-
 @_metric
 def revenue_churn_rate(mrr: pd.DataFrame, *, period: Period = None, net: bool = False,
                        segment: str | None = None, accounts: pd.DataFrame | None = None,
                        columns: Columns = None) -> float:
-    """MRR lost to churn and contraction in ``period``, over the opening MRR.
+    """MRR the opening customers lost (churn and contraction) by the end of ``period``.
 
-    Gross (default): ``(churned MRR + contraction MRR) / opening MRR``;
-    ``net=True`` subtracts expansion: ``(churn + contraction − expansion) /
-    opening MRR`` (negative = "negative churn"). Movements are those of
-    :func:`mrr_bridge` (every account, including those won during the
-    period); opening MRR is the month before the period. Skok's "SaaS
-    Metrics 2.0" MRR churn; KeyBanc's gross dollar churn (≈ 6–8 % a year).
-    For the opening cohort only, use ``1 − GRR``. Unit: share of opening MRR.
+    The opening customers are the accounts paying in the month before the
+    period (the cohort of :func:`gross_revenue_retention`); for each, the
+    loss is ``max(opening MRR − closing MRR, 0)``, closing being its MRR in
+    the period's last month. Gross (default): ``revenue churn = Σ loss /
+    Σ opening MRR = 1 − GRR``; ``net=True`` nets their expansion too:
+    ``Σ (opening − closing) / Σ opening = 1 − NRR`` (negative = "negative
+    churn"). Customers won during the period are not in the cohort, so a
+    customer won and lost inside the period adds nothing. Unit: share of the
+    opening MRR. Source: gross dollar churn = 1 − gross dollar retention of
+    the opening cohort (KeyBanc Capital Markets SaaS Survey; SaaS Capital's
+    retention definitions). For the average month-to-month rate see
+    :func:`monthly_revenue_churn_rate`.
 
     Examples
     --------
-    >>> mrr = pd.DataFrame({"account_id": ["a", "b", "c", "a", "b"],
-    ...                     "month": pd.to_datetime(["2024-12-01"] * 3 + ["2025-01-01"] * 2),
-    ...                     "mrr": [100.0, 100.0, 200.0, 80.0, 150.0]})
-    >>> revenue_churn_rate(mrr, period="2025-01")  # (200 churn + 20 contraction) / 400
+    >>> mrr = pd.DataFrame({"account_id": ["a", "b", "c", "a", "b", "d"],
+    ...                     "month": pd.to_datetime(["2024-12-01"] * 3 + ["2025-12-01"] * 3),
+    ...                     "mrr": [100.0, 100.0, 200.0, 80.0, 150.0, 500.0]})
+    >>> # opening a + b + c = 400; lost: a 20 (contraction), c 200 (churn); d is new
+    >>> revenue_churn_rate(mrr, period="2025")  # 220 / 400
     0.55
-    >>> revenue_churn_rate(mrr, period="2025-01", net=True)  # (220 - 50) / 400
+    >>> revenue_churn_rate(mrr, period="2025", net=True)  # (400 - 230) / 400 = 1 - NRR
     0.425
     """
-    b = _bridge_rates(mrr, period, segment, accounts, columns)
-    lost = b["churn"] + b["contraction"] - (b["expansion"] if net else 0.0)
-    return float(lost / b["opening"])
+    opening, closing = _opening_customers(mrr, period, segment, accounts, columns)
+    kept = closing if net else np.minimum(closing, opening)
+    return float((opening.sum() - kept.sum()) / opening.sum())
 
 
 @_metric
 def expansion_rate(mrr: pd.DataFrame, *, period: Period = None, segment: str | None = None,
                    accounts: pd.DataFrame | None = None, columns: Columns = None) -> float:
-    """Expansion MRR (up-sell and cross-sell) won in ``period``, over the opening MRR.
+    """MRR the opening customers added (up-sell, cross-sell) by the end of ``period``.
 
-    ``expansion rate = Σ expansion MRR in period / MRR of the month before
-    the period`` (Skok's expansion MRR; KeyBanc reports it as a share of
-    opening ARR). Unit: share of opening MRR.
+    ``expansion rate = Σ max(closing MRR − opening MRR, 0) / Σ opening MRR``
+    over the accounts paying in the month before the period, closing being
+    their MRR in its last month; so ``expansion rate = NRR − GRR`` and
+    ``NRR = 1 − revenue churn + expansion rate``. New customers of the period
+    do not count. Unit: share of the opening MRR. Source: expansion ARR of
+    the existing customer base over opening ARR (KeyBanc Capital Markets SaaS
+    Survey), with the opening cohort of SaaS Capital's NRR / GRR.
 
     Examples
     --------
-    >>> mrr = pd.DataFrame({"account_id": ["a", "b", "a", "b"],
-    ...                     "month": pd.to_datetime(["2024-12-01"] * 2 + ["2025-01-01"] * 2),
-    ...                     "mrr": [100.0, 100.0, 130.0, 100.0]})
-    >>> expansion_rate(mrr, period="2025-01")  # 30 / 200
+    >>> mrr = pd.DataFrame({"account_id": ["a", "b", "a", "b", "c"],
+    ...                     "month": pd.to_datetime(["2024-12-01"] * 2 + ["2025-12-01"] * 3),
+    ...                     "mrr": [100.0, 100.0, 130.0, 60.0, 999.0]})
+    >>> expansion_rate(mrr, period="2025")  # a +30 over 200 (NRR 0.95 - GRR 0.8)
     0.15
     """
-    b = _bridge_rates(mrr, period, segment, accounts, columns)
-    return float(b["expansion"] / b["opening"])
+    opening, closing = _opening_customers(mrr, period, segment, accounts, columns)
+    return float(np.maximum(closing - opening, 0.0).sum() / opening.sum())
+
+
+@_metric
+def monthly_revenue_churn_rate(mrr: pd.DataFrame, *, period: Period = None, net: bool = False,
+                               segment: str | None = None,
+                               accounts: pd.DataFrame | None = None,
+                               columns: Columns = None) -> float:
+    """Average monthly MRR churn over ``period``: each month's losses over its opening MRR.
+
+    ``monthly revenue churn = Σ_months (churned + contraction MRR) /
+    Σ_months MRR of the month before``, pooled over the months of the
+    period (each month's churn and contraction can only come from accounts
+    paying the month before, so each month is its own opening cohort);
+    ``net=True`` subtracts expansion. Unit: share of MRR per month. Source:
+    Skok, "SaaS Metrics 2.0", monthly MRR churn rate. It is *not*
+    :func:`revenue_churn_rate` (the opening cohort over the whole period):
+    twelve monthly rates of 1 % compound to about 11 % a year.
+
+    Examples
+    --------
+    >>> mrr = pd.DataFrame({"account_id": ["a", "b", "a", "b", "c", "a", "c"],
+    ...                     "month": pd.to_datetime(["2024-12-01"] * 2 + ["2025-01-01"] * 3
+    ...                                             + ["2025-02-01"] * 2),
+    ...                     "mrr": [100.0, 100.0, 100.0, 50.0, 50.0, 100.0, 50.0]})
+    >>> # January: 50 contraction of 200; February: 50 churn of 200 -> 100 / 400
+    >>> monthly_revenue_churn_rate(mrr, period=("2025-01", "2025-02"))
+    0.25
+    """
+    rows, first, last, _ = _mrr_scope(mrr, period, segment, accounts, columns, opening=True)
+    months = _bridge(rows, first, last, by_month=True)
+    if months["opening"].sum() <= 0:
+        raise _Undefined(f"no MRR in the month before any month of {_span(first, last)}"
+                         f"{_where(segment)}")
+    lost = months["churn"] + months["contraction"] - (months["expansion"] if net else 0.0)
+    return float(lost.sum() / months["opening"].sum())
+
+
+@_metric
+def quick_ratio(mrr: pd.DataFrame, *, period: Period = None, segment: str | None = None,
+                accounts: pd.DataFrame | None = None, columns: Columns = None) -> float:
+    """SaaS quick ratio: MRR gained over MRR lost in ``period``.
+
+    ``quick ratio = (new + expansion + reactivation MRR) / (churned +
+    contraction MRR)``, the movements of :func:`mrr_bridge` summed over the
+    period. Unit: ratio (×); above 4 is efficient growth, below 1 the
+    company shrinks. Source: Mamoon Hamid (Social Capital), "The SaaS Quick
+    Ratio" (2015). Undefined when nothing was lost (no churn or
+    contraction).
+
+    Examples
+    --------
+    >>> mrr = pd.DataFrame({"account_id": ["a", "b", "a", "c"],
+    ...                     "month": pd.to_datetime(["2024-12-01", "2024-12-01",
+    ...                                              "2025-01-01", "2025-01-01"]),
+    ...                     "mrr": [100.0, 50.0, 130.0, 70.0]})
+    >>> quick_ratio(mrr, period="2025-01")  # (70 new + 30 expansion) / 50 churn
+    2.0
+    """
+    rows, first, last, _ = _mrr_scope(mrr, period, segment, accounts, columns, opening=True)
+    b = _bridge(rows, first, last).iloc[0]
+    lost = b["churn"] + b["contraction"]
+    if lost <= 0:
+        raise _Undefined(f"no MRR was lost to churn or contraction in {_span(first, last)}"
+                         f"{_where(segment)}")
+    return float((b["new"] + b["expansion"] + b["reactivation"]) / lost)
 
 
 # =========================================================================== customer success
@@ -1720,16 +2083,28 @@ def nps(nps_responses: pd.DataFrame, *, period: Period = None, segment: str | No
     return float(100 * ((score >= 9).mean() - (score <= 6).mean()))
 
 
+def _ratings(tickets, period, segment, accounts, columns) -> pd.Series:
+    """The 1–5 CSAT ratings of the tickets resolved in ``period``."""
+    rated, first, last = _dated(tickets, "tickets", "resolved_at", ("csat",), period, segment,
+                                accounts, columns)
+    score = rated["csat"].dropna().astype(float)
+    if len(score) == 0:
+        raise _Undefined(f"no rated ticket resolved in {_span(first, last)}{_where(segment)}")
+    return score
+
+
 @_metric
 def csat(tickets: pd.DataFrame, *, period: Period = None, segment: str | None = None,
-         accounts: pd.DataFrame | None = None, statistic: str = "share", threshold: int = 4,
+         accounts: pd.DataFrame | None = None, threshold: int = CSAT_SATISFIED,
          columns: Columns = None) -> float:
-    """Customer satisfaction with support: CSAT of the tickets resolved in ``period``.
+    """CSAT: share of the support ratings in ``period`` that are satisfied (4 or 5 of 5).
 
-    ``statistic="share"`` (default): ``rated tickets scoring ≥ threshold (4
-    or 5 of 5) / rated tickets``, the "top-two-box" CSAT % of the American
-    Customer Satisfaction Index practice and of Zendesk / HubSpot; ``"mean"``:
-    the mean 1–5 score. Unit: share of ratings (or score 1–5).
+    ``CSAT = rated tickets resolved in period scoring ≥ threshold / rated
+    tickets resolved in period``: the "top-two-box" CSAT % on a 1–5 scale.
+    Unit: share of ratings. Source: the CSAT score as Zendesk, HubSpot and
+    the American Customer Satisfaction Index practice report it (satisfied
+    responses / all responses). The mean 1–5 rating is another measure:
+    :func:`csat_mean_score`.
 
     Examples
     --------
@@ -1738,16 +2113,31 @@ def csat(tickets: pd.DataFrame, *, period: Period = None, segment: str | None = 
     ...                   "csat": pd.array([5, 4, 2, None], dtype="Int64")})
     >>> round(csat(t, period="2025-01"), 4)  # 2 of 3 rated
     0.6667
-    >>> round(csat(t, period="2025-01", statistic="mean"), 4)
-    3.6667
     """
-    _choice("statistic", statistic, ("share", "mean"))
-    rated, first, last = _dated(tickets, "tickets", "resolved_at", ("csat",), period, segment,
-                                accounts, columns)
-    score = rated["csat"].dropna().astype(float)
-    if len(score) == 0:
-        raise _Undefined(f"no rated ticket resolved in {_span(first, last)}{_where(segment)}")
-    return float(score.mean() if statistic == "mean" else (score >= threshold).mean())
+    return float((_ratings(tickets, period, segment, accounts, columns) >= threshold).mean())
+
+
+@_metric
+def csat_mean_score(tickets: pd.DataFrame, *, period: Period = None,
+                    segment: str | None = None, accounts: pd.DataFrame | None = None,
+                    columns: Columns = None) -> float:
+    """Mean 1–5 support rating of the tickets resolved in ``period``.
+
+    ``mean score = Σ ratings / rated tickets``. Unit: score 1–5 (not a
+    share: the catalogue's :func:`csat` is the top-two-box share). Source:
+    the mean satisfaction rating of a 5-point CSAT survey (Zendesk,
+    HubSpot); it hides whether a 3.5 is everyone lukewarm or half delighted
+    and half angry, which the share shows better.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"account_id": ["a", "b", "c", "d"],
+    ...                   "resolved_at": pd.to_datetime(["2025-01-02"] * 3 + [None]),
+    ...                   "csat": pd.array([5, 4, 2, None], dtype="Int64")})
+    >>> csat_mean_score(t, period="2025-01")  # (5 + 4 + 2) / 3 rated
+    3.6666666666666665
+    """
+    return float(_ratings(tickets, period, segment, accounts, columns).mean())
 
 
 @_metric
@@ -2020,40 +2410,67 @@ def campaign_roi(marketing_spend: pd.DataFrame, opportunities: pd.DataFrame,
                   f"no programme spend in {_span(first, last)}{_where(None, channel)}")
 
 
+def _step_motions(step: str, motions: Mapping[str, Sequence[str]] | None) -> tuple[str, ...]:
+    """The motions whose leads can take ``step`` (empty: every lead)."""
+    return () if motions is None else tuple(motions.get(step, ()))
+
+
 def conversion_rates(leads: pd.DataFrame, *, period: Period = None, segment: str | None = None,
-                     channel: str | None = None, opportunities: pd.DataFrame | None = None,
+                     channel: str | None = None, motion: str | None = None,
+                     opportunities: pd.DataFrame | None = None,
                      steps: Sequence[tuple[str, str, str]] = WATERFALL_STEPS,
+                     motions: Mapping[str, Sequence[str]] | None = WATERFALL_MOTIONS,
                      columns: Columns = None) -> pd.DataFrame:
-    """Stage-to-stage conversion rates of the demand waterfall, as a tidy frame.
+    """Stage-to-stage conversion rates of the demand waterfall per motion, as a tidy frame.
 
-    For each step ``from → to``: ``rate = leads that reached "from" in period
-    and have reached "to" by the extraction date / leads that reached "from"
-    in period`` (a cohort by the date of the from-stage). Stage ``s`` is the
-    lead column ``f"{s}_at"``. With ``opportunities``, the last step
-    ``opportunity_to_won`` follows each lead's deal to a win. Steps no lead
-    reached in the selection (e.g. TGL steps for the web channel) are left
-    out. Unit: share of leads, in [0, 1]. Recent cohorts have had less time
-    to convert, so their rates are lower (right-censoring). SiriusDecisions'
-    demand waterfall; ranges in BENCHMARKS.md.
+    For each step ``from → to``: ``rate = leads of the step's motions that
+    reached "from" in period and have reached "to" by the extraction date /
+    leads of the step's motions that reached "from" in period`` (a cohort by
+    the date of the from-stage). The denominator holds only the leads that
+    can take the step: inquiry → AQL the inbound leads, inquiry → TGL the
+    outbound (teleprospecting) ones, inquiry → SGL the field-sales ones,
+    TGL → SAL the TGLs, SAL → SQL the SALs (``motions``, by default
+    :data:`WATERFALL_MOTIONS`, read from the ``motion`` column;
+    ``motions=None`` pools every lead, which mixes motions in the inquiry
+    steps). ``motion="outbound"`` keeps one motion's leads and its steps.
+    Stage ``s`` is the lead column ``f"{s}_at"``. With ``opportunities``, the
+    last step ``opportunity_to_won`` follows each lead's deal to a win.
+    Steps no lead reached in the selection are left out. Unit: share of
+    leads, in [0, 1]. Recent cohorts have had less time to convert, so their
+    rates are lower (right-censoring). Source: SiriusDecisions' demand
+    waterfall, whose inbound, teleprospecting and sales-generated streams
+    are measured separately; ranges in BENCHMARKS.md.
 
-    Returns columns ``step, from, to, n_from, n_to, rate``.
+    Returns columns ``step, motion, from, to, n_from, n_to, rate``;
+    ``motion`` names the motions in the step's denominator, joined by "+"
+    (``"all"`` when every lead counts).
 
     Examples
     --------
-    >>> leads = pd.DataFrame({"lead_id": ["L1", "L2", "L3", "L4"],
-    ...     "inquiry_at": pd.to_datetime(["2025-01-03"] * 4),
-    ...     "aql_at": pd.to_datetime(["2025-01-04", "2025-01-04", None, None]),
-    ...     "tal_at": pd.to_datetime(["2025-01-05", None, None, None])})
-    >>> conversion_rates(leads, period="2025-01",
-    ...                  steps=[("inquiry_to_aql", "inquiry", "aql"), ("aql_to_tal", "aql", "tal")])
-                 step     from   to  n_from  n_to  rate
-    0  inquiry_to_aql  inquiry  aql       4     2   0.5
-    1      aql_to_tal      aql  tal       2     1   0.5
+    >>> leads = pd.DataFrame({"lead_id": ["L1", "L2", "L3", "L4", "L5"],
+    ...     "motion": ["inbound", "inbound", "inbound", "outbound", "outbound"],
+    ...     "inquiry_at": pd.to_datetime(["2025-01-03"] * 5),
+    ...     "aql_at": pd.to_datetime(["2025-01-04", "2025-01-04", None, None, None]),
+    ...     "tgl_at": pd.to_datetime([None, None, None, "2025-01-06", None])})
+    >>> conversion_rates(leads, period="2025-01", steps=[("inquiry_to_aql", "inquiry", "aql"),
+    ...                                                  ("inquiry_to_tgl", "inquiry", "tgl")])
+                 step    motion     from   to  n_from  n_to      rate
+    0  inquiry_to_aql   inbound  inquiry  aql       3     2  0.666667
+    1  inquiry_to_tgl  outbound  inquiry  tgl       2     1  0.500000
+
+    2 of the 3 inbound inquiries became AQLs, 1 of the 2 outbound targets a
+    TGL; over all five leads the rates would read 40 % and 20 %.
     """
+    if motions is not None and not isinstance(motions, Mapping):
+        raise ValueError("motions must map a step to the motions that can take it, e.g. "
+                         f"{{'inquiry_to_tgl': ('outbound',)}}, or be None; got {motions!r}")
     stage_cols = [f"{stage}_at" for _, a, b in steps for stage in (a, b)]
     if opportunities is not None:
         stage_cols.append("opportunity_at")
-    leads = _table(leads, "leads", ("lead_id", "inquiry_at", *stage_cols), columns)
+    needs_motion = motion is not None or (motions is not None and any(
+        _step_motions(step, motions) for step, _, _ in steps))
+    leads = _table(leads, "leads", ("lead_id", "inquiry_at", *stage_cols,
+                                    *(("motion",) if needs_motion else ())), columns)
     try:
         first, last = _window(period, leads["inquiry_at"], "leads")
     except _Undefined as why:
@@ -2061,22 +2478,25 @@ def conversion_rates(leads: pd.DataFrame, *, period: Period = None, segment: str
                       stacklevel=2)
         first = last = None
     leads = _by_channel(_by_segment(leads, "leads", segment, None, columns), channel)
+    if motion is not None:
+        leads = leads[leads["motion"] == motion]
     rows = []
-    for step, source, target in (() if first is None else steps):
-        src, dst = f"{source}_at", f"{target}_at"
-        cohort = _in(leads[src], first, last)
-        n_from = int(cohort.sum())
-        if n_from:
-            rows.append((step, source, target, n_from, int((cohort & leads[dst].notna()).sum())))
-    if opportunities is not None and first is not None:
-        opps = _opps(opportunities, ("lead_id", "is_won"), columns)
-        cohort = leads[_in(leads["opportunity_at"], first, last)]
-        n_from = len(cohort)
-        if n_from:
-            won = opps.loc[opps["is_won"].astype(bool), "lead_id"]
-            rows.append(("opportunity_to_won", "opportunity", "won", n_from,
-                         int(_isin(cohort["lead_id"], won).sum())))
-    out = pd.DataFrame(rows, columns=["step", "from", "to", "n_from", "n_to"])
+    all_steps = [*steps, *([("opportunity_to_won", "opportunity", "won")]
+                           if opportunities is not None else [])]
+    won = (None if opportunities is None else
+           _opps(opportunities, ("lead_id", "is_won"), columns).pipe(
+               lambda o: o.loc[o["is_won"].astype(bool), "lead_id"]))
+    for step, source, target in (() if first is None else all_steps):
+        able = _step_motions(step, motions)
+        pool = leads[_isin(leads["motion"], able)] if able else leads
+        cohort = pool[_in(pool[f"{source}_at"], first, last)]
+        if len(cohort) == 0:
+            continue
+        reached = (_isin(cohort["lead_id"], won) if target == "won"
+                   else cohort[f"{target}_at"].notna().to_numpy())
+        rows.append((step, "+".join(able) if able else "all", source, target, len(cohort),
+                     int(reached.sum())))
+    out = pd.DataFrame(rows, columns=["step", "motion", "from", "to", "n_from", "n_to"])
     out = out.astype({"n_from": "int64", "n_to": "int64"})
     out["rate"] = (out["n_to"] / out["n_from"]).astype(float)
     if first is not None and len(out) == 0:
@@ -2129,13 +2549,16 @@ REGISTRY: tuple[KPI, ...] = (
     _K("cac", customer_acquisition_cost, ("costs", "mrr_movements"), "{currency}/customer",
        "revops-finance", "Sales and marketing cost over new customers (fully loaded CAC)",
        "CAC（顧客獲得コスト）", groups=_NONE),
+    _K("ltv", ltv_capped, ("mrr",), "{currency}/customer", "revops-finance",
+       "ARPA × gross margin × min(1 / monthly logo churn, 60 months)",
+       "LTV（顧客生涯価値・5年上限）"),
     _K("ltv_formula", ltv_formula, ("mrr",), "{currency}/customer", "revops-finance",
-       "ARPA × gross margin / monthly logo churn", "LTV（公式法）"),
+       "ARPA × gross margin / monthly logo churn (uncapped lifetime)", "LTV（公式法・上限なし）"),
     _K("ltv_cohort_24m", ltv_cohort, ("mrr",), "{currency}/customer", "revops-finance",
        "Observed gross profit per customer over its first 24 months (cohorts)",
        "LTV（コホート法・24か月）", options={"horizon_months": 24}),
     _K("ltv_to_cac", ltv_to_cac, ("mrr", "costs", "mrr_movements"), "ratio", "revops-finance",
-       "Formula LTV over blended CAC", "LTV:CAC比率", groups=_NONE),
+       "LTV (lifetime capped at 5 years) over blended CAC", "LTV:CAC比率", groups=_NONE),
     _K("cac_payback_months", cac_payback_months, ("costs", "mrr_movements"), "months",
        "revops-finance", "CAC over a new customer's monthly gross profit", "CAC回収期間",
        groups=_NONE),
@@ -2145,6 +2568,16 @@ REGISTRY: tuple[KPI, ...] = (
     _K("marketing_efficiency_ratio", marketing_efficiency_ratio, ("costs", "mrr_movements"),
        "ratio", "revops-finance", "New-customer ARR over marketing cost",
        "マーケティング効率（MER）", groups=_NONE),
+    _K("cac_ratio", cac_ratio, ("costs", "mrr_movements"), "ratio", "revops-finance",
+       "S&M cost over new ARR from new customers and expansion (blended CAC ratio)",
+       "CACレシオ", groups=_NONE),
+    _K("sales_and_marketing_share_of_revenue", sm_share_of_revenue, ("costs", "mrr"), "share",
+       "revops-finance", "S&M cost over revenue", "売上高営業・マーケティング費比率",
+       groups=_NONE),
+    _K("burn_multiple", burn_multiple, ("costs", "mrr"), "ratio", "revops-finance",
+       "Net burn (costs − revenue) over net new ARR", "バーンマルチプル", groups=_NONE),
+    _K("rule_of_40", rule_of_40, ("mrr", "costs"), "share", "revops-finance",
+       "ARR growth rate + operating margin", "Rule of 40", groups=_NONE),
     _K("cross_sell_rate", cross_sell_rate, ("mrr_movements", "mrr"), "share", "revops-finance",
        "Share of paying customers who added a product", "クロスセル率"),
     _K("upsell_rate", upsell_rate, ("mrr_movements", "mrr"), "share", "revops-finance",
@@ -2190,11 +2623,12 @@ REGISTRY: tuple[KPI, ...] = (
     _K("lead_to_close_days", lead_to_close_days, ("leads", "opportunities"), "days", "sales",
        "Median days from the lead's first touch to a win", "リードから受注までの期間"),
     _K("sales_velocity", sales_velocity, ("opportunities",), "{currency}/day", "sales",
-       "Opportunities × win rate × deal size / cycle days", "セールスベロシティ"),
+       "Open deals × win rate × deal size / cycle days", "セールスベロシティ"),
     _K("quota_attainment", quota_attainment, ("opportunities", "reps"), "share", "sales",
-       "Bookings over the team's prorated quota", "ノルマ達成率"),
+       "Bookings over the team's prorated, ramped quota", "ノルマ達成率"),
     _K("reps_at_quota_share", reps_at_quota_share, ("opportunities", "reps"), "share", "sales",
-       "Share of reps on board all period whose bookings reached quota", "ノルマ達成者の割合",
+       "Share of reps on board all period whose bookings reached their ramped quota",
+       "ノルマ達成者の割合",
        options={"whole_period": True}),
     _K("activity_volume", activity_volume, ("opportunities",), "activities/rep", "sales",
        "Activities logged on the period's new deals per owning rep", "活動量"),
@@ -2209,9 +2643,14 @@ REGISTRY: tuple[KPI, ...] = (
     _K("logo_retention_rate", logo_retention_rate, ("mrr",), "share", "customer_success",
        "Share of opening customers still paying at the end", "顧客継続率"),
     _K("revenue_churn_rate", revenue_churn_rate, ("mrr",), "share", "customer_success",
-       "Churned and contracted MRR over opening MRR", "売上解約率（MRRチャーン）"),
+       "MRR the opening customers lost (churn, contraction) over their opening MRR: 1 − GRR",
+       "売上解約率（MRRチャーン）"),
     _K("expansion_rate", expansion_rate, ("mrr",), "share", "customer_success",
-       "Expansion MRR over opening MRR", "エクスパンション率"),
+       "MRR the opening customers added over their opening MRR: NRR − GRR",
+       "エクスパンション率"),
+    _K("quick_ratio", quick_ratio, ("mrr",), "ratio", "customer_success",
+       "(New + expansion + reactivation MRR) / (churned + contraction MRR)",
+       "クイックレシオ"),
     _K("nps", nps, ("nps_responses",), "score -100..100", "customer_success",
        "% promoters (9–10) − % detractors (0–6)", "NPS（ネットプロモータースコア）"),
     _K("csat", csat, ("tickets",), "share", "customer_success",
@@ -2300,13 +2739,13 @@ def kpi_table(company, *, period: Period = None, by: str | None = None,
     >>> table = kpi_table(load_company(), period="2025", by="segment")
     >>> list(table.columns)
     ['metric', 'segment', 'value', 'unit', 'department', 'definition', 'note']
-    >>> table.loc[table["metric"] == "win_rate", ["segment", "unit", "department"]]
-    ... # doctest: +NORMALIZE_WHITESPACE
-       segment   unit department
-    72     SMB  share      sales
-    73      MM  share      sales
-    74     ENT  share      sales
-    75   total  share      sales
+    >>> rows = table.loc[table["metric"] == "win_rate", ["segment", "unit", "department"]]
+    >>> rows.reset_index(drop=True)  # doctest: +NORMALIZE_WHITESPACE
+      segment   unit department
+    0     SMB  share      sales
+    1      MM  share      sales
+    2     ENT  share      sales
+    3   total  share      sales
     """
     _choice("by", by, (None, "segment", "channel"))
     if gross_margin is None:

@@ -909,8 +909,10 @@ def ltv_cohort(mrr: pd.DataFrame, *, gross_margin: float, period: Period = None,
     ``LTV_H = gross margin × Σ_k Σ_customers MRR(age k) / customers observed at age k``.
     Customers are every account first paid on or before the last month of
     ``period``, observed up to that month (the start of ``period`` is not
-    used: a cohort view needs the history); accounts already paying in the
-    first month of data count as acquired then. Unit: currency per customer
+    used: a cohort view needs the history). Accounts already paying in the
+    first month of data are left out: they were acquired before the data
+    starts (left-censored), and counting them as new customers would credit
+    a cohort with the revenue of survivors of every age. Unit: currency per customer
     over ``horizon_months``. The cohort method of Skok's "SaaS Metrics 2.0" and of
     SaaS Capital's retention research.
 
@@ -923,11 +925,12 @@ def ltv_cohort(mrr: pd.DataFrame, *, gross_margin: float, period: Period = None,
 
     Examples
     --------
-    >>> mrr = pd.DataFrame({"account_id": ["a", "a", "b", "a"],
-    ...                     "month": pd.to_datetime(["2025-01-01", "2025-02-01", "2025-02-01",
-    ...                                              "2025-03-01"]),
-    ...                     "mrr": [100.0, 100.0, 50.0, 120.0]})
-    >>> # age 0: (100 + 50) / 2 = 75; age 1: (100 + 0) / 2 = 50 (b churned)
+    >>> mrr = pd.DataFrame({"account_id": ["x", "x", "a", "a", "b", "a"],
+    ...                     "month": pd.to_datetime(["2024-12-01", "2025-01-01", "2025-01-01",
+    ...                                              "2025-02-01", "2025-02-01", "2025-03-01"]),
+    ...                     "mrr": [900.0, 900.0, 100.0, 100.0, 50.0, 120.0]})
+    >>> # x paid before the data starts: left out. Of a and b, age 0: (100 + 50) / 2 = 75;
+    >>> # age 1: (100 + 0) / 2 = 50 (b churned)
     >>> ltv_cohort(mrr, gross_margin=1.0, period="2025-03", horizon_months=2)
     125.0
     """
@@ -937,10 +940,11 @@ def ltv_cohort(mrr: pd.DataFrame, *, gross_margin: float, period: Period = None,
     months = pd.date_range(data_first, last, freq="MS")
     wide = _wide(rows, months).to_numpy()
     paid = wide > 0
-    has = paid.any(axis=1)
+    has = paid.any(axis=1) & ~paid[:, 0]  # acquired inside the data (not left-censored)
     wide, paid = wide[has], paid[has]
     if len(wide) == 0:
-        raise _Undefined(f"no customer paid by {last:%Y-%m}{_where(segment)}")
+        raise _Undefined(f"no customer was acquired between {data_first:%Y-%m} and "
+                         f"{last:%Y-%m}{_where(segment)}")
     start = paid.argmax(axis=1)
     ages = np.arange(horizon_months)
     col = start[:, None] + ages[None, :]

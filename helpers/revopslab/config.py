@@ -24,29 +24,12 @@ __all__ = [
     "company_profile",
 ]
 
-#: Stages of the demand waterfall a lead can reach, in order (SiriusDecisions'
-#: rearchitected waterfall). Inbound leads go inquiry → AQL → TAL → TQL → SAL;
-#: teleprospecting generates TGLs that go to SAL; field sales generate SGLs.
-#: SAL and SGL both become SQLs, and SQLs become opportunities.
-STAGES: tuple[str, ...] = (
-    "inquiry", "aql", "tal", "tql", "tgl", "sal", "sgl", "sql", "opportunity",
-)
-SEGMENTS: tuple[str, ...] = ("SMB", "MM", "ENT")
-CHANNELS: tuple[str, ...] = (
-    "web", "ads", "events", "referral", "product", "teleprospecting", "field_prospecting",
-)
+from .vocabulary import CHANNELS, CONVERSION_STEPS, SEGMENTS, STAGES
+
 ORG_MODELS: tuple[str, ...] = ("siloed", "aligned")
 GTM_MOTIONS: tuple[str, ...] = ("SLG", "MLG", "PLG")
 #: How inside sales orders the AQLs it works when it cannot work them all.
 LEAD_ROUTINGS: tuple[str, ...] = ("first_come", "scored")
-
-#: The waterfall's conversion steps that a multiplier can move ("the 1% rule").
-CONVERSION_STEPS: tuple[str, ...] = (
-    "inquiry_to_aql", "aql_to_tal", "tal_to_tql", "tql_to_sal",
-    "inquiry_to_tgl", "tgl_to_sal", "inquiry_to_sgl",
-    "sal_to_sql", "sgl_to_sql", "sql_to_opportunity", "opportunity_to_won",
-)
-
 
 def _frozen(mapping: Mapping) -> Mapping:
     return MappingProxyType(dict(mapping))

@@ -14,6 +14,7 @@ from . import __version__
 from .config import Channel, CompanyConfig, Segment
 from .crm import CrmExport, CrmExportError, mask_pii, read_crm_export  # a user's own CRM data
 from .simulate import TABLES, Company, simulate_company
+from .vocabulary import LANGUAGES
 
 __all__ = [
     "DATA_DIR",
@@ -46,8 +47,6 @@ DICTIONARY_COLUMNS: tuple[str, ...] = (
     "table", "column", "dtype", "unit", "description_en", "description_ja",
 )
 
-#: Languages of the data dictionary's descriptions.
-LANGUAGES: tuple[str, ...] = ("en", "ja")
 
 _META = "meta.json"
 _FORMAT = 1

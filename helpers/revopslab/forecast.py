@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .vocabulary import CHANNELS, OPPORTUNITY_STAGES, SEGMENTS
+
 if TYPE_CHECKING:
     from .simulate import Company
 
@@ -46,10 +48,8 @@ FEATURES: tuple[str, ...] = (
     "stage_index", "days_in_stage", "days_open", "log_amount", "segment", "push_count",
     "days_to_expected_close", "rep_probability", "rep_tenure_days", "lead_score", "channel",
 )
-_CATEGORICAL = {"segment": ("SMB", "MM", "ENT"),
-                "channel": ("web", "ads", "events", "referral", "product", "teleprospecting",
-                            "field_prospecting")}
-_OPEN_STAGES = ("discovery", "demo", "proposal", "negotiation")
+_CATEGORICAL = {"segment": SEGMENTS, "channel": CHANNELS}
+_OPEN_STAGES = OPPORTUNITY_STAGES
 _DAY = pd.Timedelta(days=1)
 
 

@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from .process import PATHS
+from .vocabulary import SEGMENTS
 
 __all__ = [
     "MetricWarning",
@@ -2715,7 +2716,7 @@ def _with_segments(company, names: set[str]) -> dict[str, pd.DataFrame]:
 def _groups(company, by: str) -> list[str]:
     if by == "segment":
         values = pd.unique(company.accounts["segment"].dropna())
-        order = ("SMB", "MM", "ENT")
+        order = SEGMENTS
         return [s for s in order if s in values] + sorted(set(values) - set(order))
     values = pd.unique(pd.concat([company.leads["channel"], company.marketing_spend["channel"]],
                                  ignore_index=True).dropna())

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 import pandas as pd
 
+from .vocabulary import WATERFALL
+
 if TYPE_CHECKING:
     from .config import CompanyConfig
     from .simulate import Company
@@ -30,12 +32,6 @@ __all__ = [
     "compound_growth",
     "one_percent_rule",
 ]
-
-#: Stages of the demand waterfall in order, then ``won`` (the deal closed won).
-#: A stage ``s`` is read from the timestamp column ``f"{s}_at"``.
-WATERFALL: tuple[str, ...] = (
-    "inquiry", "aql", "tal", "tql", "tgl", "sal", "sgl", "sql", "opportunity", "won",
-)
 
 #: Each conversion step of the simulator (:data:`revopslab.config.CONVERSION_STEPS`) as
 #: ``(from stage, to stage, motion)``: the step's population is the leads that reached the

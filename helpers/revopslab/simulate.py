@@ -11,12 +11,12 @@ import pandas as pd
 from scipy.special import expit, logit, ndtri, pdtr, pdtrik
 
 from . import _names
-from .config import CHANNELS, GTM_EFFECTS, PLG_MONTHLY_SIGNUPS, SEGMENTS, CompanyConfig
+from .config import GTM_EFFECTS, PLG_MONTHLY_SIGNUPS, CompanyConfig
+from .vocabulary import CHANNELS, DEFAULT_SEED, OPPORTUNITY_STAGES, SEGMENTS, STAGES
 
 __all__ = ["Company", "simulate_company", "DEFAULT_SEED", "TABLES", "TABLE_DESCRIPTIONS",
            "seed_sequence", "headcount"]
 
-DEFAULT_SEED = 2024
 
 #: Every table of a :class:`Company`, in the order they are documented.
 TABLES: tuple[str, ...] = (
@@ -49,7 +49,6 @@ TABLE_DESCRIPTIONS: dict[str, str] = {
 #: that adding a stream at the end never reshuffles the existing ones.
 _STREAMS = ("market", "reps", "leads", "customers", "tickets", "snapshots", "spend")
 
-OPPORTUNITY_STAGES: tuple[str, ...] = ("discovery", "demo", "proposal", "negotiation")
 #: The probability a rep would write in the CRM at each open stage, before bias.
 _STAGE_PROBABILITY = np.array([0.10, 0.25, 0.50, 0.75])
 PRODUCTS: tuple[str, ...] = ("core", "analytics", "automation")
@@ -1104,7 +1103,7 @@ class _Simulation:
             "segment": np.array(SEGMENTS, dtype=object)[L["segment"][kept]],
             "lead_score": np.round(L["score"][kept] * 100).astype(int),
         })
-        stage_cols = ("inquiry", "aql", "tal", "tql", "tgl", "sal", "sgl", "sql", "opportunity")
+        stage_cols = STAGES
         for stage in stage_cols:
             t = L[stage][kept].copy()
             t[t >= self.end_day] = np.nan  # not yet reached on the extraction date

@@ -16,6 +16,7 @@ from types import MappingProxyType, ModuleType
 import nbformat
 
 from .exercises import Exercise
+from .vocabulary import DEFAULT_SEED
 
 __all__ = [
     "SEED",
@@ -28,7 +29,7 @@ __all__ = [
 ]
 
 #: The seed every chapter notebook simulates its company with (its ``seed`` parameter).
-SEED = 2024
+SEED = DEFAULT_SEED
 
 #: The company profile a chapter notebook binds, where it is not ``"default"``: notebook 04
 #: studies the company *before* RevOps. A test reads each notebook's parameters cell to keep

@@ -11,6 +11,8 @@ from typing import Any
 
 from matplotlib.ticker import FuncFormatter
 
+from .vocabulary import LANGUAGES
+
 __all__ = [
     "LANGS",
     "OKABE_ITO",
@@ -25,8 +27,8 @@ __all__ = [
     "yen_formatter",
 ]
 
-#: Languages the theme and the labels support.
-LANGS: tuple[str, ...] = ("en", "ja")
+#: Languages the theme and the labels support (the course's languages).
+LANGS: tuple[str, ...] = LANGUAGES
 
 #: The Okabe–Ito palette (Okabe & Ito 2008), distinguishable under the common
 #: colour-vision deficiencies; yellow and black come last as they suit lines poorly.

@@ -13,8 +13,8 @@ from pandas.api import types as ptypes
 from pandera.errors import SchemaErrors
 
 from ._names import INDUSTRIES
-from .config import CHANNELS, SEGMENTS, STAGES
-from .simulate import OPPORTUNITY_STAGES, PRODUCTS, TABLES, Company
+from .simulate import PRODUCTS, TABLES, Company
+from .vocabulary import CHANNELS, CLOSED_STAGES, MOTIONS, OPPORTUNITY_STAGES, SEGMENTS, STAGES
 
 __all__ = [
     "SCHEMAS",
@@ -27,9 +27,7 @@ __all__ = [
 ]
 
 # ----------------------------------------------------------------------------- vocabularies
-MOTIONS = ("inbound", "outbound", "sales")
 OPPORTUNITY_TYPES = ("new_business", "win_back")
-CLOSED_STAGES = ("closed_won", "closed_lost")
 OPPORTUNITY_STATUSES = ("open", "won", "lost")
 OPEN_FORECAST_CATEGORIES = ("Pipeline", "Best Case", "Commit")
 FORECAST_CATEGORIES = OPEN_FORECAST_CATEGORIES + ("Closed", "Omitted")

@@ -21,6 +21,7 @@ __all__ = [
     "STEPS",
     "PATHS",
     "with_outcomes",
+    "bowtie",
     "flow",
     "balance",
     "conversion",
@@ -140,6 +141,79 @@ def _whole_months(starts: pd.DatetimeIndex, end: pd.Timestamp) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- outcomes
+def bowtie(company: Company, *, first=None, last=None) -> pd.Series:
+    """The bowtie of a period: inquiry → SQL → opportunity → won, then what the won do.
+
+    The course's one definition, used by the chapters and the report. The left
+    side is the period's flow: leads whose inquiry, SQL or opportunity date
+    falls in the period. The knot, ``won``, counts the *accounts* that won a
+    deal in the period. The right side follows those accounts to the
+    extraction date: ``retained`` (still paying in the last month of data),
+    ``expanded`` (an expansion movement after the win) and ``promoter`` (an NPS
+    answer of 9–10 after the win). Customers won before the period (an
+    installed base) are in none of the counts.
+
+    Parameters
+    ----------
+    company
+        A :class:`~revopslab.simulate.Company` (or anything with its ``leads``,
+        ``opportunities``, ``mrr``, ``mrr_movements`` and ``nps_responses``).
+    first, last
+        The period's first and last month (``"2025-01"``); default: no bound (the
+        whole history).
+
+    Returns
+    -------
+    pandas.Series
+        Counts indexed ``inquiry, sql, opportunity, won, retained, expanded, promoter``.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> t = lambda *v: pd.to_datetime(list(v))
+    >>> company = SimpleNamespace(
+    ...     leads=pd.DataFrame({"inquiry_at": t("2025-01-02", "2025-01-05", "2025-02-01"),
+    ...                         "sql_at": t("2025-01-09", None, "2025-02-03"),
+    ...                         "opportunity_at": t("2025-01-10", None, "2025-02-04")}),
+    ...     opportunities=pd.DataFrame({"account_id": ["a", "b"], "is_won": [True, True],
+    ...                                 "closed_at": t("2025-02-01", "2025-03-01")}),
+    ...     mrr=pd.DataFrame({"account_id": ["a", "b", "a"], "mrr": [10.0, 20.0, 12.0],
+    ...                       "month": t("2025-02-01", "2025-03-01", "2025-04-01")}),
+    ...     mrr_movements=pd.DataFrame({"account_id": ["a"], "movement": ["expansion"],
+    ...                                 "month": t("2025-04-01")}),
+    ...     nps_responses=pd.DataFrame({"account_id": ["b"], "score": [10],
+    ...                                 "surveyed_at": t("2025-03-15")}))
+    >>> bowtie(company).tolist()  # b churned in April; a expanded; b answered 10 first
+    [3, 2, 2, 2, 1, 1, 1]
+    """
+    months = company.mrr["month"]
+    start = pd.Timestamp(first) if first is not None else pd.Timestamp.min
+    end = (pd.Timestamp(last) + pd.offsets.MonthBegin(1) if last is not None
+           else pd.Timestamp.max)
+
+    def inside(stamps: pd.Series) -> pd.Series:
+        return (stamps >= start) & (stamps < end)
+
+    leads = company.leads
+    left = {stage: int(inside(leads[f"{stage}_at"]).sum())
+            for stage in ("inquiry", "sql", "opportunity")}
+    opps = company.opportunities
+    won = opps[opps["is_won"] & inside(opps["closed_at"])]
+    won_at = won.groupby("account_id")["closed_at"].min()
+    accounts = won_at.index
+    mrr = company.mrr
+    paying = mrr.loc[(mrr["month"] == months.max()) & (mrr["mrr"] > 0), "account_id"].unique()
+    moves = company.mrr_movements
+    moves = moves[moves["movement"].eq("expansion") & moves["account_id"].isin(accounts)]
+    expanded = moves[moves["month"] > moves["account_id"].map(won_at)]["account_id"].nunique()
+    nps = company.nps_responses
+    nps = nps[(nps["score"] >= 9) & nps["account_id"].isin(accounts)]
+    promoters = nps[nps["surveyed_at"] > nps["account_id"].map(won_at)]["account_id"].nunique()
+    return pd.Series({**left, "won": len(accounts),
+                      "retained": int(np.isin(accounts, paying).sum()),
+                      "expanded": int(expanded), "promoter": int(promoters)}, name="count")
+
+
 def with_outcomes(leads: pd.DataFrame, opportunities: pd.DataFrame, *,
                   lead_id: str = "lead_id") -> pd.DataFrame:
     """The leads with the outcome of their opportunity: ``won_at``, ``lost_at``, ``won_amount``.

@@ -102,7 +102,7 @@ def write_safe_csv(frame: pd.DataFrame, path: str | os.PathLike, *,
 
 def path_problems(outputs: Mapping[str, str | os.PathLike | None],
                   inputs: Mapping[str, str | os.PathLike | None]) -> list[str]:
-    """Why the output paths are unsafe: equal to an input or to another output, too long, unwritable.
+    """Why output paths are unsafe: equal to an input or another output, too long, unwritable.
 
     Parameters
     ----------
@@ -139,8 +139,9 @@ def path_problems(outputs: Mapping[str, str | os.PathLike | None],
         seen[key] = name
         target = Path(path)
         if len(os.fsencode(target.name)) > _NAME_MAX:
-            problems.append(f"{name} has a file name of {len(os.fsencode(target.name))} bytes, "
-                            f"more than the {_NAME_MAX} a file system allows: {str(path)[:80]!r}...")
+            size = len(os.fsencode(target.name))
+            problems.append(f"{name} has a file name of {size} bytes, more than the "
+                            f"{_NAME_MAX} a file system allows: {str(path)[:80]!r}...")
         elif target.is_dir():
             problems.append(f"{name} must be a file, got the folder {str(path)!r}")
         elif target.parent.is_dir() and not os.access(target.parent, os.W_OK | os.X_OK):

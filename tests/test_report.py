@@ -426,9 +426,17 @@ def test_read_grid_combines_names_and_checks_every_run(tmp_path):
         report.read_grid(tmp_path / "missing.yaml")
 
 
-def test_read_grid_gives_duplicate_names_a_suffix():
-    names = [name for name, _ in report.read_grid([{"name": "a"}, {"name": "a"}, {}])]
-    assert names == ["a", "a-2", "run3"]
+def test_read_grid_refuses_names_given_twice_and_makes_generated_names_unique():
+    for runs in ([{"name": "a"}, {"name": "a"}, {"name": "a-2"}],  # the probe
+                 [{"name": "a b"}, {"name": "a-b"}]):  # equal once reduced to a file name
+        with pytest.raises(ReportParameterError, match="run names must be unique"):
+            report.read_grid(runs)
+    # A generated name never takes a name given to another run, nor one generated before.
+    names = [name for name, _ in report.read_grid([{"name": "run2"}, {}, {}])]
+    assert names == ["run2", "run2-2", "run3"]
+    names = [name for name, _ in report.read_grid(
+        [{"name": "seed=1"}, {"seed": 1, "lang": "ja"}, {"seed": 1, "lang": "ja"}])]
+    assert names == ["seed=1", "seed=1_lang=ja", "seed=1_lang=ja-2"]
 
 
 def test_a_failing_grid_run_is_recorded_and_the_batch_goes_on(tmp_path, monkeypatch):
@@ -552,6 +560,6 @@ def test_a_failing_run_exits_1_and_names_the_cell_and_parameters(tmp_path):
                                  "--out", str(out)])
     assert result.exit_code == 1
     assert "report failed in cell 5 ('load-data'): CrmExportError:" in result.output
-    assert "the file is an Excel workbook" in result.output
+    assert "the workbook cannot be read" in result.output
     assert f"'source': '{workbook}'" in result.output and "'lang': 'ja'" in result.output
     assert (tmp_path / "r.failed.ipynb").is_file() and not out.exists()

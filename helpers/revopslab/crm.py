@@ -1025,6 +1025,17 @@ class _Reasons:
             self.bad[rows] = True
             self.parts.append((rows, texts))
 
+    def only(self, mask: np.ndarray, message: str) -> None:
+        """Flag the rows of ``mask`` with ``message`` as their one reason."""
+        rows = np.flatnonzero(mask)
+        if not len(rows):
+            return
+        drop = np.zeros(self.n, dtype=bool)
+        drop[rows] = True
+        self.parts = [(r[~drop[r]], [t for t, d in zip(texts, drop[r], strict=True) if not d])
+                      for r, texts in self.parts]
+        self.add_texts(rows, [message] * len(rows))
+
     def joined(self) -> pd.Series:
         if not self.parts:
             return pd.Series([], dtype="str")
@@ -1518,12 +1529,6 @@ def _build(file: Path, template: CrmTemplate, header: list[str], chosen: dict[st
         out["opportunity_type"] = _strings(
             [_TYPE_KEYS.get(_key(v), v.strip()) or None for v in d.values], d.codes)
 
-    # A header line repeated inside the data (two exports joined into one file).
-    repeated = _bool(pc.equal(pc.utf8_trim_whitespace(raw["opportunity_id"]),
-                              label["opportunity_id"]))
-    repeated &= _bool(pc.equal(pc.utf8_trim_whitespace(raw["stage"]), label["stage"]))
-    reasons.add(repeated, "the header line again (two exports joined into one file?)")
-
     # Duplicate IDs: the first row with an ID is kept, later ones are quarantined.
     ids = _Distinct(pc.utf8_trim_whitespace(raw["opportunity_id"]))
     if ids.size < n:
@@ -1533,6 +1538,13 @@ def _build(file: Path, template: CrmTemplate, header: list[str], chosen: dict[st
         reasons.add_texts(rows, [
             f"duplicate {label['opportunity_id']} {v!r} (first on row {int(r)})"
             for v, r in zip(shown, lines[first[ids.codes[rows]]], strict=True)])
+
+    # A header line repeated inside the data (two exports joined into one file): that is
+    # its only reason, whatever its "values" failed above.
+    repeated = _bool(pc.equal(pc.utf8_trim_whitespace(raw["opportunity_id"]),
+                              label["opportunity_id"]))
+    repeated &= _bool(pc.equal(pc.utf8_trim_whitespace(raw["stage"]), label["stage"]))
+    reasons.only(repeated, "the header line again (two exports joined into one file?)")
 
     out["source_row"] = lines
     return _finish(file, template, header, chosen, table, invalid, lines, reasons, out,
@@ -1727,12 +1739,14 @@ def _sheet_names(file: Path) -> list[str]:
 
 # ----------------------------------------------------------------------------- privacy
 _EMAIL = re.compile(r"([A-Za-z0-9._%+\-]+)@([A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)")
-_PHONE = re.compile(r"(?<![\w+.])(?:\+\d{1,3}[-\s.]?\(?\d|\(?0\d)[\d\-\s.()]{6,}\d(?![\w])")
+_PHONE = re.compile(r"(?<![\w+.])(?:\+\d{1,3}[-\s.]?\(?\d|\(?0\d)[\d\-\s.()]{6,}\d(?![\w])"
+                    r"|(?<![\w+.(])\(?[2-9]\d{2}\)?[-.\s]?\d{3}[-.\s]\d{4}(?![\w])")
 
 
 # What a value must contain to be looked at (RE2, vectorised): an @, or a run of digits
 # starting with 0 or + that is long enough to be a phone number.
-_PII_HINT = r"@|(?:^|[^\w+.])(?:\+\d|\(?0\d)[\d\-\s.()]{6,}\d(?:$|[^\w])"
+_PII_HINT = (r"@|(?:^|[^\w+.])(?:\+\d|\(?0\d)[\d\-\s.()]{6,}\d(?:$|[^\w])"
+             r"|\(?[2-9]\d{2}\)?[-.\s]?\d{3}[-.\s]\d{4}")
 
 
 def _mask_email(match: re.Match) -> str:
@@ -1771,8 +1785,11 @@ def mask_pii(frame: pd.DataFrame, *, columns: Sequence[str] | None = None) -> pd
     characters of its local part and its domain (``tanaka@example.co.jp`` ->
     ``ta***@example.co.jp``); a phone number (10-13 digits, starting with 0
     or +) keeps its first and last groups (``03-1234-5678`` ->
-    ``03-****-5678``; ``09012345678`` -> ``090****5678``). Names, amounts,
-    dates and IDs are left as they are (an ID does not start with 0 or +).
+    ``03-****-5678``; ``09012345678`` -> ``090****5678``; a US number
+    ``(415) 555-1234`` -> ``(415) ***-1234``). Full-width forms common in
+    Japanese data (``tanaka＠example.co.jp``, ``０３－１２３４－５６７８``) are
+    found too, and shown masked in half-width. Names, amounts, dates and IDs
+    are left as they are (an ID does not start with 0 or +).
 
     Parameters
     ----------
@@ -1791,6 +1808,10 @@ def mask_pii(frame: pd.DataFrame, *, columns: Sequence[str] | None = None) -> pd
     ...                        "amount": [1.0, 2.0, 3.0]})
     >>> mask_pii(people)["contact"].tolist()
     ['ta***@example.co.jp', 'Tel 03-****-5678', nan]
+    >>> wide = pd.DataFrame({"c": ["tanaka＠example.co.jp", "０３－１２３４－５６７８",
+    ...                            "call (415) 555-1234", "2025-03-01", "JPY 1,200,000"]})
+    >>> mask_pii(wide)["c"].tolist()
+    ['ta***@example.co.jp', '03-****-5678', 'call (415) ***-1234', '2025-03-01', 'JPY 1,200,000']
     """
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"frame must be a pandas DataFrame, got {type(frame).__name__}")
@@ -1808,7 +1829,8 @@ def mask_pii(frame: pd.DataFrame, *, columns: Sequence[str] | None = None) -> pd
         series = frame[col]
         text = pa.array(series if isinstance(series.dtype, pd.StringDtype)
                         else series.astype("str"), type=pa.string())
-        rows = np.flatnonzero(_bool(pc.match_substring_regex(text, _PII_HINT)))
+        wide = pc.utf8_normalize(text, "NFKC")  # full-width ＠ and digits as ASCII
+        rows = np.flatnonzero(_bool(pc.match_substring_regex(wide, _PII_HINT)))
         if len(rows):
             values = [_mask_text(v) for v in series.iloc[rows]]
             column = series.copy()
@@ -1820,7 +1842,14 @@ def mask_pii(frame: pd.DataFrame, *, columns: Sequence[str] | None = None) -> pd
 def _mask_text(value: Any) -> Any:
     if not isinstance(value, str):
         return value
-    return _PHONE.sub(_mask_phone, _EMAIL.sub(_mask_email, value))
+    folded = _nfkc_if_wide(value)
+    masked = _PHONE.sub(_mask_phone, _EMAIL.sub(_mask_email, folded))
+    return value if masked == folded else masked
+
+
+def _nfkc_if_wide(text: str) -> str:
+    """``text`` with full-width ASCII forms (＠, ０-９, －) folded, when it has any."""
+    return unicodedata.normalize("NFKC", text) if re.search("[\uff01-\uff5e]", text) else text
 
 
 # ----------------------------------------------------------------------------- sample files

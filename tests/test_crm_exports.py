@@ -348,10 +348,14 @@ def test_a_utf8_file_with_one_cp932_row_is_refused_not_misdecoded(tmp_path):
     bad = '\r\n"3","見込み","5","2025/3/1","2025/2/1"\r\n'.encode("cp932")
     path = tmp_path / "x.csv"
     path.write_bytes(good + bad)
-    with pytest.raises(CrmExportError, match="the file mixes encodings: line 3 .* is UTF-8 but "
+    with pytest.raises(CrmExportError, match="the file mixes encodings: line 3 is UTF-8 but "
                                              "line 4"):
         read_crm_export(path)
     assert read_crm_export(path, encoding="cp932").source.encoding == "cp932"  # if you insist
+    first, *rest = good.split(b"\r\n")
+    path.write_bytes(first + bad + b"\r\n".join(rest) + b"\r\n")  # the CP932 row first
+    with pytest.raises(CrmExportError, match="line 4 is UTF-8 but line 2 is not"):
+        read_crm_export(path)
 
 
 def test_two_exports_joined_keep_no_bom_and_the_duplicate_is_found(tmp_path):

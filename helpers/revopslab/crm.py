@@ -538,37 +538,41 @@ def _transcode(data: bytes, encoding: str) -> pa.Buffer:
 
 
 _XLS = b"\xd0\xcf\x11\xe0"
-_NON_ASCII_LINE = re.compile(r"^.*[^\x00-\x7f].*$", re.MULTILINE)
-_ESCAPED = re.compile(r"[\udc80-\udcff]")
+_NON_ASCII_LINE = re.compile(rb"^[^\n]*[\x80-\xff][^\n]*$", re.MULTILINE)
+_LINES_CHECKED = 100_000
 
 
-def _mixed_utf8(data: bytes) -> str | None:
+def _mixed_utf8(data: bytes, failed_at: int) -> str | None:
     """Why ``data`` is UTF-8 with some lines in another encoding, or None if it is not.
 
-    Only called once strict UTF-8 failed: decoded with ``surrogateescape``, a
-    line holding an escaped byte is not UTF-8; a line with other non-ASCII
-    text and none escaped is. A file with both kinds of line mixes encodings
-    (two exports joined, a row pasted from another tool), and decoding it
-    whole as CP932 would garble its UTF-8 text.
+    Only called once strict UTF-8 failed at byte ``failed_at``. Any non-ASCII
+    text on the lines before it is valid UTF-8, so the file mixes encodings;
+    otherwise the lines with non-ASCII bytes after it are tried one by one
+    (up to 100,000 of them), and one that is valid UTF-8 means the same. A
+    file that mixes encodings (two exports joined, a row pasted from another
+    tool) read whole as CP932 would garble its UTF-8 text.
     """
-    text = data.decode("utf-8", errors="surrogateescape")
-    good = bad = 0
-    first_bad = first_good = None
-    for k, match in enumerate(_NON_ASCII_LINE.finditer(text)):
-        if _ESCAPED.search(match.group(0)):
-            bad += 1
-            first_bad = first_bad or text.count("\n", 0, match.start()) + 1
-        else:
-            good += 1
-            first_good = first_good or text.count("\n", 0, match.start()) + 1
-        if good and bad and k > 1000:
+    start = data.rfind(b"\n", 0, failed_at) + 1
+    bad_line = data.count(b"\n", 0, start) + 1
+    good_line = None
+    found = re.search(rb"[\x80-\xff]", data[:start])
+    if found:
+        good_line = data.count(b"\n", 0, found.start()) + 1
+    else:
+        for k, match in enumerate(_NON_ASCII_LINE.finditer(data, start)):
+            if k >= _LINES_CHECKED:
+                break
+            try:
+                match.group(0).decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            good_line = data.count(b"\n", 0, match.start()) + 1
             break
-    if not (good and bad):
+    if good_line is None:
         return None
-    return (f"the file mixes encodings: line {first_good} (and {good - 1} more seen) is UTF-8 "
-            f"but line {first_bad} (and {bad - 1} more seen) is not, so no single encoding "
-            "reads it correctly; save the whole file again in one encoding (UTF-8), or pass "
-            "encoding=... to read it as one")
+    return (f"the file mixes encodings: line {good_line} is UTF-8 but line {bad_line} is not, "
+            "so no single encoding reads it correctly; save the whole file again in one "
+            "encoding (UTF-8), or pass encoding=... to read it as one")
 
 
 def _decode(data: bytes, encoding: str | None) -> tuple[pa.Buffer | None, str, list[str]]:
@@ -598,7 +602,7 @@ def _decode(data: bytes, encoding: str | None) -> tuple[pa.Buffer | None, str, l
             failures.append(f"not {name} (byte 0x{data[error.start]:02x} on line "
                             f"{_offset_line(data, error.start)}, offset {error.start})")
             if encoding is None and codecs.lookup(name).name in ("utf-8", "utf-8-sig"):
-                mixed = _mixed_utf8(data)
+                mixed = _mixed_utf8(data, error.start)
                 if mixed:
                     return None, "", [mixed]
             continue
@@ -1175,61 +1179,71 @@ def read_crm_export(path: str | os.PathLike, *,
                     quarantine: str | os.PathLike | None = None, encoding: str | None = None,
                     stages: Mapping[str, str] | None = None,
                     sheet: str | int | None = None) -> CrmExport:
-    """Read a CRM export (CSV) into the package's opportunities table, setting bad rows aside.
+    """Read a CRM export (CSV or .xlsx) into the opportunities table, setting bad rows aside.
 
     The file's encoding is detected (UTF-8 with BOM, UTF-16 with BOM, else
-    UTF-8, else CP932/Shift_JIS) and its delimiter (comma, tab or semicolon)
-    found in the header line. A Salesforce report's footer (a blank line,
-    then its title, copyright and "Confidential Information" lines) is
-    recognised and kept out of the data. Values are parsed without a loop
-    over rows (Arrow reads the CSV and dictionary-encodes each column; each
-    distinct value is read once; numpy spreads the results back). It reads
-    dates as ``2025/03/01``, ``2025-03-01``, ``2025/3/1``, ``2025年3月1日``
-    or ``3/1/2025`` (month first, as Salesforce's US English locale writes
-    it, unless some first number is above 12 and none second), each with an
-    optional time (``9:05``, ``09:05:00``, ``9:05 PM``, ``午後9:05``);
-    amounts with thousands separators, currency marks and full-width digits
-    (``¥1,200,000``, ``￥１，２００，０００``, ``JPY 1,200,000``, ``1,200,000円``);
-    probabilities in percent or as shares; stage names of Salesforce, HubSpot
-    and the package (:data:`STAGE_LABELS`, plus your own with ``stages=``).
+    UTF-8, else CP932/Shift_JIS; a file mixing UTF-8 and another encoding is
+    refused) and its delimiter (comma, tab or semicolon) found in the header
+    line; an ``.xlsx`` workbook is read with calamine, its cells' types kept.
+    A Salesforce report's footer (a blank line, then its title, copyright and
+    "Confidential Information" lines) is recognised and kept out of the data.
+    Values are parsed without a loop over rows (Arrow reads the CSV and
+    dictionary-encodes each column; each distinct value is read once; numpy
+    spreads the results back). Dates are read by :func:`parse_date` (ISO 8601
+    in any form, ``2025/03/01``, ``2025年3月1日``, ``3/1/2025``, ``31.03.2025``,
+    ``Mar 1, 2025``, with an optional time), a year-last date month first
+    unless its column has a first number above 12 and no second one; amounts
+    with thousands separators, currency marks, full-width digits or a decimal
+    comma (decided per column); probabilities in percent or as shares; stage
+    names of Salesforce, HubSpot and the package (:data:`STAGE_LABELS`), your
+    own (``stages=``), and any other label by the export's Won/Closed columns,
+    its probability, won/lost words, else as an open deal in :data:`UNMAPPED`
+    (``source.stages`` lists how each label was read).
 
     File-level problems (a required column missing, an unknown mapping, an
-    unreadable encoding, an empty file) raise one :class:`CrmExportError`
-    listing all of them with the columns expected and found. Row-level
-    problems never raise: the row goes to :attr:`CrmExport.quarantined` with
-    its row number (as a spreadsheet numbers rows: the header is row 1) and
-    every reason, and nothing is dropped silently
-    (``rows_read == rows_kept + rows_quarantined``, checked on every call).
-    A row is quarantined when it has a wrong number of fields or no value at
-    all; a required value is empty (ID, stage, amount, created date, and the
-    close date where the template requires it or the deal is closed); a date,
-    amount, probability, yes/no flag, forecast category or count cannot be
-    read; an amount is negative, or in another currency than the export's
-    other amounts; a probability or discount is outside 0-100 %; the close
-    date is before the created date; the stage is unknown, or contradicts
-    the export's Won/Closed flags; ``closed_at`` is set on an open deal; or
-    its ID repeats an earlier row's (the first row with the ID stays where
-    its own values send it).
+    unreadable encoding, an empty file, no row readable at all) raise one
+    :class:`CrmExportError` listing all of them with the columns expected and
+    found. Row-level problems never raise: the row goes to
+    :attr:`CrmExport.quarantined` with its row number (as a spreadsheet
+    numbers rows: the header is row 1) and every reason, and nothing is
+    dropped silently (``rows_read == rows_kept + rows_quarantined``, checked
+    on every call). A row is quarantined when it has a wrong number of fields
+    or no value at all; its ID or stage is empty, or its created date on a
+    closed deal, or its close date where the template requires one or the
+    deal is closed; a date, amount, probability, yes/no flag, forecast
+    category or count cannot be read; an amount is negative, too large, or in
+    another currency than the export's other amounts; a probability or
+    discount is outside 0-100 %; the close date is before the created date;
+    the stage contradicts the export's Won/Closed flags; ``closed_at`` is set
+    on an open deal; it repeats the header line; or its ID repeats an earlier
+    row's (the first row with the ID stays where its own values send it). A
+    deal without an amount is kept, and counted in ``source.missing_amounts``.
 
     Parameters
     ----------
     path
-        The CSV file. It is only read; a path holding quotes, newlines or code
-        is just a file name.
+        The CSV or ``.xlsx`` file. It is only read; a path holding quotes,
+        newlines or code is just a file name.
     mapping
         ``"salesforce"`` (an opportunity report: English or Japanese headers,
-        or API names), ``"hubspot"`` (a deals export), a :class:`CrmTemplate`,
+        or API names), ``"hubspot"`` (a deals export), the path of a mapping
+        file (``.yaml``, see :mod:`revopslab.mapping`), a :class:`CrmTemplate`,
         or a dict ``{our column: your header or [headers]}`` naming at least
         :data:`REQUIRED_COLUMNS`; start from a template to add a column:
         ``{**CRM_TEMPLATES["salesforce"].columns, "segment": "Segment__c"}``.
     quarantine
         When given, also write the quarantined rows there as CSV (UTF-8 with
-        BOM, which Excel opens correctly); written even when empty.
+        BOM, which Excel opens correctly; every field quoted, formula-like
+        cells neutralised, e-mails and phones masked, written atomically);
+        written even when empty.
     encoding
         Force an encoding (``"utf-8"``, ``"cp932"`` ...) instead of detecting it.
     stages
         Your own stage labels -> one of ``discovery``, ``demo``, ``proposal``,
         ``negotiation``, ``closed_won``, ``closed_lost``.
+    sheet
+        The sheet of an ``.xlsx`` workbook (name or 0-based index; default the
+        first, or the mapping file's ``sheet``).
 
     Returns
     -------

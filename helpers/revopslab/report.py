@@ -964,15 +964,18 @@ def load_source(source: str | os.PathLike = "simulated", *, seed: int = 2024,
     Parameters
     ----------
     source
-        ``"simulated"``, or the path of a CRM export (CSV, any encoding
-        :func:`~revopslab.crm.read_crm_export` detects). A path is only a
-        file name, whatever characters it holds.
+        ``"simulated"``, or the path of a CRM export (CSV in any encoding
+        :func:`~revopslab.crm.read_crm_export` detects, or ``.xlsx``). A path
+        is only a file name, whatever characters it holds.
     seed, profile, months, scale
         The simulated company: ``simulate_company(company_profile(profile,
         months=months, scale=scale), rng=seed)``; the default company (seed
         2024) is read from ``data/`` instead, which is the same and faster.
     mapping
-        The export's column mapping: ``"salesforce"``, ``"hubspot"`` or a dict.
+        The export's column mapping: ``"salesforce"``, ``"hubspot"``, the path
+        of a mapping file (``.yaml``, :mod:`revopslab.mapping`) or a dict. The
+        data's label ends with :func:`export_notes` (stage labels resolved,
+        deals without an amount), which the report shows.
     quarantine
         Where to write the export's unreadable rows (CSV); default
         ``<export>_quarantine.csv`` beside the export.

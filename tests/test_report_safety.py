@@ -103,24 +103,6 @@ def test_bad_grid_shapes_are_one_line_exit_2(tmp_path, export, text, fragment):
     assert not list((tmp_path / "out").glob("*.html"))
 
 
-def test_an_interrupted_grid_says_which_runs_finished(tmp_path, monkeypatch):
-    def fake(parameters, *, out, **_):
-        if parameters["seed"] == 2:
-            raise KeyboardInterrupt
-        Path(out).write_text("ok", encoding="utf-8")
-        return report.ReportResult(Path(out), None, 0.5, parameters)
-
-    monkeypatch.setattr(report, "run_report", fake)
-    grid = tmp_path / "g.yaml"
-    grid.write_text("runs: [{seed: 1}, {seed: 2}, {seed: 3}]\n", encoding="utf-8")
-    result = runner.invoke(app, ["report", "--grid", str(grid), "--out-dir",
-                                 str(tmp_path / "out")])
-    assert result.exit_code == 130
-    assert "1 run: 1 ok, 0 failed" in result.stdout and "seed=1  ok" in result.stdout
-    assert "interrupted: 1 of 3 runs finished (listed above); the others did not run" in \
-        result.stdout
-
-
 def test_the_page_title_and_the_data_quality_advice_mask_personal_data():
     title = report._title({"lang": "en", "source": "/x/tanaka@example.co.jp 090-1234-5678.csv",
                            "segment": None})

@@ -1702,33 +1702,21 @@ def _read_workbook(file: Path, template: CrmTemplate, problems: list[str],
                    ) -> CrmExport:
     """Read an ``.xlsx`` sheet: header row found, cells' own types kept, then as a CSV."""
     sheet = 0 if template.sheet is None else template.sheet
+    header = None
     try:
-        cells = pd.read_excel(file, sheet_name=sheet, header=None, dtype=object,
-                              engine="calamine")
+        header, body, at = _sheet_text(file, sheet)
     except (ValueError, KeyError, IndexError) as error:
         names = _sheet_names(file)
         problems.append(f"sheet must name a sheet of the workbook ({', '.join(map(repr, names))}"
                         f" or its 0-based index), got {sheet!r} ({error})")
-        cells = None
     except Exception as error:  # calamine's own errors: a damaged or protected workbook
         problems.append(f"the workbook cannot be read ({type(error).__name__}: {error}); save "
                         "it again from Excel, or as CSV")
-        cells = None
-    header = None
-    if cells is not None:
-        text = cells.map(_cell_text)
-        filled = (text != "").sum(axis=1).to_numpy()
-        if not len(text) or filled.max() == 0:
-            problems.append(f"sheet {sheet!r} is empty: expected a header row and data rows")
-        else:
-            top = filled[:_HEADER_SEARCH]
-            at = int(np.flatnonzero(top == top.max())[0])
-            used = np.flatnonzero((text.iloc[at:] != "").any(axis=0).to_numpy())
-            text = text.iloc[:, used]
-            header = [h.strip() for h in text.iloc[at].tolist()]
-            body = text.iloc[at + 1:]
-            chosen, column_problems = _resolve(template, header)
-            problems += column_problems
+    if header is not None and not any(header):
+        problems.append(f"sheet {sheet!r} is empty: expected a header row and data rows")
+    elif header is not None:
+        chosen, column_problems = _resolve(template, header)
+        problems += column_problems
     if problems:
         raise CrmExportError(problems, path=str(file), mapping=template.name,
                              expected=template.columns, found=header)
@@ -1737,12 +1725,38 @@ def _read_workbook(file: Path, template: CrmTemplate, problems: list[str],
     end = int(last[-1]) + 1 if len(last) else 0
     footer = tuple(v for row in body.iloc[end:].itertuples(index=False) for v in row if v)
     body = body.iloc[:end]
-    table = pa.table({f"f{i}": pa.array(body.iloc[:, i].tolist(), type=pa.string())
-                      for i in range(len(header))})
+    table = _text_table(body)
     lines = np.arange(at + 2, at + 2 + len(body), dtype=np.int64)
     kind = f"xlsx (sheet {sheet!r}" + (f", header on row {at + 1})" if at else ")")
     return _build(file, template, header, chosen, table, [], lines, stage_lookup, kind, "",
                   footer, quarantine)
+
+
+def _sheet_text(file: Path, sheet: str | int, rows: int | None = None
+                ) -> tuple[list[str], pd.DataFrame, int]:
+    """A sheet's header, its rows below as text (:func:`_cell_text`), and the header's index.
+
+    The header is the first of the sheet's top rows with the most cells
+    filled (a formatted report's title rows above it are skipped); empty
+    columns are dropped. ``rows`` limits the rows read below the header.
+    """
+    cells = pd.read_excel(file, sheet_name=sheet, header=None, dtype=object, engine="calamine",
+                          nrows=None if rows is None else rows + _HEADER_SEARCH)
+    text = cells.map(_cell_text)
+    filled = (text != "").sum(axis=1).to_numpy()
+    if not len(text) or filled.max() == 0:
+        return [], text.iloc[:0], 0
+    top = filled[:_HEADER_SEARCH]
+    at = int(np.flatnonzero(top == top.max())[0])
+    text = text.iloc[:, np.flatnonzero((text.iloc[at:] != "").any(axis=0).to_numpy())]
+    body = text.iloc[at + 1:] if rows is None else text.iloc[at + 1:at + 1 + rows]
+    return [str(h).strip() for h in text.iloc[at].tolist()], body, at
+
+
+def _text_table(body: pd.DataFrame) -> pa.Table:
+    """Cells as text in the reader's column names ``f0, f1 ...``, as a parsed CSV gives them."""
+    return pa.table({f"f{i}": pa.array(body.iloc[:, i].tolist(), type=pa.string())
+                     for i in range(body.shape[1])})
 
 
 def _sheet_names(file: Path) -> list[str]:

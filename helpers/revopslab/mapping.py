@@ -333,18 +333,8 @@ def _sample(path: str | os.PathLike, *, sheet: str | int | None, encoding: str |
     file = crm._existing_file(path)
     data = file.read_bytes()
     if data.startswith(crm._ZIP):
-        cells = pd.read_excel(file, sheet_name=0 if sheet is None else sheet, header=None,
-                              dtype=object, engine="calamine", nrows=rows + crm._HEADER_SEARCH)
-        text = cells.map(crm._cell_text)
-        filled = (text != "").sum(axis=1).to_numpy()
-        top = filled[:crm._HEADER_SEARCH]
-        at = int(np.flatnonzero(top == top.max())[0])
-        used = np.flatnonzero((text.iloc[at:] != "").any(axis=0).to_numpy())
-        text = text.iloc[:, used]
-        header = [str(h).strip() for h in text.iloc[at].tolist()]
-        body = text.iloc[at + 1:at + 1 + rows]
-        return header, pa.table({f"f{i}": pa.array(body.iloc[:, i].tolist(), type=pa.string())
-                                 for i in range(len(header))})
+        header, body, _ = crm._sheet_text(file, 0 if sheet is None else sheet, rows)
+        return header, crm._text_table(body)
     buffer, _, problems = crm._decode(data, encoding)
     if buffer is None or not len(buffer):
         raise crm.CrmExportError(problems or ["the file is empty"], path=str(path))

@@ -831,7 +831,10 @@ class _DateColumn:
         if whole.size > _MANY:  # date-times: split into few dates and few times
             parts = pc.extract_regex(text, _DATE_TIME_SPLIT)
             whole = _Distinct(pc.fill_null(pc.struct_field(parts, "d"), ""))
-            self.time = _Distinct(pc.fill_null(pc.struct_field(parts, "t"), ""))
+            time = pc.fill_null(pc.struct_field(parts, "t"), "")
+            # Fractions of a second would make nearly every time distinct; they are dropped.
+            time = pc.replace_substring_regex(time, r"(\d:\d{2}:\d{2})[.,]\d+", r"\1")
+            self.time = _Distinct(time)
         self.date = whole
         self.texts = [_nfkc(v) for v in whole.values]
         found = [m for m in map(_YEAR_LAST.match, self.texts) if m]

@@ -231,11 +231,13 @@ def test_a_mapping_file_by_hand_with_stages_date_order_and_decimal(tmp_path):
     mapping = tmp_path / "m.yml"
     mapping.write_text("columns:\n  opportunity_id: Deal\n  stage: Phase\n  amount: Value\n"
                        "  expected_close_date: Due\n  created_at: Opened\nstages:\n"
-                       "  Engaging: demo\ndate_order: day/month/year\ndecimal: ','\n",
+                       "  Engaging: demo\ndate_order: day/month/year\ndecimal: ','\n"
+                       "currency: eur\n",
                        encoding="utf-8")
     o = read_crm_export(path, mapping=str(mapping)).opportunities
     assert o["stage"].tolist() == ["demo", "closed_won"]
     assert o["amount"].tolist() == [1500.5, 2000.0]
+    assert o["currency"].tolist() == ["EUR", "EUR"]
     assert o["expected_close_date"].dt.strftime("%Y-%m-%d").tolist() == ["2025-02-01",
                                                                         "2025-04-03"]
 

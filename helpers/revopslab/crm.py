@@ -1432,6 +1432,9 @@ def _build(file: Path, template: CrmTemplate, header: list[str], chosen: dict[st
         per_row = np.zeros(n, dtype=np.int64)
         for codes in currencies:
             per_row = np.where(per_row == 0, codes, per_row)
+        if template.currency:  # the mapping's currency: amounts that carry no mark
+            per_row[per_row == 0] = currency_code(_nfkc(template.currency).upper())
+            currency_names = list(currency_of)
         conflict = np.zeros(n, dtype=bool)
         for codes in currencies:
             conflict |= (codes != 0) & (codes != per_row)

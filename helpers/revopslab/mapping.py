@@ -37,7 +37,7 @@ import pandas as pd
 import pyarrow as pa
 
 from . import crm
-from ._safe_io import atomic_write
+from ._safe_io import atomic_write, path_problems
 
 __all__ = ["HEADER_NAMES", "MappingSuggestion", "load_mapping", "suggest_mapping",
            "write_mapping"]
@@ -320,8 +320,9 @@ def suggest_mapping(path: str | os.PathLike, *, sheet: str | int | None = None,
 def write_mapping(suggestion: MappingSuggestion, out: str | os.PathLike) -> Path:
     """Write ``suggestion.to_yaml()`` to ``out`` (UTF-8, atomically); never over the export."""
     target = Path(out)
-    if crm.Path(suggestion.path).resolve() == target.resolve():
-        raise ValueError(f"out must not be the export itself, got {str(out)!r}")
+    problems = path_problems({"out": target}, {"export": suggestion.path})
+    if problems:
+        raise ValueError("; ".join(problems))
     with atomic_write(target) as handle:
         handle.write(suggestion.to_yaml())
     return target

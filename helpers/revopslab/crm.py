@@ -772,8 +772,11 @@ _JA_NOON = re.compile(r"(午前|午後)\s*(\d{1,2}:\d{2}(?::\d{2})?)")
 # Two defaults that differ in every date part: a text that leaves one out reads as two
 # different days, so "2025", "March" or "5" are not taken for dates.
 _DEFAULTS = (dt.datetime(2001, 2, 3), dt.datetime(2004, 5, 6))
-_DATE_TIME_SPLIT = (r"^(?P<d>.*?)[\s\x{3000}T]*"
-                    r"(?P<t>(?:午前|午後)?\s*\d{1,2}:\d{2}.*)?$")
+# A date-time split into its date (the text before the time, removed with what follows) and
+# its time of day (seconds' fractions dropped, so that the distinct times stay few).
+_TIME_OF_DAY = r"(?:午前|午後)?\s*\d{1,2}:\d{2}"
+_AFTER_DATE = r"[\s\x{3000}T]*" + _TIME_OF_DAY + r".*$"
+_TIME_PARTS = r"(?P<t>" + _TIME_OF_DAY + r"(?::\d{2})?)(?:[.,]\d+)?(?P<z>.*)$"
 _DATE_EXAMPLES = "e.g. 2025/03/01, 2025-03-01T09:30:00Z, 2025年3月1日, 3/1/2025 or Mar 1, 2025"
 DATE_ORDERS: tuple[str, ...] = ("month/day/year", "day/month/year")
 
@@ -826,15 +829,15 @@ class _DateColumn:
 
     def __init__(self, column: pa.ChunkedArray) -> None:
         text = pc.utf8_trim_whitespace(column)
-        whole = _Distinct(text)
         self.time = None
-        if whole.size > _MANY:  # date-times: split into few dates and few times
-            parts = pc.extract_regex(text, _DATE_TIME_SPLIT)
-            whole = _Distinct(pc.fill_null(pc.struct_field(parts, "d"), ""))
-            time = pc.fill_null(pc.struct_field(parts, "t"), "")
-            # Fractions of a second would make nearly every time distinct; they are dropped.
-            time = pc.replace_substring_regex(time, r"(\d:\d{2}:\d{2})[.,]\d+", r"\1")
-            self.time = _Distinct(time)
+        many = pc.count_distinct(text.slice(0, 2 * _MANY)).as_py() > _MANY // 2
+        whole = None if many else _Distinct(text)
+        if whole is None or whole.size > _MANY:  # date-times: few dates and few times each
+            parts = pc.extract_regex(text, _TIME_PARTS)
+            self.time = _Distinct(pc.binary_join_element_wise(
+                pc.fill_null(pc.struct_field(parts, "t"), ""),
+                pc.fill_null(pc.struct_field(parts, "z"), ""), ""))
+            whole = _Distinct(pc.replace_substring_regex(text, _AFTER_DATE, ""))
         self.date = whole
         self.texts = [_nfkc(v) for v in whole.values]
         found = [m for m in map(_YEAR_LAST.match, self.texts) if m]

@@ -156,3 +156,30 @@ def test_report_with_a_suggested_mapping_has_no_kernel_noise_and_shows_the_stage
     html = out.read_text(encoding="utf-8")
     assert "Engaging → unmapped (unmapped: kept as an open deal, 1 row)" in html
     assert "2 deals have no amount" in html
+
+
+def test_report_sheet_travels_in_a_mapping_file_of_its_own(tmp_path, export, monkeypatch):
+    from revopslab.mapping import load_mapping
+
+    seen = {}
+
+    def fake(parameters, *, out, **_):
+        seen["template"], seen["problems"] = load_mapping(parameters["mapping"])
+        return report.ReportResult(Path(out), None, 0.5, parameters)
+
+    monkeypatch.setattr(report, "run_report", fake)
+    args = ["report", "--source", str(export), "--out", str(tmp_path / "r.html")]
+    result = runner.invoke(app, [*args, "--mapping", "hubspot", "--sheet", "Deals"])
+    assert result.exit_code == 0, result.output
+    template = seen["template"]
+    assert (template.name, template.sheet, seen["problems"]) == ("hubspot", "Deals", [])
+    assert template.stage_probability is not None  # the template's defaults come along
+    mapping = tmp_path / "mine.yaml"
+    mapping.write_text("template: salesforce\ncolumns: {segment: Region}\n", encoding="utf-8")
+    result = runner.invoke(app, [*args, "--mapping", str(mapping), "--sheet", "1"])
+    assert result.exit_code == 0, result.output
+    template = seen["template"]
+    assert (template.name, template.sheet, template.columns["segment"]) == ("mine.yaml", 1,
+                                                                           ("Region",))
+    result = runner.invoke(app, [*args, "--mapping", str(tmp_path / "none.yaml"), "--sheet", "1"])
+    assert result.exit_code == 2 and "existing mapping file" in result.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -183,6 +184,9 @@ def report_command(
         dir_okay=False)] = None,
     timeout: Annotated[float, typer.Option(help="Longest a notebook cell may run (s).")
                        ] = 1800.0,
+    sheet: Annotated[str | None, typer.Option(
+        help="CRM export (.xlsx): the sheet's name or 0-based index (default: the first).")
+    ] = None,
 ) -> None:
     """Run the RevOps report notebook with papermill and write HTML with no code in it.
 
@@ -199,7 +203,7 @@ def report_command(
              "period": _period_option(period), "segment": segment, "lang": lang}
     parameters = {k: v for k, v in given.items() if v is not None}
     if grid is not None:
-        if parameters or keep_notebook is not None:
+        if parameters or keep_notebook is not None or sheet is not None:
             typer.echo("error: with --grid, give the parameters in the grid file (its "
                        f"'defaults'), not as options; got {sorted(parameters)}", err=True)
             raise typer.Exit(code=2)
@@ -209,7 +213,12 @@ def report_command(
         for run in result.failed:
             typer.echo(f"\n{run.name}: {run.error}", err=True)
         raise typer.Exit(code=130 if result.interrupted else 1 if result.failed else 0)
-    with _one_line_errors():
+    with _one_line_errors(), tempfile.TemporaryDirectory(prefix="revopslab-") as folder:
+        if sheet is not None:
+            from .mapping import with_sheet
+
+            index = int(sheet) if sheet.isdigit() else sheet
+            parameters["mapping"] = str(with_sheet(mapping, index, folder))
         result = report.run_report(parameters, out=out, executed=keep_notebook,
                                    timeout=timeout)
     typer.echo(f"Wrote {result.html} in {result.seconds:.1f} s")

@@ -12,6 +12,7 @@ import io
 import os
 import re
 import unicodedata
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
@@ -23,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from dateutil import parser as dateutil_parser
+from pandas.tseries.api import guess_datetime_format
 
 from ._safe_io import write_safe_csv
 from .simulate import _STAGE_PROBABILITY, OPPORTUNITY_STAGES
@@ -815,8 +817,39 @@ def parse_date(text: str, *, day_first: bool = False) -> dt.datetime | None:
         if a != b:
             return None
         value = a
+        order = _YEAR_LAST.match(t)
+        if order and (value.month, value.day) != (
+                (int(order[2]), int(order[1])) if first else (int(order[1]), int(order[2]))):
+            return None  # dateutil swaps an impossible order; the column's order decides
     value = value.replace(tzinfo=None)
     return value if 1900 <= value.year <= 2200 else None
+
+
+def _read_dates(texts: Sequence[str], day_first: bool) -> np.ndarray:
+    """``datetime64[s]`` of each (distinct) text; NaT when empty or not a date.
+
+    pandas guesses the format from the first text and reads every text of
+    that format at once; the others are read one by one by :func:`parse_date`.
+    """
+    out = np.full(len(texts), np.datetime64("NaT"), dtype="datetime64[s]")
+    filled = np.flatnonzero(np.array([bool(t) for t in texts], dtype=bool))
+    if not len(filled):
+        return out
+    first = texts[filled[0]]
+    fmt = guess_datetime_format(first, dayfirst=day_first and bool(_YEAR_LAST.match(first)))
+    rest = filled
+    if fmt and "%Y" in fmt and "%d" in fmt and ("%m" in fmt or "%b" in fmt or "%B" in fmt) \
+            and "%z" not in fmt and "%Z" not in fmt:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pandas' notes on dayfirst: the format decides
+            read = pd.to_datetime(pd.Series([texts[i] for i in filled], dtype=object),
+                                  format=fmt, errors="coerce")
+        ok = (read.notna() & read.dt.year.between(1900, 2200)).to_numpy()
+        out[filled[ok]] = read[ok].to_numpy().astype("datetime64[s]")
+        rest = filled[~ok]
+    if len(rest):
+        out[rest] = _as_seconds([parse_date(texts[i], day_first=day_first) for i in rest])
+    return out
 
 
 def _as_seconds(values: list[dt.datetime | None]) -> np.ndarray:
@@ -855,15 +888,13 @@ class _DateColumn:
 
     def parse(self, day_first: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Timestamps (NaT when empty or invalid), rows invalid, rows empty."""
-        stamp = _as_seconds([parse_date(t, day_first=day_first) if t else None
-                             for t in self.texts])
+        stamp = _read_dates(self.texts, day_first)
         empty = np.array([not t for t in self.texts], dtype=bool)
         if self.time is None:
             return (self.date.take(stamp).astype("datetime64[ns]"),
                     self.date.take(np.isnat(stamp) & ~empty), self.date.take(empty))
         times = [_nfkc(t) for t in self.time.values]
-        clock = _as_seconds([parse_date(f"2001-02-03 {t}") if t else dt.datetime(2001, 2, 3)
-                             for t in times])
+        clock = _read_dates([f"2001-02-03 {t}" for t in times], False)
         seconds = np.where(np.isnat(clock), -1,
                            (clock - np.datetime64("2001-02-03", "s")).astype(np.int64))
         time_empty = np.array([not t for t in times], dtype=bool)

@@ -18,6 +18,9 @@ candidates); the other keys are optional::
     close_date_required: false   # true when every row must have a close date
     sheet: 0                     # .xlsx: the sheet's name or 0-based index
 
+``template: salesforce`` (or ``hubspot``) instead of, or with, ``columns`` starts
+from a built-in template and changes only what the file says.
+
 ``revopslab mapping suggest EXPORT --out MAPPING.yaml`` writes one, with a
 comment on every line saying why; ``read_crm_export(path, mapping="MAPPING.yaml")``
 and ``revopslab report --mapping MAPPING.yaml`` read it.
@@ -39,10 +42,10 @@ import pyarrow as pa
 from . import crm
 from ._safe_io import atomic_write, path_problems
 
-__all__ = ["HEADER_NAMES", "MappingSuggestion", "load_mapping", "suggest_mapping",
-           "write_mapping"]
+__all__ = ["HEADER_NAMES", "MappingSuggestion", "load_mapping", "mapping_from_spec",
+           "suggest_mapping", "write_mapping", "with_sheet"]
 
-_KEYS = ("name", "columns", "stages", "date_order", "decimal", "currency",
+_KEYS = ("name", "template", "columns", "stages", "date_order", "decimal", "currency",
          "close_date_required", "probability_scale", "sheet")
 
 #: Common header names of each column in CRMs other than the built-in templates
@@ -122,56 +125,84 @@ def load_mapping(path: str | os.PathLike) -> tuple[crm.CrmTemplate | None, list[
     except (yaml.YAMLError, UnicodeDecodeError) as error:
         return None, [f"mapping file {str(path)!r} is not valid YAML (UTF-8): "
                       f"{str(error).splitlines()[0]}"]
-    if not isinstance(spec, Mapping) or not isinstance(spec.get("columns"), Mapping):
-        return None, [f"mapping file {str(path)!r} must be a YAML mapping with 'columns' "
-                      f"({{our column: your header}}), got {type(spec).__name__}"]
-    problems = [f"mapping file: unknown key {key!r}; expected some of {list(_KEYS)}"
+    return mapping_from_spec(spec, name=file.name, where=f"mapping file {str(path)!r}")
+
+
+def mapping_from_spec(spec: Any, *, name: str = "custom", where: str = "mapping"
+                      ) -> tuple[crm.CrmTemplate | None, list[str]]:
+    """A mapping file's content (already parsed) as a template, and every problem in it.
+
+    ``template: salesforce`` (or ``hubspot``) starts from a built-in template:
+    its columns, stage probabilities and options, which the file's own keys
+    extend or override; ``columns`` is then optional.
+
+    Examples
+    --------
+    >>> template, problems = mapping_from_spec({"template": "hubspot", "sheet": "Deals",
+    ...                                         "columns": {"segment": "Segment"}})
+    >>> template.name, template.sheet, template.columns["segment"], problems
+    ('custom', 'Deals', ('Segment',), [])
+    """
+    base = None
+    if isinstance(spec, Mapping) and spec.get("template") is not None:
+        base = crm.CRM_TEMPLATES.get(str(spec["template"]).casefold())
+        if base is None:
+            return None, [f"{where}: template must be one of {list(crm.CRM_TEMPLATES)}, got "
+                          f"{spec['template']!r}"]
+    own = spec.get("columns") if isinstance(spec, Mapping) else None
+    if not isinstance(spec, Mapping) or not (isinstance(own, Mapping) or (
+            base is not None and own is None)):
+        return None, [f"{where} must be a YAML mapping with 'columns' ({{our column: your "
+                      f"header}}) or 'template', got {type(spec).__name__}"]
+    problems = [f"{where}: unknown key {key!r}; expected some of {list(_KEYS)}"
                 for key in spec if key not in _KEYS]
-    columns = {k: v for k, v in spec["columns"].items() if v is not None}
+    columns = {**(base.columns if base else {}),
+               **{k: v for k, v in (own or {}).items() if v is not None}}
     template, column_problems = crm._mapping_of(columns)
-    problems += [f"mapping file: {p}" for p in column_problems]
+    problems += [f"{where}: {p}" for p in column_problems]
     stages = spec.get("stages") or {}
     if not isinstance(stages, Mapping):
-        problems.append(f"mapping file: stages must map your labels to package stages, got "
+        problems.append(f"{where}: stages must map your labels to package stages, got "
                         f"{stages!r}")
         stages = {}
     options = {
         "stages": {str(k): v for k, v in stages.items() if v is not None},
-        "date_order": _choice(spec, "date_order", (None, *crm.DATE_ORDERS), problems),
-        "decimal": _choice(spec, "decimal", (None, ".", ","), problems),
-        "currency": _text(spec, "currency", problems),
+        "date_order": _choice(spec, "date_order", (None, *crm.DATE_ORDERS), problems, where),
+        "decimal": _choice(spec, "decimal", (None, ".", ","), problems, where),
+        "currency": _text(spec, "currency", problems, where),
         "close_date_required": _choice(spec, "close_date_required", (False, True), problems,
-                                       default=False),
-        "probability_scale": _choice(spec, "probability_scale", (None, 1, 100), problems),
-        "sheet": _sheet(spec.get("sheet"), problems),
+                                       where, default=bool(base and base.close_date_required)),
+        "probability_scale": _choice(spec, "probability_scale", (None, 1, 100), problems, where,
+                                     default=base.probability_scale if base else None),
+        "stage_probability": base.stage_probability if base else None,
+        "sheet": _sheet(spec.get("sheet"), problems, where),
     }
     if problems:
         return None, problems
-    name = str(spec.get("name") or file.name)
-    return dataclasses.replace(template, name=name, **options), []
+    label = str(spec.get("name") or (base.name if base and own is None else name))
+    return dataclasses.replace(template, name=label, **options), []
 
 
 def _choice(spec: Mapping, key: str, allowed: Sequence[Any], problems: list[str],
-            default: Any = None) -> Any:
+            where: str, default: Any = None) -> Any:
     value = spec.get(key, default)
     if value not in allowed or isinstance(value, bool) != isinstance(allowed[-1], bool):
         if not (value is None and None in allowed):
-            problems.append(f"mapping file: {key} must be one of {list(allowed)}, got {value!r}")
+            problems.append(f"{where}: {key} must be one of {list(allowed)}, got {value!r}")
     return value
 
 
-def _text(spec: Mapping, key: str, problems: list[str]) -> str | None:
+def _text(spec: Mapping, key: str, problems: list[str], where: str) -> str | None:
     value = spec.get(key)
     if value is not None and (not isinstance(value, str) or not value.strip()):
-        problems.append(f"mapping file: {key} must be a text such as 'JPY' or null, got "
-                        f"{value!r}")
+        problems.append(f"{where}: {key} must be a text such as 'JPY' or null, got {value!r}")
     return value
 
 
-def _sheet(value: Any, problems: list[str]) -> str | int | None:
+def _sheet(value: Any, problems: list[str], where: str) -> str | int | None:
     if value is not None and not (isinstance(value, str) or (
             isinstance(value, int) and not isinstance(value, bool) and value >= 0)):
-        problems.append(f"mapping file: sheet must be a sheet name or a 0-based index, got "
+        problems.append(f"{where}: sheet must be a sheet name or a 0-based index, got "
                         f"{value!r}")
     return value
 
@@ -438,3 +469,36 @@ def _stage_suggestions(column: pa.ChunkedArray | None
             out[label] = (None, "not recognised: write its stage, or leave null to read it as "
                                 "an open deal in 'unmapped'", int(rows))
     return out
+
+
+def with_sheet(mapping: str | os.PathLike | None, sheet: str | int,
+               folder: str | os.PathLike) -> Path:
+    """A mapping file in ``folder``: ``mapping`` (a template or a mapping file) reading ``sheet``.
+
+    For ``revopslab report --sheet``: the report notebook takes a mapping, so
+    the sheet travels in a mapping file of its own (named as the original).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     template, _ = load_mapping(with_sheet("hubspot", "Deals", folder))
+    >>> template.name, template.sheet
+    ('hubspot', 'Deals')
+    """
+    import yaml
+
+    name = "salesforce" if mapping is None else mapping
+    if str(name).casefold() in crm.CRM_TEMPLATES:
+        spec: dict[str, Any] = {"template": str(name).casefold()}
+    elif not Path(name).is_file():
+        raise crm.CrmExportError([f"mapping must be one of {list(crm.CRM_TEMPLATES)} or an "
+                                  f"existing mapping file, got {str(name)!r}"], path=str(name))
+    else:
+        spec = dict(yaml.safe_load(Path(name).read_text(encoding="utf-8-sig")) or {})
+        spec.setdefault("name", Path(name).name)
+    spec["sheet"] = sheet
+    target = Path(folder) / "mapping.yaml"
+    with atomic_write(target) as handle:
+        yaml.safe_dump(spec, handle, allow_unicode=True, sort_keys=False)
+    return target

@@ -402,3 +402,31 @@ def test_mask_pii_finds_full_width_and_us_forms():
     assert mask_pii(frame)["c"].tolist() == [
         "田中 ta***@example.co.jp", "TEL 03-****-5678", "(415) ***-1234", "415.***.1234",
         "+1 *** *** 1234", "2025-03-01", "1,200,000", "006A0000012345"]
+
+
+def test_a_status_column_decides_won_and_lost_whatever_the_stage_pipedrive(tmp_path):
+    rows = [["Deal - ID", "Deal - Title", "Deal - Value", "Deal - Currency", "Deal - Stage",
+             "Deal - Status", "Deal - Deal created", "Deal - Expected close date"],
+            ["1", "A", "1000", "EUR", "Negotiations Started", "won", "2025-01-02 10:00:00",
+             "2025-03-01"],
+            ["2", "B", "2000", "EUR", "Negotiations Started", "lost", "2025-01-03 10:00:00",
+             "2025-03-02"],
+            ["3", "C", "3000", "EUR", "Negotiations Started", "open", "2025-01-04 10:00:00",
+             "2025-06-30"],
+            ["4", "D", "", "EUR", "Qualified", "open", "2025-02-01 10:00:00", ""],
+            ["5", "E", "10", "EUR", "Qualified", "maybe", "2025-02-01 10:00:00", ""]]
+    path = write(tmp_path, "deals.csv", rows)
+    suggestion = suggest_mapping(path)
+    assert {c: h for c, (h, _) in suggestion.columns.items() if c in (
+        "opportunity_id", "amount", "stage", "deal_status", "created_at",
+        "expected_close_date", "currency")} == {
+        "opportunity_id": "Deal - ID", "amount": "Deal - Value", "stage": "Deal - Stage",
+        "deal_status": "Deal - Status", "created_at": "Deal - Deal created",
+        "expected_close_date": "Deal - Expected close date", "currency": "Deal - Currency"}
+    export = read_crm_export(path, mapping=write_mapping(suggestion, tmp_path / "m.yaml"))
+    o = export.opportunities
+    assert o["status"].tolist() == ["won", "lost", "open", "open"]
+    assert o["stage"].tolist()[:2] == ["closed_won", "closed_lost"]
+    assert o["stage_label"].tolist()[:2] == ["Negotiations Started"] * 2
+    assert export.quarantined[["row", "reason"]].to_dict("records") == [
+        {"row": 6, "reason": "Deal - Status is not won, lost or open: 'maybe'"}]

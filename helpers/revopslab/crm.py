@@ -88,7 +88,7 @@ _KINDS: Mapping[str, str] = MappingProxyType({
     "is_won": "flag", "list_amount": "money", "discount": "share", "amount": "money",
     "rep_probability": "share", "forecast_category": "forecast", "activities": "count",
     "opportunity_name": "text", "account_name": "text", "pipeline": "text",
-    "lead_source": "text", "currency": "currency",
+    "lead_source": "text", "currency": "currency", "deal_status": "outcome",
 })
 _DERIVED = ("status", "stage_label", "source_row")
 _CLOSED = ("closed_won", "closed_lost")
@@ -1119,6 +1119,41 @@ def _majority(flag: np.ndarray | None, codes: np.ndarray, size: int) -> np.ndarr
     return np.where(yes + no == 0, -1, (yes > no).astype(int))
 
 
+_OPEN_WORDS = re.compile(r"^(?:open|opened|inprogress|active|ongoing|進行中|商談中|対応中|"
+                         r"オープン|未完了)$")
+
+
+def _outcome(value: str) -> int:
+    """1 won, 0 lost, -1 open, -3 empty, -2 not an outcome (a status column's value)."""
+    key = _key(value)
+    if not key:
+        return -3
+    if _OPEN_WORDS.match(key):
+        return -1
+    stage = _STAGE_KEYS.get(key) or _word_stage(key)
+    return {"closed_won": 1, "closed_lost": 0}.get(stage, -2)
+
+
+def _by_outcome(status: _Distinct, codes: np.ndarray, mapped: list[str | None],
+                reasons: _Reasons, name: str, raw: pa.ChunkedArray
+                ) -> tuple[np.ndarray, list[str | None]]:
+    """Stage codes per row where a status column (won / lost / open) overrides the label.
+
+    A won or lost row takes ``closed_won`` / ``closed_lost`` whatever its
+    stage label (Pipedrive keeps the last stage on a won deal); an open row
+    keeps its label's stage, and is quarantined when that stage is closed.
+    """
+    outcome = status.take(np.array([_outcome(v) for v in status.values], dtype=np.int64))
+    reasons.add(outcome == -2, f"{name} is not won, lost or open:", raw)
+    label_closed = np.array([m in _CLOSED for m in mapped], dtype=bool)[codes]
+    reasons.add((outcome == -1) & label_closed, f"{name} 'open' disagrees with a closed stage:",
+                raw)
+    codes = codes.copy()
+    codes[outcome == 1] = len(mapped)
+    codes[outcome == 0] = len(mapped) + 1
+    return codes, [*mapped, "closed_won", "closed_lost"]
+
+
 def _stage_resolution(stages: _Distinct, lookup: Mapping[str, str],
                       flags: Mapping[str, np.ndarray], probability: np.ndarray | None
                       ) -> tuple[list[str | None], list[str]]:
@@ -1414,7 +1449,7 @@ def _build(file: Path, template: CrmTemplate, header: list[str], chosen: dict[st
 
     # Everything else is read per distinct value.
     distinct = {col: _Distinct(raw[col]) for col in chosen
-                if _KINDS[col] in ("stage", "flag", "forecast", "type", "currency")}
+                if _KINDS[col] in ("stage", "flag", "forecast", "type", "currency", "outcome")}
     for col, d in distinct.items():
         blank[col] = d.take(np.array([not _nfkc(v) for v in d.values], dtype=bool))
     currency_of: dict[str, int] = {"": 0}
@@ -1519,8 +1554,12 @@ def _build(file: Path, template: CrmTemplate, header: list[str], chosen: dict[st
                     "はい/いいえ):", raw[col])
     mapped, how = _stage_resolution(stages, stage_lookup, flags, out.get("rep_probability"))
     reasons.add(blank["stage"] & filled, f"{label['stage']} is empty")
-    won = stages.take(np.array([m == "closed_won" for m in mapped], dtype=bool))
-    closed = won | stages.take(np.array([m == "closed_lost" for m in mapped], dtype=bool))
+    codes, per_code = stages.codes, mapped
+    if "deal_status" in chosen:  # a row's own won/lost/open (Pipedrive, Dynamics) decides
+        codes, per_code = _by_outcome(distinct["deal_status"], codes, mapped, reasons,
+                                      label["deal_status"], raw["deal_status"])
+    won = np.array([m == "closed_won" for m in per_code], dtype=bool)[codes]
+    closed = won | np.array([m == "closed_lost" for m in per_code], dtype=bool)[codes]
     for col, flag in flags.items():
         derived = won if col == "is_won" else closed
         rows = np.flatnonzero((flag >= 0) & ~blank["stage"] & (flag != derived))
@@ -1528,7 +1567,7 @@ def _build(file: Path, template: CrmTemplate, header: list[str], chosen: dict[st
         values = raw[col].take(pa.array(rows)).to_pylist()
         reasons.add_texts(rows, [f"{label[col]} {f!r} disagrees with {label['stage']} {s!r}"
                                  for f, s in zip(values, shown, strict=True)])
-    out["stage"] = _strings(mapped, stages.codes)
+    out["stage"] = _strings(per_code, codes)
     out["is_closed"], out["is_won"] = closed, won
     out["status"] = _strings(["open", "won", "lost"],
                              np.where(won, 1, np.where(closed, 2, 0)))

@@ -88,6 +88,7 @@ HEADER_NAMES: Mapping[str, tuple[str, ...]] = {
     "currency": ("currency", "deal currency", "通貨"),
     "segment": ("segment", "セグメント"),
     "pipeline": ("pipeline", "パイプライン"),
+    "deal_status": ("deal - status", "deal status", "status"),
     "is_won": ("won", "is won", "成立"),
     "is_closed": ("closed", "is closed", "完了"),
 }
@@ -327,6 +328,11 @@ def suggest_mapping(path: str | os.PathLike, *, sheet: str | int | None = None,
     """
     header, table = _sample(path, sheet=sheet, encoding=encoding, rows=rows)
     columns = _by_header(header)
+    if "deal_status" in columns:  # a status column only when it holds won / lost / open
+        values = [v for v in table.column(header.index(columns["deal_status"][0])).to_pylist()
+                  if v.strip()]
+        if sum(crm._outcome(v) != -2 for v in values) <= 0.5 * len(values):
+            del columns["deal_status"]
     _by_content(header, table, columns)
     missing = tuple(c for c in crm.REQUIRED_COLUMNS if c not in columns)
     values = {c: table.column(header.index(h)) for c, (h, _) in columns.items()}

@@ -183,3 +183,15 @@ def test_report_sheet_travels_in_a_mapping_file_of_its_own(tmp_path, export, mon
                                                                            ("Region",))
     result = runner.invoke(app, [*args, "--mapping", str(tmp_path / "none.yaml"), "--sheet", "1"])
     assert result.exit_code == 2 and "existing mapping file" in result.output
+
+
+def test_an_interrupted_write_leaves_the_old_file_and_no_temporary_one(tmp_path):
+    from revopslab._safe_io import atomic_write
+
+    target = tmp_path / "report.html"
+    target.write_text("the old report", encoding="utf-8")
+    with pytest.raises(KeyboardInterrupt), atomic_write(target) as handle:
+        handle.write("half of the new")
+        raise KeyboardInterrupt
+    assert target.read_text(encoding="utf-8") == "the old report"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]

@@ -2120,7 +2120,7 @@ def render_html(notebook, out: str | os.PathLike | None = None, *, title: str | 
     notebook
         A path to an executed ``.ipynb`` or an ``nbformat`` notebook.
     out
-        Where to write the HTML (UTF-8); not written when ``None``.
+        Where to write the HTML (UTF-8, atomically); not written when ``None``.
     title
         The page's title (default: the notebook's file name).
 
@@ -2150,8 +2150,11 @@ def render_html(notebook, out: str | os.PathLike | None = None, *, title: str | 
         "report-hide", "parameters", "injected-parameters"})
     exporter.register_preprocessor(remover, enabled=True)
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title or name}})
-    if out is not None:
-        Path(out).write_text(body, encoding="utf-8")
+    if out is not None:  # a temporary file beside ``out``, renamed once complete
+        from ._safe_io import atomic_write
+
+        with atomic_write(out) as handle:
+            handle.write(body)
     return body
 
 

@@ -317,12 +317,12 @@ def _broken_cases() -> list[Broken]:
                rows={5: "duplicate Opportunity ID '006B' (first on row 3)"}),
         Broken("missing ID", _en(rows_with(2, "Opportunity ID", "  ")), "utf-8-sig",
                rows={2: "Opportunity ID is empty"}),
-        Broken("missing amount", _ja(rows_with(4, "Amount", "")), "cp932",
-               rows={4: "金額 is empty"}),
+        Broken("overflowing amount", _ja(rows_with(4, "Amount", "9" * 400)), "cp932",
+               rows={4: "金額 is too large to be an amount"}),
         Broken("missing close date", _en(rows_with(6, "Close Date", "")),
                rows={6: "Close Date is empty"}),
-        Broken("unknown stage", _en(rows_with(4, "Stage", "Verbal Yes")),
-               rows={4: "Stage is not a known stage"}),
+        Broken("empty stage", _en(rows_with(4, "Stage", " ")),
+               rows={4: "Stage is empty"}),
         Broken("flag contradicts stage", _en(rows_with(5, "Won", "1")),
                rows={5: "Won '1' disagrees with Stage 'Negotiation/Review'"}),
         Broken("unreadable flag", _ja(rows_with(2, "Closed", "たぶん")), "utf-8-sig",
@@ -385,7 +385,7 @@ def _broken_cases() -> list[Broken]:
                error=("has a header but no data rows",)),
         Broken("blank header line", "\r\n" + good, error=("the header) is blank",)),
         Broken("Excel workbook", b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 40,
-               error=("Excel workbook",)),
+               error=("the workbook cannot be read",)),
         Broken("duplicate header", csv_text(EN + ["Amount"], [r + ["1"] for r in ROWS]),
                error=("column 'Amount' appears 2 times (columns 4, 12)",)),
         Broken("dict mapping with a typo and no ID", good,
@@ -495,8 +495,14 @@ def test_custom_mapping_and_stages(tmp_path):
     assert export.source.mapping == "custom"
     assert export.source.columns["amount"] == "ARR"
     assert export.source.unused_columns == ("Email",)
-    without = read_crm_export(path, mapping=mapping)
-    assert without.source.rows_quarantined == 2
+    without = read_crm_export(path, mapping=mapping)  # no stage map: nothing quarantined
+    assert without.source.rows_quarantined == 0
+    assert without.opportunities["stage"].tolist() == ["unmapped", "closed_won"]
+    assert without.opportunities["status"].tolist() == ["open", "won"]
+    assert without.source.stages == (("Demo Done", "unmapped", "unmapped: kept as an open deal",
+                                      1), ("Won", "closed_won", "won/lost word", 1))
+    assert export.source.stages == (("Demo Done", "demo", "your stage map", 1),
+                                    ("Won", "closed_won", "your stage map", 1))
     with pytest.raises(CrmExportError, match="stages\\['Won'\\] must be one of"):
         read_crm_export(path, mapping=mapping, stages={"Won": "won"})
 
@@ -510,12 +516,17 @@ def test_headers_match_whatever_their_width_case_and_spacing(tmp_path):
     assert export.opportunities.loc[0, "stage"] == "closed_won"
 
 
-def test_all_rows_broken_still_counts(tmp_path):
-    text = _en(ROWS).split("\r\n")[0] + "\r\n" + '"1","2"\r\n"3"\r\n'
-    export = read_crm_export(write(tmp_path, "x.csv", text))
-    assert export.source.rows_read == 2 == export.source.rows_quarantined
-    assert export.opportunities.empty
-    assert list(export.opportunities.columns)[:1] == ["opportunity_id"]
+def test_no_row_surviving_is_a_file_level_error_naming_the_top_reasons(tmp_path):
+    text = _en(ROWS).split("\r\n")[0] + "\r\n" + '"1","2"\r\n"3"\r\n"4","5"\r\n'
+    out = tmp_path / "q.csv"
+    with pytest.raises(CrmExportError) as info:
+        read_crm_export(write(tmp_path, "x.csv", text), quarantine=out)
+    message = str(info.value)
+    assert ("no row could be read: all 3 rows were quarantined. Top reasons: the row has 2 "
+            "values, the header has 11 columns (2 rows); the row has 1 value, the header has 11 "
+            "columns (1 rows)") in message
+    assert str(out) in message
+    assert len(pd.read_csv(out)) == 3  # the quarantine file is still written
 
 
 # ----------------------------------------------------------------------------- safety

@@ -426,30 +426,58 @@ def test_read_grid_combines_names_and_checks_every_run(tmp_path):
         report.read_grid(tmp_path / "missing.yaml")
 
 
-def test_read_grid_gives_duplicate_names_a_suffix():
-    names = [name for name, _ in report.read_grid([{"name": "a"}, {"name": "a"}, {}])]
-    assert names == ["a", "a-2", "run3"]
+def test_read_grid_refuses_names_given_twice_and_makes_generated_names_unique():
+    for runs in ([{"name": "a"}, {"name": "a"}, {"name": "a-2"}],  # the issue's probe
+                 [{"name": "a b"}, {"name": "a-b"}]):  # equal once reduced to a file name
+        with pytest.raises(ReportParameterError, match="run names must be unique"):
+            report.read_grid(runs)
+    # A generated name never takes a name given to another run, nor one generated before.
+    names = [name for name, _ in report.read_grid([{"name": "run2"}, {}, {}])]
+    assert names == ["run2", "run2-2", "run3"]
+    names = [name for name, _ in report.read_grid(
+        [{"name": "seed=1"}, {"seed": 1, "lang": "ja"}, {"seed": 1, "lang": "ja"}])]
+    assert names == ["seed=1", "seed=1_lang=ja", "seed=1_lang=ja-2"]
 
 
-def test_a_failing_grid_run_is_recorded_and_the_batch_goes_on(tmp_path, monkeypatch):
+def _grid_with_a_bad_second_run(tmp_path, monkeypatch, fail):
+    """Run a three-run grid through the CLI; run_report calls ``fail(parameters)`` on seed 2."""
     def fake(parameters, *, out, **_):
         if parameters["seed"] == 2:
-            raise report.ReportError(cell_index=4, cell_id="load-data", ename="ValueError",
-                                     evalue="boom", parameters=parameters, executed=None)
+            fail(parameters)
         Path(out).write_text("ok", encoding="utf-8")
         return report.ReportResult(Path(out), None, 0.5, parameters)
 
     monkeypatch.setattr(report, "run_report", fake)
     grid = tmp_path / "g.yaml"
     grid.write_text("runs:\n  - {seed: 1}\n  - {seed: 2}\n  - {seed: 3}\n", encoding="utf-8")
-    result = runner.invoke(app, ["report", "--grid", str(grid), "--out-dir",
-                                 str(tmp_path / "out")])
+    return runner.invoke(app, ["report", "--grid", str(grid), "--out-dir",
+                               str(tmp_path / "out")])
+
+
+def test_a_failing_grid_run_is_recorded_and_the_batch_goes_on(tmp_path, monkeypatch):
+    def fail(parameters):
+        raise report.ReportError(cell_index=4, cell_id="load-data", ename="ValueError",
+                                 evalue="boom", parameters=parameters, executed=None)
+
+    result = _grid_with_a_bad_second_run(tmp_path, monkeypatch, fail)
     assert result.exit_code == 1, result.output
     assert "3 runs: 2 ok, 1 failed" in result.stdout
     assert "seed=2  FAILED" in result.stdout
     assert "report failed in cell 4 ('load-data'): ValueError: boom" in result.output
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["seed=1.html",
                                                                    "seed=3.html"]
+
+
+def test_an_interrupted_grid_says_which_runs_finished(tmp_path, monkeypatch):
+    def interrupt(parameters):
+        raise KeyboardInterrupt
+
+    result = _grid_with_a_bad_second_run(tmp_path, monkeypatch, interrupt)
+    assert result.exit_code == 130
+    assert "1 run: 1 ok, 0 failed" in result.stdout and "seed=1  ok" in result.stdout
+    assert "interrupted: 1 of 3 runs finished (listed above); the others did not run" in \
+        result.stdout
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["seed=1.html"]
 
 
 def test_cli_refuses_bad_parameters_with_exit_code_2(tmp_path):
@@ -552,6 +580,6 @@ def test_a_failing_run_exits_1_and_names_the_cell_and_parameters(tmp_path):
                                  "--out", str(out)])
     assert result.exit_code == 1
     assert "report failed in cell 5 ('load-data'): CrmExportError:" in result.output
-    assert "the file is an Excel workbook" in result.output
+    assert "the workbook cannot be read" in result.output
     assert f"'source': '{workbook}'" in result.output and "'lang': 'ja'" in result.output
     assert (tmp_path / "r.failed.ipynb").is_file() and not out.exists()

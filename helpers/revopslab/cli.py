@@ -1,9 +1,12 @@
-"""The ``revopslab`` command line: ``report`` and ``data regenerate|check|describe``."""
+"""The ``revopslab`` command: ``report``, ``mapping suggest``, ``data ...`` (regenerate, check)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +16,8 @@ import typer
 from . import datasets
 from .simulate import DEFAULT_SEED, TABLES, Company, simulate_company
 
-__all__ = ["app", "data_app", "compare_companies", "report_command"]
+__all__ = ["app", "data_app", "mapping_app", "compare_companies", "report_command",
+           "suggest_command"]
 
 app = typer.Typer(
     name="revopslab",
@@ -26,6 +30,11 @@ data_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(data_app, name="data")
+mapping_app = typer.Typer(
+    help="Mapping files for CRM exports whose headers match no template.",
+    no_args_is_help=True,
+)
+app.add_typer(mapping_app, name="mapping")
 
 DataDirOption = Annotated[
     Path | None,
@@ -140,7 +149,8 @@ def _period_option(value: str | None) -> str | list[str] | None:
 @app.command("report")
 def report_command(
     source: Annotated[str | None, typer.Option(
-        "--source", help="'simulated' (default) or the path of a CRM export (CSV).")] = None,
+        "--source", help="'simulated' (default) or the path of a CRM export (CSV or .xlsx).")
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Simulated company: random seed.")] = None,
     profile: Annotated[str | None, typer.Option(
         help="Simulated company: default, siloed, startup, enterprise, plg or mlg.")] = None,
@@ -149,7 +159,8 @@ def report_command(
     scale: Annotated[float | None, typer.Option(
         help="Simulated company: size (1.0 is the default company).")] = None,
     mapping: Annotated[str | None, typer.Option(
-        help="CRM export: column mapping, salesforce or hubspot.")] = None,
+        help="CRM export: column mapping: salesforce, hubspot, or a mapping file (.yaml; "
+             "`revopslab mapping suggest` writes one).")] = None,
     as_of: Annotated[str | None, typer.Option(
         "--as-of", help="CRM export: extraction date YYYY-MM-DD (default: from the data).")
     ] = None,
@@ -173,12 +184,17 @@ def report_command(
         dir_okay=False)] = None,
     timeout: Annotated[float, typer.Option(help="Longest a notebook cell may run (s).")
                        ] = 1800.0,
+    sheet: Annotated[str | None, typer.Option(
+        help="CRM export (.xlsx): the sheet's name or 0-based index (default: the first).")
+    ] = None,
 ) -> None:
     """Run the RevOps report notebook with papermill and write HTML with no code in it.
 
-    Exit status: 0 when every report was written, 1 when a run failed (the
-    failing cell, its error and the parameters are printed), 2 when the
-    parameters are invalid (nothing is run).
+    Exit status: 0 when every report was written; 1 when a run failed (the
+    failing cell, its error and the parameters are printed) or a file could
+    not be written (one line naming it); 2 when the parameters or paths are
+    invalid, e.g. an output that is an input or another output (nothing is
+    run); 130 when a grid is interrupted (the runs that finished are listed).
     """
     from . import report  # papermill, nbconvert and matplotlib: only for this command
 
@@ -187,29 +203,100 @@ def report_command(
              "period": _period_option(period), "segment": segment, "lang": lang}
     parameters = {k: v for k, v in given.items() if v is not None}
     if grid is not None:
-        if parameters or keep_notebook is not None:
+        if parameters or keep_notebook is not None or sheet is not None:
             typer.echo("error: with --grid, give the parameters in the grid file (its "
                        f"'defaults'), not as options; got {sorted(parameters)}", err=True)
             raise typer.Exit(code=2)
-        try:
+        with _one_line_errors():
             result = report.run_grid(grid, out_dir=out_dir, progress=True, timeout=timeout)
-        except report.ReportParameterError as error:
-            typer.echo(f"error: {error}", err=True)
-            raise typer.Exit(code=2) from error
         typer.echo(result.summary())
         for run in result.failed:
             typer.echo(f"\n{run.name}: {run.error}", err=True)
-        raise typer.Exit(code=1 if result.failed else 0)
-    try:
+        raise typer.Exit(code=130 if result.interrupted else 1 if result.failed else 0)
+    with _one_line_errors(), tempfile.TemporaryDirectory(prefix="revopslab-") as folder:
+        if sheet is not None:
+            from .mapping import with_sheet
+
+            index = int(sheet) if sheet.isdigit() else sheet
+            parameters["mapping"] = str(with_sheet(mapping, index, folder))
         result = report.run_report(parameters, out=out, executed=keep_notebook,
                                    timeout=timeout)
-    except report.ReportParameterError as error:
+    typer.echo(f"Wrote {result.html} in {result.seconds:.1f} s")
+
+
+@contextlib.contextmanager
+def _one_line_errors() -> Iterator[None]:
+    """The report's expected failures as ``error: ...`` on stderr and an exit code, no traceback."""
+    from . import report
+    from .crm import CrmExportError
+
+    try:
+        yield
+    except (report.ReportParameterError, CrmExportError) as error:
         typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(code=2) from error
+        raise typer.Exit(code=2) from None
     except report.ReportError as error:
         typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(code=1) from error
-    typer.echo(f"Wrote {result.html} in {result.seconds:.1f} s")
+        raise typer.Exit(code=1) from None
+    except OSError as error:
+        where = error.filename or ""
+        typer.echo(f"error: cannot write {str(where)!r}: {error.strerror or error}", err=True)
+        raise typer.Exit(code=1) from None
+    except KeyboardInterrupt:
+        typer.echo("error: interrupted; nothing was written", err=True)
+        raise typer.Exit(code=130) from None
+
+
+# ----------------------------------------------------------------------------- mapping
+@mapping_app.command("suggest")
+def suggest_command(
+    export: Annotated[Path, typer.Argument(help="The CRM export (CSV or .xlsx).",
+                                           dir_okay=False)],
+    out: Annotated[Path | None, typer.Option(
+        help="Write the mapping here (YAML); default: print it.", dir_okay=False)] = None,
+    sheet: Annotated[str | None, typer.Option(
+        help=".xlsx: the sheet's name or 0-based index (default: the first).")] = None,
+) -> None:
+    """Suggest a mapping file for an export: its columns, stage labels, date order, currency.
+
+    Headers are matched to Salesforce, HubSpot and the common names of other
+    CRMs (English and Japanese), then the values decide what the headers do
+    not. Check every line, then run ``revopslab report --source EXPORT
+    --mapping MAPPING.yaml``. Exit 2 when the export cannot be read or
+    ``--out`` is the export; required columns not found are listed, exit 1.
+    """
+    from ._safe_io import path_problems
+    from .crm import CrmExportError
+    from .mapping import suggest_mapping, write_mapping
+
+    problems = path_problems({"out": out}, {"export": export})
+    if not export.is_file():
+        problems.insert(0, f"export must be an existing file, got {str(export)!r}")
+    if problems:
+        typer.echo("error: " + "; ".join(problems), err=True)
+        raise typer.Exit(code=2)
+    chosen = int(sheet) if sheet is not None and sheet.isdigit() else sheet
+    try:
+        suggestion = suggest_mapping(export, sheet=chosen)
+    except (CrmExportError, ValueError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=2) from None
+    if out is None:
+        typer.echo(suggestion.to_yaml(), nl=False)
+    else:
+        try:
+            write_mapping(suggestion, out)
+        except OSError as error:
+            typer.echo(f"error: cannot write {str(out)!r}: {error.strerror or error}", err=True)
+            raise typer.Exit(code=1) from None
+        typer.echo(f"Wrote {out}: {len(suggestion.columns)} columns, "
+                   f"{len(suggestion.stages)} stage labels", err=True)
+    if suggestion.missing:
+        found = ", ".join(repr(h) for h in suggestion.header)
+        typer.echo(f"error: no column found for {', '.join(suggestion.missing)} (required); "
+                   f"the export's headers are {found}: write the right one in the file",
+                   err=True)
+        raise typer.Exit(code=1)
 
 
 if __name__ == "__main__":

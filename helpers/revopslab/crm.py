@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import dataclasses
+import datetime as dt
 import functools
 import io
 import os
 import re
 import unicodedata
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
@@ -20,8 +23,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+from dateutil import parser as dateutil_parser
+from pandas.tseries.api import guess_datetime_format
 
-from .simulate import OPPORTUNITY_STAGES
+from ._safe_io import write_safe_csv
+from .simulate import _STAGE_PROBABILITY, OPPORTUNITY_STAGES
 
 __all__ = [
     "CrmExport",
@@ -40,6 +46,11 @@ __all__ = [
     "mask_pii",
     "write_templates",
     "synthetic_export",
+    "parse_date",
+    "reason_counts",
+    "UNMAPPED",
+    "DATE_ORDERS",
+    "MAPPING_SUFFIXES",
 ]
 
 # ----------------------------------------------------------------------------- vocabulary
@@ -58,11 +69,16 @@ EXTRA_COLUMNS: tuple[str, ...] = (
     "source_row",
 )
 
+#: File names a mapping file may have (``revopslab mapping suggest`` writes YAML).
+MAPPING_SUFFIXES: tuple[str, ...] = (".yaml", ".yml")
+
 #: Columns every mapping must find in the file.
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "opportunity_id", "stage", "amount", "created_at", "expected_close_date",
 )
-_REQUIRED_VALUES = ("opportunity_id", "stage", "amount", "created_at")
+# Values a row cannot do without. An empty amount is kept (the deal counts in win rates,
+# stage counts and cycle times, not in sums); the stage's emptiness is checked with it.
+_REQUIRED_VALUES = ("opportunity_id",)
 
 # What each mappable column holds, which decides how its text is parsed.
 _KINDS: Mapping[str, str] = MappingProxyType({
@@ -72,7 +88,7 @@ _KINDS: Mapping[str, str] = MappingProxyType({
     "is_won": "flag", "list_amount": "money", "discount": "share", "amount": "money",
     "rep_probability": "share", "forecast_category": "forecast", "activities": "count",
     "opportunity_name": "text", "account_name": "text", "pipeline": "text",
-    "lead_source": "text", "currency": "currency",
+    "lead_source": "text", "currency": "currency", "deal_status": "outcome",
 })
 _DERIVED = ("status", "stage_label", "source_row")
 _CLOSED = ("closed_won", "closed_lost")
@@ -172,6 +188,20 @@ class CrmTemplate:
     stage_probability
         Default win probability of each stage label, used when the export has
         no probability column (HubSpot's default pipeline).
+    stages
+        The export's own stage labels -> package stages (a mapping file's
+        ``stages``); ``read_crm_export(stages=...)`` adds to them.
+    date_order
+        ``"month/day/year"`` or ``"day/month/year"`` for dates with the year
+        last; ``None`` decides it from each column's values.
+    decimal
+        ``"."`` or ``","``: the decimal mark of amounts and numbers; ``None``
+        decides it from each column's values.
+    currency
+        The currency of amounts that carry no mark (ISO code, e.g. ``"JPY"``).
+    sheet
+        The sheet of an ``.xlsx`` workbook to read (name or 0-based index;
+        default the first).
     """
 
     name: str
@@ -179,6 +209,11 @@ class CrmTemplate:
     probability_scale: float | None = None
     close_date_required: bool = False
     stage_probability: Mapping[str, float] | None = None
+    stages: Mapping[str, str] | None = None
+    date_order: str | None = None
+    decimal: str | None = None
+    currency: str | None = None
+    sheet: str | int | None = None
 
 
 def _template(name: str, columns: Mapping[str, Sequence[str]], **options: Any) -> CrmTemplate:
@@ -342,7 +377,15 @@ class CrmSource:
         default) or ``"day/month/year"`` (when some day is above 12 in the
         first place and none in the second); ``None`` when there were none.
     notes
-        Anything else the reader decided, in words.
+        Anything else the reader decided, in words (decimal commas, date
+        orders, deals without an amount ...).
+    stages
+        Every stage label of the export: ``(label, package stage, how it was
+        resolved, rows)``; how is ``"built-in label"``, ``"your stage map"``,
+        ``"Won/Closed columns"``, ``"probability 20%"``, ``"won/lost word"`` or
+        ``"unmapped: kept as an open deal"`` (stage :data:`UNMAPPED`).
+    missing_amounts
+        Deals kept without an amount (left out of sums only).
     """
 
     path: str
@@ -357,6 +400,8 @@ class CrmSource:
     footer: tuple[str, ...]
     date_order: str | None
     notes: tuple[str, ...] = ()
+    stages: tuple[tuple[str, str, str, int], ...] = ()
+    missing_amounts: int = 0
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -411,11 +456,16 @@ def _existing_file(path: Any, name: str = "path") -> Path:
 def _mapping_of(mapping: Any) -> tuple[CrmTemplate | None, list[str]]:
     if isinstance(mapping, CrmTemplate):
         return mapping, []
+    if isinstance(mapping, os.PathLike) or (
+            isinstance(mapping, str) and mapping.casefold().endswith(MAPPING_SUFFIXES)):
+        from .mapping import load_mapping
+
+        return load_mapping(mapping)
     if isinstance(mapping, str):
         template = CRM_TEMPLATES.get(mapping.casefold())
         if template is None:
-            return None, [f"mapping must be one of {list(CRM_TEMPLATES)} or a dict "
-                          f"{{our column: your header}}, got {mapping!r}"]
+            return None, [f"mapping must be one of {list(CRM_TEMPLATES)}, a mapping file "
+                          f"(.yaml) or a dict {{our column: your header}}, got {mapping!r}"]
         return template, []
     if not isinstance(mapping, Mapping):
         raise TypeError("mapping must be 'salesforce', 'hubspot' or a dict {our column: your "
@@ -444,15 +494,14 @@ def _mapping_of(mapping: Any) -> tuple[CrmTemplate | None, list[str]]:
     return _template("custom", columns), problems
 
 
-def _stages_of(stages: Any) -> tuple[dict[str, str], list[str]]:
+def _stages_of(stages: Any, *, base: Mapping[str, str] | None = None
+               ) -> tuple[dict[str, str], list[str]]:
     lookup = dict(_STAGE_KEYS)
-    if stages is None:
-        return lookup, []
-    if not isinstance(stages, Mapping):
+    if stages is not None and not isinstance(stages, Mapping):
         raise TypeError("stages must be a dict {your stage label: package stage}, got "
                         f"{type(stages).__name__}")
     problems = []
-    for label, stage in stages.items():
+    for label, stage in {**(base or {}), **(stages or {})}.items():
         if not isinstance(label, str) or stage not in _PACKAGE_STAGES:
             problems.append(f"stages[{label!r}] must be one of {list(_PACKAGE_STAGES)}, "
                             f"got {stage!r}")
@@ -490,10 +539,48 @@ def _transcode(data: bytes, encoding: str) -> pa.Buffer:
     return pa.py_buffer(b"".join(pieces))
 
 
+_XLS = b"\xd0\xcf\x11\xe0"
+_NON_ASCII_LINE = re.compile(rb"^[^\n]*[\x80-\xff][^\n]*$", re.MULTILINE)
+_LINES_CHECKED = 100_000
+
+
+def _mixed_utf8(data: bytes, failed_at: int) -> str | None:
+    """Why ``data`` is UTF-8 with some lines in another encoding, or None if it is not.
+
+    Only called once strict UTF-8 failed at byte ``failed_at``. Any non-ASCII
+    text on the lines before it is valid UTF-8, so the file mixes encodings;
+    otherwise the lines with non-ASCII bytes after it are tried one by one
+    (up to 100,000 of them), and one that is valid UTF-8 means the same. A
+    file that mixes encodings (two exports joined, a row pasted from another
+    tool) read whole as CP932 would garble its UTF-8 text.
+    """
+    start = data.rfind(b"\n", 0, failed_at) + 1
+    bad_line = data.count(b"\n", 0, start) + 1
+    good_line = None
+    found = re.search(rb"[\x80-\xff]", data[:start])
+    if found:
+        good_line = data.count(b"\n", 0, found.start()) + 1
+    else:
+        for k, match in enumerate(_NON_ASCII_LINE.finditer(data, start)):
+            if k >= _LINES_CHECKED:
+                break
+            try:
+                match.group(0).decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            good_line = data.count(b"\n", 0, match.start()) + 1
+            break
+    if good_line is None:
+        return None
+    return (f"the file mixes encodings: line {good_line} is UTF-8 but line {bad_line} is not, "
+            "so no single encoding reads it correctly; save the whole file again in one "
+            "encoding (UTF-8), or pass encoding=... to read it as one")
+
+
 def _decode(data: bytes, encoding: str | None) -> tuple[pa.Buffer | None, str, list[str]]:
-    if data.startswith(b"PK\x03\x04") or data.startswith(b"\xd0\xcf\x11\xe0"):
-        return None, "", ["the file is an Excel workbook (.xlsx/.xls), not a CSV: export or "
-                          "save it as CSV (UTF-8 or Shift_JIS)"]
+    if data.startswith(_XLS):
+        return None, "", ["the file is an old Excel workbook (.xls): save it as .xlsx or as "
+                          "CSV (UTF-8 or Shift_JIS)"]
     if encoding is not None:
         if not isinstance(encoding, str):
             raise TypeError(f"encoding must be a str or None, got {type(encoding).__name__}")
@@ -516,9 +603,15 @@ def _decode(data: bytes, encoding: str | None) -> tuple[pa.Buffer | None, str, l
         except UnicodeDecodeError as error:
             failures.append(f"not {name} (byte 0x{data[error.start]:02x} on line "
                             f"{_offset_line(data, error.start)}, offset {error.start})")
+            if encoding is None and codecs.lookup(name).name in ("utf-8", "utf-8-sig"):
+                mixed = _mixed_utf8(data, error.start)
+                if mixed:
+                    return None, "", [mixed]
             continue
         if name == "utf-8" and data.startswith(codecs.BOM_UTF8):
             name = "utf-8-sig"
+        if data.find(codecs.BOM_UTF8, 1) > 0:  # exports joined into one file
+            buffer = pa.py_buffer(bytes(buffer).replace(codecs.BOM_UTF8, b""))
         return buffer, name, []
     return None, "", ["the file's encoding is not readable: " + "; ".join(failures)
                       + "; save it as UTF-8 or Shift_JIS (CP932), or pass encoding=..."]
@@ -670,120 +763,181 @@ class _Distinct:
         return per_value[self.codes]
 
 
-_DATE_PART = re.compile(r"(?:(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?"
-                        r"|(\d{1,2})[-/.](\d{1,2})[-/.](\d{4}))")
-_TIME_PART = re.compile(r"(?:(午前|午後|am|pm)\s*)?(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?"
-                        r"\s*(午前|午後|am|pm)?", re.IGNORECASE)
-_DATE_TIME_SPLIT = r"^(?P<d>[^\s\x{3000}T午]*)[\s\x{3000}T]*(?P<t>.*)$"
-_DATE_EXAMPLES = "e.g. 2025/03/01, 2025-03-01 09:30, 2025年3月1日 or 3/1/2025"
+# Dates are read by maintained parsers, once per distinct text: the standard library's
+# ISO 8601 reader (``T``, ``Z``, offsets, fractions of a second), else dateutil's
+# parser (``2025/03/01``, ``3/1/2025``, ``31.03.2025``, ``Mar 1, 2025 9:05 PM`` ...).
+# Japanese marks are first put in the words dateutil knows (年月日 -> /, 午後 -> PM).
+# The order of a year-last date (3/1/2025) is decided per column from its values.
+_YEAR_LAST = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?!\d)")
+_JA_MARKS = str.maketrans({"年": "/", "月": "/", "日": " "})
+_JA_NOON = re.compile(r"(午前|午後)\s*(\d{1,2}:\d{2}(?::\d{2})?)")
+# Two defaults that differ in every date part: a text that leaves one out reads as two
+# different days, so "2025", "March" or "5" are not taken for dates.
+_DEFAULTS = (dt.datetime(2001, 2, 3), dt.datetime(2004, 5, 6))
+# A date-time split into its date (the text before the time, removed with what follows) and
+# its time of day (seconds' fractions dropped, so that the distinct times stay few).
+_TIME_OF_DAY = r"(?:午前|午後)?\s*\d{1,2}:\d{2}"
+_AFTER_DATE = r"[\s\x{3000}T]*" + _TIME_OF_DAY + r".*$"
+_TIME_PARTS = r"(?P<t>" + _TIME_OF_DAY + r"(?::\d{2})?)(?:[.,]\d+)?(?P<z>.*)$"
+_DATE_EXAMPLES = "e.g. 2025/03/01, 2025-03-01T09:30:00Z, 2025年3月1日, 3/1/2025 or Mar 1, 2025"
+DATE_ORDERS: tuple[str, ...] = ("month/day/year", "day/month/year")
 
 
-def _seconds(text: str) -> int:
-    """Seconds since midnight of a time of day ('' = 0); -1 when it is not one."""
-    if not text:
-        return 0
-    m = _TIME_PART.fullmatch(text)
-    if m is None or (m[1] and m[5]):
-        return -1
-    hour, minute, second = int(m[2]), int(m[3]), int(m[4] or 0)
-    mark = (m[1] or m[5] or "").lower()
-    if mark:
-        if not 1 <= hour <= 12:
-            return -1
-        hour = hour % 12 + (12 if mark in ("pm", "午後") else 0)
-    if hour > 23 or minute > 59 or second > 59:
-        return -1
-    return hour * 3600 + minute * 60 + second
+def parse_date(text: str, *, day_first: bool = False) -> dt.datetime | None:
+    """One date (or date-time) text as a naive ``datetime``; ``None`` when it is not a date.
 
+    ISO 8601 in any form goes to :meth:`datetime.datetime.fromisoformat`; any
+    other text to ``dateutil.parser.parse`` (``day_first`` applies to a date
+    with the year last, such as ``31.03.2025``). A time-zone offset is
+    dropped: the date and time are kept as written, so a date HubSpot exports
+    at midnight UTC stays that day. A text missing its year, month or day, or
+    with a year outside 1900-2200, is not a date.
 
-def _date_fields(text: str) -> tuple[int, int, int, int, int]:
-    """(kind, p, q, r, seconds) of a date text.
-
-    kind 0 = empty; 1 = year first (p, q, r = year, month, day); 2 = year last
-    (p, q, r = first, second, year); -1 = not a date.
+    Examples
+    --------
+    >>> parse_date("2024-09-25T00:00:00+09:00"), parse_date("2025年3月1日 午後9:05")
+    (datetime.datetime(2024, 9, 25, 0, 0), datetime.datetime(2025, 3, 1, 21, 5))
+    >>> parse_date("3/1/2025"), parse_date("3/1/2025", day_first=True)
+    (datetime.datetime(2025, 3, 1, 0, 0), datetime.datetime(2025, 1, 3, 0, 0))
+    >>> parse_date("March 2025") is None, parse_date("Mar 1, 2025")
+    (True, datetime.datetime(2025, 3, 1, 0, 0))
     """
-    t = _nfkc(text)
+    t = _JA_NOON.sub(lambda m: f"{m[2]} {'AM' if m[1] == '午前' else 'PM'}",
+                     _nfkc(text).translate(_JA_MARKS)).strip()
     if not t:
-        return (0, 0, 0, 0, 0)
-    m = _DATE_PART.match(t)
-    if m is None:
-        return (-1, 0, 0, 0, 0)
-    rest = t[m.end():]
-    if rest.startswith("T"):
-        rest = rest[1:]
-    elif rest and not (rest[0].isspace() or rest[0] == "午"):
-        return (-1, 0, 0, 0, 0)
-    seconds = _seconds(rest.strip())
-    if seconds < 0:
-        return (-1, 0, 0, 0, 0)
-    g = m.groups()
-    if g[0]:
-        return (1, int(g[0]), int(g[1]), int(g[2]), seconds)
-    return (2, int(g[3]), int(g[4]), int(g[5]), seconds)
+        return None
+    try:
+        value = dt.datetime.fromisoformat(t)
+    except ValueError:
+        first = day_first and _YEAR_LAST.match(t) is not None
+        try:
+            a, b = (dateutil_parser.parse(t, default=d, dayfirst=first) for d in _DEFAULTS)
+        except (ValueError, OverflowError):
+            return None
+        if a != b:
+            return None
+        value = a
+        order = _YEAR_LAST.match(t)
+        if order and (value.month, value.day) != (
+                (int(order[2]), int(order[1])) if first else (int(order[1]), int(order[2]))):
+            return None  # dateutil swaps an impossible order; the column's order decides
+    value = value.replace(tzinfo=None)
+    return value if 1900 <= value.year <= 2200 else None
 
 
-def _days(fields: np.ndarray, day_first: bool) -> np.ndarray:
-    """datetime64[D] of each row of (kind, p, q, r); NaT where it is not a valid date."""
-    kind, p, q, r = fields[:, 0], fields[:, 1], fields[:, 2], fields[:, 3]
-    last = kind == 2
-    year = np.where(last, r, p)
-    month = np.where(last, q if day_first else p, q)
-    day = np.where(last, p if day_first else q, r)
-    ok = (kind > 0) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= 31)
-    ok &= (year >= 1900) & (year <= 2200)
-    year, month, day = np.where(ok, year, 1970), np.where(ok, month, 1), np.where(ok, day, 1)
-    months = ((year - 1970) * 12 + month - 1).astype("datetime64[M]")
-    days = months.astype("datetime64[D]") + (day - 1).astype("timedelta64[D]")
-    days[~ok | (days.astype("datetime64[M]") != months)] = np.datetime64("NaT")
-    return days
+def _read_dates(texts: Sequence[str], day_first: bool) -> np.ndarray:
+    """``datetime64[s]`` of each (distinct) text; NaT when empty or not a date.
+
+    pandas guesses the format from the first text and reads every text of
+    that format at once; the others are read one by one by :func:`parse_date`.
+    """
+    out = np.full(len(texts), np.datetime64("NaT"), dtype="datetime64[s]")
+    filled = np.flatnonzero(np.array([bool(t) for t in texts], dtype=bool))
+    if not len(filled):
+        return out
+    first = texts[filled[0]]
+    fmt = guess_datetime_format(first, dayfirst=day_first and bool(_YEAR_LAST.match(first)))
+    rest = filled
+    if fmt and "%Y" in fmt and "%d" in fmt and ("%m" in fmt or "%b" in fmt or "%B" in fmt) \
+            and "%z" not in fmt and "%Z" not in fmt:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pandas' notes on dayfirst: the format decides
+            read = pd.to_datetime(pd.Series([texts[i] for i in filled], dtype=object),
+                                  format=fmt, errors="coerce")
+        ok = (read.notna() & read.dt.year.between(1900, 2200)).to_numpy()
+        out[filled[ok]] = read[ok].to_numpy().astype("datetime64[s]")
+        rest = filled[~ok]
+    if len(rest):
+        out[rest] = _as_seconds([parse_date(texts[i], day_first=day_first) for i in rest])
+    return out
 
 
-def _per_value(distinct: _Distinct, parse, k: int) -> list[np.ndarray]:
-    """``parse`` (returning a k-tuple) of each distinct value, as k arrays."""
-    rows = [parse(v) for v in distinct.values]
-    if not rows:
-        return [np.empty(0) for _ in range(k)]
-    return [np.array(col) for col in zip(*rows, strict=True)]
+def _as_seconds(values: list[dt.datetime | None]) -> np.ndarray:
+    return np.array([np.datetime64("NaT") if v is None else np.datetime64(v, "s")
+                     for v in values], dtype="datetime64[s]")
 
 
 class _DateColumn:
-    """A date (or date-time) column: its distinct values parsed, the order decided later."""
+    """A date (or date-time) column: its distinct texts, read once the order is decided."""
 
     def __init__(self, column: pa.ChunkedArray) -> None:
         text = pc.utf8_trim_whitespace(column)
-        whole = _Distinct(text)
         self.time = None
-        if whole.size > _MANY:  # date-times: split into few dates and few times
-            parts = pc.extract_regex(text, _DATE_TIME_SPLIT)
-            whole = _Distinct(pc.struct_field(parts, "d"))
-            self.time = _Distinct(pc.struct_field(parts, "t"))
+        many = pc.count_distinct(text.slice(0, 2 * _MANY)).as_py() > _MANY // 2
+        whole = None if many else _Distinct(text)
+        if whole is None or whole.size > _MANY:  # date-times: few dates and few times each
+            parts = pc.extract_regex(text, _TIME_PARTS)
+            self.time = _Distinct(pc.binary_join_element_wise(
+                pc.fill_null(pc.struct_field(parts, "t"), ""),
+                pc.fill_null(pc.struct_field(parts, "z"), ""), ""))
+            whole = _Distinct(pc.replace_substring_regex(text, _AFTER_DATE, ""))
         self.date = whole
-        self.fields = np.column_stack(_per_value(whole, _date_fields, 5)).astype(np.int64)
+        self.texts = [_nfkc(v) for v in whole.values]
+        found = [m for m in map(_YEAR_LAST.match, self.texts) if m]
+        self.year_last = bool(found)
+        self.first_over_12 = next((m[0] for m in found if int(m[1]) > 12), None)
+        self.second_over_12 = next((m[0] for m in found if int(m[2]) > 12), None)
 
-    def evidence(self) -> tuple[bool, bool]:
-        """Whether some year-last date has its first / its second number above 12."""
-        last = self.fields[self.fields[:, 0] == 2]
-        return bool((last[:, 1] > 12).any()), bool((last[:, 2] > 12).any())
-
-    def has_year_last(self) -> bool:
-        return bool((self.fields[:, 0] == 2).any())
+    def own_order(self) -> str | None:
+        """The order this column's values prove on their own, if any."""
+        if self.first_over_12 and not self.second_over_12:
+            return "day/month/year"
+        if self.second_over_12:
+            return "month/day/year"
+        return None
 
     def parse(self, day_first: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Timestamps (NaT when empty or invalid), rows invalid, rows empty."""
-        days = _days(self.fields, day_first)
-        stamp = days.astype("datetime64[s]") + self.fields[:, 4].astype("timedelta64[s]")
-        empty = self.fields[:, 0] == 0
+        stamp = _read_dates(self.texts, day_first)
+        empty = np.array([not t for t in self.texts], dtype=bool)
         if self.time is None:
             return (self.date.take(stamp).astype("datetime64[ns]"),
                     self.date.take(np.isnat(stamp) & ~empty), self.date.take(empty))
-        seconds = np.array([_seconds(_nfkc(t)) for t in self.time.values], dtype=np.int64)
-        time_empty = np.array([not _nfkc(t) for t in self.time.values], dtype=bool)
+        times = [_nfkc(t) for t in self.time.values]
+        clock = _read_dates([f"2001-02-03 {t}" for t in times], False)
+        seconds = np.where(np.isnat(clock), -1,
+                           (clock - np.datetime64("2001-02-03", "s")).astype(np.int64))
+        time_empty = np.array([not t for t in times], dtype=bool)
         row_seconds = self.time.take(seconds)
         row_stamp = self.date.take(stamp) + np.maximum(row_seconds, 0).astype("timedelta64[s]")
         row_empty = self.date.take(empty) & self.time.take(time_empty)
         bad = (np.isnat(row_stamp) | (row_seconds < 0)) & ~row_empty
         row_stamp[bad | row_empty] = np.datetime64("NaT")
         return row_stamp.astype("datetime64[ns]"), bad, row_empty
+
+
+def _date_orders(dates: Mapping[str, _DateColumn], labels: Mapping[str, str],
+                 forced: str | None) -> tuple[dict[str, bool], str | None, list[str]]:
+    """Day first or not for each date column, the order used, and notes saying why.
+
+    A column whose first number is above 12 somewhere and its second never is
+    read day first; one whose second number is above 12 month first; one
+    whose values prove neither follows the export's other date columns, else
+    month first (Salesforce's US locale). ``forced`` (a mapping file's
+    ``date_order``) overrides all of this.
+    """
+    year_last = {col: d for col, d in dates.items() if d.year_last}
+    if not year_last:
+        return {col: False for col in dates}, None, []
+    if forced is not None:
+        orders = {col: forced for col in year_last}
+        notes = [f"dates with the year last read as {forced} (the mapping's date_order)"]
+    else:
+        own = {col: d.own_order() for col, d in year_last.items()}
+        proven = set(o for o in own.values() if o)
+        fallback = proven.pop() if len(proven) == 1 else "month/day/year"
+        orders = {col: o or fallback for col, o in own.items()}
+        notes = []
+        for col, order in orders.items():
+            d = year_last[col]
+            why = (f"a first number above 12: {d.first_over_12!r}" if own[col] == DATE_ORDERS[1]
+                   else f"a second number above 12: {d.second_over_12!r}" if own[col]
+                   else "as the export's other date columns" if len(proven) == 1 and
+                   fallback == order else "no value says otherwise; the US order")
+            notes.append(f"{labels[col]} read as {order} ({why})")
+    used = set(orders.values())
+    order = used.pop() if len(used) == 1 else "per column"
+    return {col: orders.get(col) == DATE_ORDERS[1] for col in dates}, order, notes
 
 
 # Numbers: Arrow splits each value into what comes before the digits, the digits and
@@ -798,14 +952,40 @@ _NUMBER_POST = re.compile(r"(%)?")
 _AMOUNT_EXAMPLES = "e.g. 1200000, 1,200,000, ¥1,200,000, JPY 1,200,000 or 1,200,000円"
 
 
-class _Numbers:
-    """A numeric column: status per row (0 empty, 1 read, -1 unreadable) and its parts."""
+# A decimal comma shows as a comma followed by one or two digits at the end (25000,84),
+# or as dots grouping thousands (1.234.567); a decimal point the other way round.
+_COMMA_DECIMAL = (r"^\D*(?:\d{1,3}(?:\.\d{3})+|\d*),\d{1,2}\D*$"
+                  r"|^\D*\d{1,3}(?:\.\d{3}){2,}\D*$")
+_POINT_DECIMAL = (r"^\D*(?:\d{1,3}(?:,\d{3})+|\d*)\.\d{1,2}\D*$"
+                  r"|^\D*\d{1,3}(?:,\d{3}){2,}\D*$|\d,\d{3}\.\d")
 
-    def __init__(self, column: pa.ChunkedArray) -> None:
+
+def _decimal_mark(text: pa.Array, forced: str | None) -> str:
+    """``","`` when the column's values write a decimal comma and none a decimal point."""
+    if forced is not None:
+        return forced
+    if not _bool(pc.match_substring(text, ",")).any():
+        return "."
+    comma = _bool(pc.match_substring_regex(text, _COMMA_DECIMAL)).any()
+    point = comma and _bool(pc.match_substring_regex(text, _POINT_DECIMAL)).any()
+    return "," if comma and not point else "."
+
+
+class _Numbers:
+    """A numeric column: status per row (0 empty, 1 read, -1 unreadable) and its parts.
+
+    ``decimal`` is the decimal mark used: ``"."``, or ``","`` (detected from the
+    values, or forced) when the column writes ``25000,84`` or ``1.234.567,89``.
+    """
+
+    def __init__(self, column: pa.ChunkedArray, decimal: str | None = None) -> None:
         text = pc.replace_substring(pc.utf8_trim_whitespace(pc.utf8_normalize(column, "NFKC")),
                                     " ", "")
         if isinstance(text, pa.ChunkedArray):
             text = text.combine_chunks()
+        self.decimal = _decimal_mark(text, decimal)
+        if self.decimal == ",":
+            text = pc.replace_substring(pc.replace_substring(text, ".", ""), ",", ".")
         parts = pc.extract_regex(text, _NUMERIC_SPLIT)
         self.pre = _Distinct(pc.fill_null(pc.struct_field(parts, "pre"), ""))
         self.post = _Distinct(pc.fill_null(pc.struct_field(parts, "post"), ""))
@@ -815,6 +995,7 @@ class _Numbers:
         self.value = _np(pc.cast(digits, pa.float64())).astype(np.float64)
         self.value[~ok] = np.nan
         self.status = np.where(_bool(pc.equal(text, "")), 0, np.where(ok, 1, -1))
+        self.status[(self.status == 1) & ~np.isfinite(self.value)] = -2  # overflowed
 
     def affixes(self, pre: re.Pattern, post: re.Pattern
                 ) -> tuple[np.ndarray, list[re.Match | None], list[re.Match | None]]:
@@ -830,9 +1011,8 @@ def _flag_of(matches: list[re.Match | None], group: int) -> np.ndarray:
     return np.array([bool(m and m[group]) for m in matches], dtype=bool)
 
 
-def _money(column: pa.ChunkedArray, currency_code) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Signed amount, status (0 empty, 1 read, -1 unreadable) and currency code per row."""
-    numbers = _Numbers(column)
+def _money(numbers: _Numbers, currency_code) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Signed amount, status (0 empty, 1 read, -1 unreadable, -2 too large) and currency code."""
     ok, before, after = numbers.affixes(_MONEY_PRE, _MONEY_POST)
     pre, post = numbers.pre, numbers.post
     opened = pre.take(_flag_of(before, 1))
@@ -849,9 +1029,8 @@ def _money(column: pa.ChunkedArray, currency_code) -> tuple[np.ndarray, np.ndarr
     return value, status, np.where(status == 1, np.maximum(pre_code, post_code), 0)
 
 
-def _number(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Signed value, status (0 empty, 1 read, -1 unreadable) and whether it had a % sign."""
-    numbers = _Numbers(column)
+def _number(numbers: _Numbers) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Signed value, status (0 empty, 1 read, -1 unreadable, -2 too large), whether it had a %."""
     ok, before, after = numbers.affixes(_NUMBER_PRE, _NUMBER_POST)
     negative = numbers.pre.take(_flag_of(before, 1))
     percent = numbers.post.take(_flag_of(after, 1))
@@ -887,12 +1066,135 @@ class _Reasons:
             self.bad[rows] = True
             self.parts.append((rows, texts))
 
+    def only(self, mask: np.ndarray, message: str) -> None:
+        """Flag the rows of ``mask`` with ``message`` as their one reason."""
+        rows = np.flatnonzero(mask)
+        if not len(rows):
+            return
+        drop = np.zeros(self.n, dtype=bool)
+        drop[rows] = True
+        self.parts = [(r[~drop[r]], [t for t, d in zip(texts, drop[r], strict=True) if not d])
+                      for r, texts in self.parts]
+        self.add_texts(rows, [message] * len(rows))
+
     def joined(self) -> pd.Series:
         if not self.parts:
             return pd.Series([], dtype="str")
         frame = pd.DataFrame({"i": np.concatenate([r for r, _ in self.parts]),
                               "t": [t for _, texts in self.parts for t in texts]})
         return frame.groupby("i", sort=True)["t"].agg("; ".join)
+
+
+# ----------------------------------------------------------------------------- stages
+#: The stage an open deal gets when nothing tells which one it is in.
+UNMAPPED = "unmapped"
+# Win probability of each open stage (the simulator's), for a label known only by its
+# probability; and words that say a deal is won or lost, English and Japanese (matched
+# on the label's key: case- and width-folded, no spaces). Lost words are tried first
+# ("不成立" holds "成立"); a label that says it is only expected ("受注見込み") is neither.
+_OPEN_PROBABILITY = np.asarray(_STAGE_PROBABILITY, dtype=np.float64)
+_LOST_WORDS = re.compile(r"lost|失注|不成立|見送|辞退|破談|不採用|disqualified|nodecision")
+_WON_WORDS = re.compile(r"won|受注|成約|成立|契約済|契約締結|締結済|signed")
+_NOT_YET = re.compile(r"見込|予定|予測|確度|待ち|前|forecast|expected|likely")
+
+
+def _word_stage(key: str) -> str | None:
+    if _NOT_YET.search(key):
+        return None
+    if _LOST_WORDS.search(key):
+        return "closed_lost"
+    return "closed_won" if _WON_WORDS.search(key) else None
+
+
+def _nearest_open(p: float) -> str:
+    return OPPORTUNITY_STAGES[int(np.abs(_OPEN_PROBABILITY - p).argmin())]
+
+
+def _majority(flag: np.ndarray | None, codes: np.ndarray, size: int) -> np.ndarray:
+    """Per distinct label: 1 when most of its rows' flags are yes, 0 when no, -1 unknown."""
+    if flag is None:
+        return np.full(size, -1)
+    yes = np.bincount(codes, weights=flag == 1, minlength=size)
+    no = np.bincount(codes, weights=flag == 0, minlength=size)
+    return np.where(yes + no == 0, -1, (yes > no).astype(int))
+
+
+_OPEN_WORDS = re.compile(r"^(?:open|opened|inprogress|active|ongoing|進行中|商談中|対応中|"
+                         r"オープン|未完了)$")
+
+
+def _outcome(value: str) -> int:
+    """1 won, 0 lost, -1 open, -3 empty, -2 not an outcome (a status column's value)."""
+    key = _key(value)
+    if not key:
+        return -3
+    if _OPEN_WORDS.match(key):
+        return -1
+    stage = _STAGE_KEYS.get(key) or _word_stage(key)
+    return {"closed_won": 1, "closed_lost": 0}.get(stage, -2)
+
+
+def _by_outcome(status: _Distinct, codes: np.ndarray, mapped: list[str | None],
+                reasons: _Reasons, name: str, raw: pa.ChunkedArray
+                ) -> tuple[np.ndarray, list[str | None]]:
+    """Stage codes per row where a status column (won / lost / open) overrides the label.
+
+    A won or lost row takes ``closed_won`` / ``closed_lost`` whatever its
+    stage label (Pipedrive keeps the last stage on a won deal); an open row
+    keeps its label's stage, and is quarantined when that stage is closed.
+    """
+    outcome = status.take(np.array([_outcome(v) for v in status.values], dtype=np.int64))
+    reasons.add(outcome == -2, f"{name} is not won, lost or open:", raw)
+    label_closed = np.array([m in _CLOSED for m in mapped], dtype=bool)[codes]
+    reasons.add((outcome == -1) & label_closed, f"{name} 'open' disagrees with a closed stage:",
+                raw)
+    codes = codes.copy()
+    codes[outcome == 1] = len(mapped)
+    codes[outcome == 0] = len(mapped) + 1
+    return codes, [*mapped, "closed_won", "closed_lost"]
+
+
+def _stage_resolution(stages: _Distinct, lookup: Mapping[str, str],
+                      flags: Mapping[str, np.ndarray], probability: np.ndarray | None
+                      ) -> tuple[list[str | None], list[str]]:
+    """The package stage of each distinct label, and how it was found.
+
+    In order: the built-in labels and the user's stage map; the export's own
+    Won/Closed columns (most of the label's rows decide); its probability
+    column (the label's median: 0 % lost, 100 % won, else the open stage of
+    nearest probability); won/lost words; else an open deal in
+    :data:`UNMAPPED`. Empty labels map to ``None``.
+    """
+    won = _majority(flags.get("is_won"), stages.codes, stages.size)
+    closed = _majority(flags.get("is_closed"), stages.codes, stages.size)
+    median = np.full(stages.size, np.nan)
+    if probability is not None:
+        p = pd.Series(np.where((probability >= 0) & (probability <= 1), probability, np.nan))
+        median[:] = p.groupby(stages.codes).median().reindex(range(stages.size)).to_numpy()
+    mapped, how = [], []
+    for k, value in enumerate(stages.values):
+        key, p = _key(value), median[k]
+        stage = lookup.get(key)
+        why = "built-in label" if _STAGE_KEYS.get(key, "") == stage else "your stage map"
+        if not _nfkc(value):
+            stage, why = None, "empty"
+        elif stage is None and (closed[k] == 1 or (closed[k] == -1 and won[k] == 1)) \
+                and won[k] >= 0:
+            stage, why = ("closed_won" if won[k] else "closed_lost"), "Won/Closed columns"
+        elif stage is None and closed[k] == 0:
+            stage = _nearest_open(p) if np.isfinite(p) else UNMAPPED
+            why = f"open per the Closed column, probability {p:.0%}" if np.isfinite(p) else \
+                "open per the Closed column"
+        elif stage is None and np.isfinite(p):
+            stage = {0.0: "closed_lost", 1.0: "closed_won"}.get(float(p)) or _nearest_open(p)
+            why = f"probability {p:.0%}"
+        elif stage is None:
+            stage = _word_stage(key)
+            stage, why = (stage, "won/lost word") if stage else (UNMAPPED, "unmapped: kept "
+                                                                  "as an open deal")
+        mapped.append(stage)
+        how.append(why)
+    return mapped, how
 
 
 # ----------------------------------------------------------------------------- the reader
@@ -947,62 +1249,73 @@ def _quarantine_names(header: Sequence[str]) -> list[str]:
 def read_crm_export(path: str | os.PathLike, *,
                     mapping: str | Mapping[str, str | Sequence[str]] | CrmTemplate = "salesforce",
                     quarantine: str | os.PathLike | None = None, encoding: str | None = None,
-                    stages: Mapping[str, str] | None = None) -> CrmExport:
-    """Read a CRM export (CSV) into the package's opportunities table, setting bad rows aside.
+                    stages: Mapping[str, str] | None = None,
+                    sheet: str | int | None = None) -> CrmExport:
+    """Read a CRM export (CSV or .xlsx) into the opportunities table, setting bad rows aside.
 
     The file's encoding is detected (UTF-8 with BOM, UTF-16 with BOM, else
-    UTF-8, else CP932/Shift_JIS) and its delimiter (comma, tab or semicolon)
-    found in the header line. A Salesforce report's footer (a blank line,
-    then its title, copyright and "Confidential Information" lines) is
-    recognised and kept out of the data. Values are parsed without a loop
-    over rows (Arrow reads the CSV and dictionary-encodes each column; each
-    distinct value is read once; numpy spreads the results back). It reads
-    dates as ``2025/03/01``, ``2025-03-01``, ``2025/3/1``, ``2025年3月1日``
-    or ``3/1/2025`` (month first, as Salesforce's US English locale writes
-    it, unless some first number is above 12 and none second), each with an
-    optional time (``9:05``, ``09:05:00``, ``9:05 PM``, ``午後9:05``);
-    amounts with thousands separators, currency marks and full-width digits
-    (``¥1,200,000``, ``￥１，２００，０００``, ``JPY 1,200,000``, ``1,200,000円``);
-    probabilities in percent or as shares; stage names of Salesforce, HubSpot
-    and the package (:data:`STAGE_LABELS`, plus your own with ``stages=``).
+    UTF-8, else CP932/Shift_JIS; a file mixing UTF-8 and another encoding is
+    refused) and its delimiter (comma, tab or semicolon) found in the header
+    line; an ``.xlsx`` workbook is read with calamine, its cells' types kept.
+    A Salesforce report's footer (a blank line, then its title, copyright and
+    "Confidential Information" lines) is recognised and kept out of the data.
+    Values are parsed without a loop over rows (Arrow reads the CSV and
+    dictionary-encodes each column; each distinct value is read once; numpy
+    spreads the results back). Dates are read by :func:`parse_date` (ISO 8601
+    in any form, ``2025/03/01``, ``2025年3月1日``, ``3/1/2025``, ``31.03.2025``,
+    ``Mar 1, 2025``, with an optional time), a year-last date month first
+    unless its column has a first number above 12 and no second one; amounts
+    with thousands separators, currency marks, full-width digits or a decimal
+    comma (decided per column); probabilities in percent or as shares; stage
+    names of Salesforce, HubSpot and the package (:data:`STAGE_LABELS`), your
+    own (``stages=``), and any other label by the export's Won/Closed columns,
+    its probability, won/lost words, else as an open deal in :data:`UNMAPPED`
+    (``source.stages`` lists how each label was read).
 
     File-level problems (a required column missing, an unknown mapping, an
-    unreadable encoding, an empty file) raise one :class:`CrmExportError`
-    listing all of them with the columns expected and found. Row-level
-    problems never raise: the row goes to :attr:`CrmExport.quarantined` with
-    its row number (as a spreadsheet numbers rows: the header is row 1) and
-    every reason, and nothing is dropped silently
-    (``rows_read == rows_kept + rows_quarantined``, checked on every call).
-    A row is quarantined when it has a wrong number of fields or no value at
-    all; a required value is empty (ID, stage, amount, created date, and the
-    close date where the template requires it or the deal is closed); a date,
-    amount, probability, yes/no flag, forecast category or count cannot be
-    read; an amount is negative, or in another currency than the export's
-    other amounts; a probability or discount is outside 0-100 %; the close
-    date is before the created date; the stage is unknown, or contradicts
-    the export's Won/Closed flags; ``closed_at`` is set on an open deal; or
-    its ID repeats an earlier row's (the first row with the ID stays where
-    its own values send it).
+    unreadable encoding, an empty file, no row readable at all) raise one
+    :class:`CrmExportError` listing all of them with the columns expected and
+    found. Row-level problems never raise: the row goes to
+    :attr:`CrmExport.quarantined` with its row number (as a spreadsheet
+    numbers rows: the header is row 1) and every reason, and nothing is
+    dropped silently (``rows_read == rows_kept + rows_quarantined``, checked
+    on every call). A row is quarantined when it has a wrong number of fields
+    or no value at all; its ID or stage is empty, or its created date on a
+    closed deal, or its close date where the template requires one or the
+    deal is closed; a date, amount, probability, yes/no flag, forecast
+    category or count cannot be read; an amount is negative, too large, or in
+    another currency than the export's other amounts; a probability or
+    discount is outside 0-100 %; the close date is before the created date;
+    the stage contradicts the export's Won/Closed flags; ``closed_at`` is set
+    on an open deal; it repeats the header line; or its ID repeats an earlier
+    row's (the first row with the ID stays where its own values send it). A
+    deal without an amount is kept, and counted in ``source.missing_amounts``.
 
     Parameters
     ----------
     path
-        The CSV file. It is only read; a path holding quotes, newlines or code
-        is just a file name.
+        The CSV or ``.xlsx`` file. It is only read; a path holding quotes,
+        newlines or code is just a file name.
     mapping
         ``"salesforce"`` (an opportunity report: English or Japanese headers,
-        or API names), ``"hubspot"`` (a deals export), a :class:`CrmTemplate`,
+        or API names), ``"hubspot"`` (a deals export), the path of a mapping
+        file (``.yaml``, see :mod:`revopslab.mapping`), a :class:`CrmTemplate`,
         or a dict ``{our column: your header or [headers]}`` naming at least
         :data:`REQUIRED_COLUMNS`; start from a template to add a column:
         ``{**CRM_TEMPLATES["salesforce"].columns, "segment": "Segment__c"}``.
     quarantine
         When given, also write the quarantined rows there as CSV (UTF-8 with
-        BOM, which Excel opens correctly); written even when empty.
+        BOM, which Excel opens correctly; every field quoted, formula-like
+        cells neutralised, e-mails and phones masked, written atomically);
+        written even when empty.
     encoding
         Force an encoding (``"utf-8"``, ``"cp932"`` ...) instead of detecting it.
     stages
         Your own stage labels -> one of ``discovery``, ``demo``, ``proposal``,
         ``negotiation``, ``closed_won``, ``closed_lost``.
+    sheet
+        The sheet of an ``.xlsx`` workbook (name or 0-based index; default the
+        first, or the mapping file's ``sheet``).
 
     Returns
     -------
@@ -1051,14 +1364,22 @@ def read_crm_export(path: str | os.PathLike, *,
         if out.resolve() == file.resolve():
             raise ValueError(f"quarantine must not be the export itself, got {str(quarantine)!r}")
     template, problems = _mapping_of(mapping)
-    stage_lookup, stage_problems = _stages_of(stages)
+    if sheet is not None and template is not None:
+        template = dataclasses.replace(template, sheet=sheet)
+    stage_lookup, stage_problems = _stages_of(stages, base=template.stages if template else None)
     problems += stage_problems
     name = template.name if template is not None else str(mapping)
     data = file.read_bytes()
+    if data.startswith(_ZIP) and template is not None:
+        del data
+        return _read_workbook(file, template, problems, stage_lookup, quarantine)
     header: list[str] | None = None
     buffer = None
     used = ""
-    if not data or data.isspace():
+    if data.startswith(_ZIP):
+        problems.append("the file is an Excel workbook (.xlsx); it is read once the mapping "
+                        "is valid")
+    elif not data or data.isspace():
         problems.append(f"the file is empty ({len(data)} bytes): expected a header line and "
                         "data rows")
     else:
@@ -1128,7 +1449,7 @@ def _build(file: Path, template: CrmTemplate, header: list[str], chosen: dict[st
 
     # Everything else is read per distinct value.
     distinct = {col: _Distinct(raw[col]) for col in chosen
-                if _KINDS[col] in ("stage", "flag", "forecast", "type", "currency")}
+                if _KINDS[col] in ("stage", "flag", "forecast", "type", "currency", "outcome")}
     for col, d in distinct.items():
         blank[col] = d.take(np.array([not _nfkc(v) for v in d.values], dtype=bool))
     currency_of: dict[str, int] = {"": 0}
@@ -1136,21 +1457,25 @@ def _build(file: Path, template: CrmTemplate, header: list[str], chosen: dict[st
     def currency_code(name: str) -> int:
         return currency_of.setdefault(name, len(currency_of))
 
-    money = {col: _money(raw[col], currency_code) for col in chosen if _KINDS[col] == "money"}
-    numbers = {col: _number(raw[col]) for col in chosen if _KINDS[col] in ("share", "count")}
+    parsed = {col: _Numbers(raw[col], template.decimal) for col in chosen
+              if _KINDS[col] in ("money", "share", "count")}
+    for col, numbers in parsed.items():
+        if numbers.decimal == "," and template.decimal is None:
+            notes.append(f"{label[col]} read with a decimal comma ('25000,84' = 25000.84; "
+                         "dots group thousands), as its values write it")
+    money = {col: _money(numbers, currency_code) for col, numbers in parsed.items()
+             if _KINDS[col] == "money"}
+    numbers = {col: _number(n) for col, n in parsed.items() if _KINDS[col] != "money"}
     for col, (_, status, _) in {**money, **numbers}.items():
         blank[col] = status == 0
 
-    # Dates: decide how year-last dates are ordered over every date column, then read.
+    # Dates: the order of year-last dates is decided per column, then every date is read.
     dates = {col: _DateColumn(raw[col]) for col in chosen if _KINDS[col] == "date"}
-    evidence = [d.evidence() for d in dates.values()]
-    day_first = any(e[0] for e in evidence) and not any(e[1] for e in evidence)
-    date_order = None
-    if any(d.has_year_last() for d in dates.values()):
-        date_order = "day/month/year" if day_first else "month/day/year"
+    day_first, date_order, date_notes = _date_orders(dates, label, template.date_order)
+    notes += date_notes
     unreadable = {}
     for col, d in dates.items():
-        out[col], unreadable[col], blank[col] = d.parse(day_first)
+        out[col], unreadable[col], blank[col] = d.parse(day_first[col])
 
     for col in _REQUIRED_VALUES:
         reasons.add(blank[col] & filled, f"{label[col]} is empty")
@@ -1160,8 +1485,9 @@ def _build(file: Path, template: CrmTemplate, header: list[str], chosen: dict[st
     # Money, and its currency.
     currencies = []
     for col, (value, status, codes) in money.items():
-        reasons.add(status < 0, f"{label[col]} is not an amount ({_AMOUNT_EXAMPLES}):",
+        reasons.add(status == -1, f"{label[col]} is not an amount ({_AMOUNT_EXAMPLES}):",
                     raw[col])
+        reasons.add(status == -2, f"{label[col]} is too large to be an amount:", raw[col])
         reasons.add(value < 0, f"{label[col]} is negative:", raw[col])
         out[col] = value
         currencies.append(codes)
@@ -1175,6 +1501,9 @@ def _build(file: Path, template: CrmTemplate, header: list[str], chosen: dict[st
         per_row = np.zeros(n, dtype=np.int64)
         for codes in currencies:
             per_row = np.where(per_row == 0, codes, per_row)
+        if template.currency:  # the mapping's currency: amounts that carry no mark
+            per_row[per_row == 0] = currency_code(_nfkc(template.currency).upper())
+            currency_names = list(currency_of)
         conflict = np.zeros(n, dtype=bool)
         for codes in currencies:
             conflict |= (codes != 0) & (codes != per_row)
@@ -1196,7 +1525,8 @@ def _build(file: Path, template: CrmTemplate, header: list[str], chosen: dict[st
 
     # Shares (probability, discount) and counts.
     for col, (row_value, row_status, row_percent) in numbers.items():
-        reasons.add(row_status < 0, f"{label[col]} is not a number:", raw[col])
+        reasons.add(row_status == -1, f"{label[col]} is not a number:", raw[col])
+        reasons.add(row_status == -2, f"{label[col]} is too large to be a number:", raw[col])
         if _KINDS[col] == "count":
             wrong = (row_status > 0) & ((row_value < 0) | (np.nan_to_num(row_value) % 1 != 0))
             reasons.add(wrong, f"{label[col]} is not a whole number >= 0:", raw[col])
@@ -1215,30 +1545,36 @@ def _build(file: Path, template: CrmTemplate, header: list[str], chosen: dict[st
 
     # Stage, outcome flags, status.
     stages = distinct["stage"]
-    mapped = [stage_lookup.get(_key(v)) if _nfkc(v) else None for v in stages.values]
-    known = stages.take(np.array([m is not None for m in mapped], dtype=bool))
-    reasons.add(~known & ~blank["stage"], f"{label['stage']} is not a known stage (pass "
-                f"stages={{label: one of {list(_PACKAGE_STAGES)}}}):", raw["stage"])
-    won = stages.take(np.array([m == "closed_won" for m in mapped], dtype=bool))
-    closed = won | stages.take(np.array([m == "closed_lost" for m in mapped], dtype=bool))
-    for col, derived in (("is_won", won), ("is_closed", closed)):
-        if col not in chosen:
-            continue
-        flag = distinct[col].take(np.array(
-            [-1 if not _nfkc(v) else {True: 1, False: 0}.get(_FLAG_KEYS.get(_key(v)), -2)
-             for v in distinct[col].values], dtype=np.int64))
+    flags = {col: distinct[col].take(np.array(
+        [-1 if not _nfkc(v) else {True: 1, False: 0}.get(_FLAG_KEYS.get(_key(v)), -2)
+         for v in distinct[col].values], dtype=np.int64)) for col in ("is_won", "is_closed")
+        if col in chosen}
+    for col, flag in flags.items():
         reasons.add(flag == -2, f"{label[col]} is not a yes/no value (1/0, true/false, "
                     "はい/いいえ):", raw[col])
-        rows = np.flatnonzero((flag >= 0) & known & (flag != derived))
-        flags = raw[col].take(pa.array(rows)).to_pylist()
+    mapped, how = _stage_resolution(stages, stage_lookup, flags, out.get("rep_probability"))
+    reasons.add(blank["stage"] & filled, f"{label['stage']} is empty")
+    codes, per_code = stages.codes, mapped
+    if "deal_status" in chosen:  # a row's own won/lost/open (Pipedrive, Dynamics) decides
+        codes, per_code = _by_outcome(distinct["deal_status"], codes, mapped, reasons,
+                                      label["deal_status"], raw["deal_status"])
+    won = np.array([m == "closed_won" for m in per_code], dtype=bool)[codes]
+    closed = won | np.array([m == "closed_lost" for m in per_code], dtype=bool)[codes]
+    for col, flag in flags.items():
+        derived = won if col == "is_won" else closed
+        rows = np.flatnonzero((flag >= 0) & ~blank["stage"] & (flag != derived))
         shown = raw["stage"].take(pa.array(rows)).to_pylist()
+        values = raw[col].take(pa.array(rows)).to_pylist()
         reasons.add_texts(rows, [f"{label[col]} {f!r} disagrees with {label['stage']} {s!r}"
-                                 for f, s in zip(flags, shown, strict=True)])
-    out["stage"] = _strings(mapped, stages.codes)
+                                 for f, s in zip(values, shown, strict=True)])
+    out["stage"] = _strings(per_code, codes)
     out["is_closed"], out["is_won"] = closed, won
     out["status"] = _strings(["open", "won", "lost"],
                              np.where(won, 1, np.where(closed, 2, 0)))
     out["stage_label"] = _strings([v.strip() or None for v in stages.values], stages.codes)
+    counts = np.bincount(stages.codes, minlength=stages.size)
+    resolved = tuple((v.strip(), m, h, int(c)) for v, m, h, c in
+                     zip(stages.values, mapped, how, counts, strict=True) if m is not None)
     if "rep_probability" not in chosen and template.stage_probability:
         probability = np.array([template.stage_probability.get(_key(v), np.nan)
                                 for v in stages.values], dtype=np.float64)
@@ -1249,6 +1585,8 @@ def _build(file: Path, template: CrmTemplate, header: list[str], chosen: dict[st
     # Close date, closed_at and their order.
     close, created = out["expected_close_date"], out["created_at"]
     close_blank = blank["expected_close_date"]
+    reasons.add(blank["created_at"] & closed & filled, f"{label['created_at']} is empty for a "
+                "closed deal")
     if template.close_date_required:
         reasons.add(close_blank & filled, f"{label['expected_close_date']} is empty")
     else:
@@ -1294,16 +1632,24 @@ def _build(file: Path, template: CrmTemplate, header: list[str], chosen: dict[st
             f"duplicate {label['opportunity_id']} {v!r} (first on row {int(r)})"
             for v, r in zip(shown, lines[first[ids.codes[rows]]], strict=True)])
 
+    # A header line repeated inside the data (two exports joined into one file): that is
+    # its only reason, whatever its "values" failed above.
+    repeated = _bool(pc.equal(pc.utf8_trim_whitespace(raw["opportunity_id"]),
+                              label["opportunity_id"]))
+    repeated &= _bool(pc.equal(pc.utf8_trim_whitespace(raw["stage"]), label["stage"]))
+    reasons.only(repeated, "the header line again (two exports joined into one file?)")
+
     out["source_row"] = lines
     return _finish(file, template, header, chosen, table, invalid, lines, reasons, out,
-                   encoding, delimiter, footer, date_order, notes, quarantine)
+                   encoding, delimiter, footer, date_order, notes, quarantine, resolved)
 
 
 def _finish(file: Path, template: CrmTemplate, header: list[str], chosen: dict[str, int],
             table: pa.Table, invalid: list[tuple[int, str]], lines: np.ndarray,
             reasons: _Reasons, out: dict[str, Any], encoding: str, delimiter: str,
             footer: tuple[str, ...], date_order: str | None, notes: list[str],
-            quarantine: str | os.PathLike | None) -> CrmExport:
+            quarantine: str | os.PathLike | None,
+            stages: tuple[tuple[str, str, str, int], ...]) -> CrmExport:
     keep = ~reasons.bad
     order = [c for c in OPPORTUNITY_COLUMNS + EXTRA_COLUMNS if c in out]
     frame = pd.DataFrame({c: out[c] for c in order})
@@ -1346,15 +1692,57 @@ def _finish(file: Path, template: CrmTemplate, header: list[str], chosen: dict[s
                              f"rows quarantined ({len(quarantined)}): a reader bug, please "
                              "report it")
     if quarantine is not None:
-        quarantined.to_csv(quarantine, index=False, encoding="utf-8-sig")
+        write_safe_csv(mask_pii(quarantined), quarantine)
+    if rows_read and not len(opportunities):
+        raise CrmExportError([_nothing_kept(quarantined, quarantine)], path=str(file),
+                             mapping=template.name, found=header)
+    missing = int(opportunities["amount"].isna().sum()) if "amount" in opportunities else 0
+    if missing:
+        notes.append(f"{missing:,} deal{'s have' if missing != 1 else ' has'} no amount: counted "
+                     "in win rates, stage counts and cycle times, left out of sums")
+    unknown_created = int(opportunities["created_at"].isna().sum())
+    if unknown_created:
+        notes.append(f"{unknown_created:,} open deal{'s have' if unknown_created != 1 else ' has'}"
+                     " no created date: counted in the open pipeline, not in created counts")
     used = {col: header[i] for col, i in chosen.items()}
     source = CrmSource(
         path=str(file), mapping=template.name, encoding=encoding,
         delimiter=delimiter, rows_read=rows_read, rows_kept=len(opportunities),
         rows_quarantined=len(quarantined), columns=MappingProxyType(used),
         unused_columns=tuple(h for i, h in enumerate(header) if i not in set(chosen.values())),
-        footer=footer, date_order=date_order, notes=tuple(notes))
+        footer=footer, date_order=date_order, notes=tuple(notes), stages=stages,
+        missing_amounts=missing)
     return CrmExport(opportunities, quarantined, source)
+
+
+def reason_counts(quarantined: pd.DataFrame) -> pd.Series:
+    """How many quarantined rows have each kind of reason, most frequent first.
+
+    A reason's kind is its text up to the first ``:`` or ``(``, without the
+    row's raw value (``"Amount is not an amount"``).
+
+    Examples
+    --------
+    >>> bad = pd.DataFrame({"reason": ["Amount is negative: '-5'; Stage is empty",
+    ...                                "Amount is negative: '-7'"]})
+    >>> reason_counts(bad).to_dict()
+    {'Amount is negative': 2, 'Stage is empty': 1}
+    """
+    if not len(quarantined):
+        return pd.Series(dtype="int64", name="rows").rename_axis("reason")
+    kinds = (quarantined["reason"].str.split("; ").explode()
+             .str.replace(r"\s*[:(].*$", "", regex=True).str.strip())
+    counts = kinds.value_counts().rename("rows").rename_axis("reason").reset_index()
+    counts = counts.sort_values(["rows", "reason"], ascending=[False, True], kind="stable")
+    return counts.set_index("reason")["rows"]
+
+
+def _nothing_kept(quarantined: pd.DataFrame, quarantine: str | os.PathLike | None) -> str:
+    counts = reason_counts(quarantined)
+    top = "; ".join(f"{reason} ({rows:,} rows)" for reason, rows in counts.head(3).items())
+    where = f"; every row and its reasons are in {str(quarantine)!r}" if quarantine else ""
+    return (f"no row could be read: all {len(quarantined):,} rows were quarantined. Top "
+            f"reasons: {top}{where}")
 
 
 def _field_count_reason(count: int, width: int) -> str:
@@ -1369,14 +1757,103 @@ def _count_fields(text: str, delimiter: str) -> int:
         return 0
 
 
+# ----------------------------------------------------------------------------- workbooks
+_ZIP = b"PK\x03\x04"
+_HEADER_SEARCH = 30  # rows at the top of a sheet where the header may be (report titles)
+
+
+def _cell_text(value: Any) -> str:
+    """A typed cell as text the column parsers read without doubt (dates in ISO 8601)."""
+    if value is None or (isinstance(value, float) and not np.isfinite(value)) or (
+            value is pd.NaT):
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return "1" if value else "0"
+    if isinstance(value, dt.datetime | dt.date | pd.Timestamp):
+        return value.isoformat()
+    if isinstance(value, float | np.floating):
+        return np.format_float_positional(float(value), trim="-")
+    return str(value)
+
+
+def _read_workbook(file: Path, template: CrmTemplate, problems: list[str],
+                   stage_lookup: dict[str, str], quarantine: str | os.PathLike | None
+                   ) -> CrmExport:
+    """Read an ``.xlsx`` sheet: header row found, cells' own types kept, then as a CSV."""
+    sheet = 0 if template.sheet is None else template.sheet
+    header = None
+    try:
+        header, body, at = _sheet_text(file, sheet)
+    except (ValueError, KeyError, IndexError) as error:
+        names = _sheet_names(file)
+        problems.append(f"sheet must name a sheet of the workbook ({', '.join(map(repr, names))}"
+                        f" or its 0-based index), got {sheet!r} ({error})")
+    except Exception as error:  # calamine's own errors: a damaged or protected workbook
+        problems.append(f"the workbook cannot be read ({type(error).__name__}: {error}); save "
+                        "it again from Excel, or as CSV")
+    if header is not None and not any(header):
+        problems.append(f"sheet {sheet!r} is empty: expected a header row and data rows")
+    elif header is not None:
+        chosen, column_problems = _resolve(template, header)
+        problems += column_problems
+    if problems:
+        raise CrmExportError(problems, path=str(file), mapping=template.name,
+                             expected=template.columns, found=header)
+    width = (body != "").sum(axis=1).to_numpy()
+    last = np.flatnonzero(width > 1)
+    end = int(last[-1]) + 1 if len(last) else 0
+    footer = tuple(v for row in body.iloc[end:].itertuples(index=False) for v in row if v)
+    body = body.iloc[:end]
+    table = _text_table(body)
+    lines = np.arange(at + 2, at + 2 + len(body), dtype=np.int64)
+    kind = f"xlsx (sheet {sheet!r}" + (f", header on row {at + 1})" if at else ")")
+    return _build(file, template, header, chosen, table, [], lines, stage_lookup, kind, "",
+                  footer, quarantine)
+
+
+def _sheet_text(file: Path, sheet: str | int, rows: int | None = None
+                ) -> tuple[list[str], pd.DataFrame, int]:
+    """A sheet's header, its rows below as text (:func:`_cell_text`), and the header's index.
+
+    The header is the first of the sheet's top rows with the most cells
+    filled (a formatted report's title rows above it are skipped); empty
+    columns are dropped. ``rows`` limits the rows read below the header.
+    """
+    cells = pd.read_excel(file, sheet_name=sheet, header=None, dtype=object, engine="calamine",
+                          nrows=None if rows is None else rows + _HEADER_SEARCH)
+    text = cells.map(_cell_text)
+    filled = (text != "").sum(axis=1).to_numpy()
+    if not len(text) or filled.max() == 0:
+        return [], text.iloc[:0], 0
+    top = filled[:_HEADER_SEARCH]
+    at = int(np.flatnonzero(top == top.max())[0])
+    text = text.iloc[:, np.flatnonzero((text.iloc[at:] != "").any(axis=0).to_numpy())]
+    body = text.iloc[at + 1:] if rows is None else text.iloc[at + 1:at + 1 + rows]
+    return [str(h).strip() for h in text.iloc[at].tolist()], body, at
+
+
+def _text_table(body: pd.DataFrame) -> pa.Table:
+    """Cells as text in the reader's column names ``f0, f1 ...``, as a parsed CSV gives them."""
+    return pa.table({f"f{i}": pa.array(body.iloc[:, i].tolist(), type=pa.string())
+                     for i in range(body.shape[1])})
+
+
+def _sheet_names(file: Path) -> list[str]:
+    with contextlib.suppress(Exception):
+        return list(pd.ExcelFile(file, engine="calamine").sheet_names)
+    return []
+
+
 # ----------------------------------------------------------------------------- privacy
 _EMAIL = re.compile(r"([A-Za-z0-9._%+\-]+)@([A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)")
-_PHONE = re.compile(r"(?<![\w+.])(?:\+\d{1,3}[-\s.]?\(?\d|\(?0\d)[\d\-\s.()]{6,}\d(?![\w])")
+_PHONE = re.compile(r"(?<![\w+.])(?:\+\d{1,3}[-\s.]?\(?\d|\(?0\d)[\d\-\s.()]{6,}\d(?![\w])"
+                    r"|(?<![\w+.(])\(?[2-9]\d{2}\)?[-.\s]?\d{3}[-.\s]\d{4}(?![\w])")
 
 
 # What a value must contain to be looked at (RE2, vectorised): an @, or a run of digits
 # starting with 0 or + that is long enough to be a phone number.
-_PII_HINT = r"@|(?:^|[^\w+.])(?:\+\d|\(?0\d)[\d\-\s.()]{6,}\d(?:$|[^\w])"
+_PII_HINT = (r"@|(?:^|[^\w+.])(?:\+\d|\(?0\d)[\d\-\s.()]{6,}\d(?:$|[^\w])"
+             r"|\(?[2-9]\d{2}\)?[-.\s]?\d{3}[-.\s]\d{4}")
 
 
 def _mask_email(match: re.Match) -> str:
@@ -1415,8 +1892,11 @@ def mask_pii(frame: pd.DataFrame, *, columns: Sequence[str] | None = None) -> pd
     characters of its local part and its domain (``tanaka@example.co.jp`` ->
     ``ta***@example.co.jp``); a phone number (10-13 digits, starting with 0
     or +) keeps its first and last groups (``03-1234-5678`` ->
-    ``03-****-5678``; ``09012345678`` -> ``090****5678``). Names, amounts,
-    dates and IDs are left as they are (an ID does not start with 0 or +).
+    ``03-****-5678``; ``09012345678`` -> ``090****5678``; a US number
+    ``(415) 555-1234`` -> ``(415) ***-1234``). Full-width forms common in
+    Japanese data (``tanaka＠example.co.jp``, ``０３－１２３４－５６７８``) are
+    found too, and shown masked in half-width. Names, amounts, dates and IDs
+    are left as they are (an ID does not start with 0 or +).
 
     Parameters
     ----------
@@ -1435,6 +1915,10 @@ def mask_pii(frame: pd.DataFrame, *, columns: Sequence[str] | None = None) -> pd
     ...                        "amount": [1.0, 2.0, 3.0]})
     >>> mask_pii(people)["contact"].tolist()
     ['ta***@example.co.jp', 'Tel 03-****-5678', nan]
+    >>> wide = pd.DataFrame({"c": ["tanaka＠example.co.jp", "０３－１２３４－５６７８",
+    ...                            "call (415) 555-1234", "2025-03-01", "JPY 1,200,000"]})
+    >>> mask_pii(wide)["c"].tolist()
+    ['ta***@example.co.jp', '03-****-5678', 'call (415) ***-1234', '2025-03-01', 'JPY 1,200,000']
     """
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"frame must be a pandas DataFrame, got {type(frame).__name__}")
@@ -1452,7 +1936,8 @@ def mask_pii(frame: pd.DataFrame, *, columns: Sequence[str] | None = None) -> pd
         series = frame[col]
         text = pa.array(series if isinstance(series.dtype, pd.StringDtype)
                         else series.astype("str"), type=pa.string())
-        rows = np.flatnonzero(_bool(pc.match_substring_regex(text, _PII_HINT)))
+        wide = pc.utf8_normalize(text, "NFKC")  # full-width ＠ and digits as ASCII
+        rows = np.flatnonzero(_bool(pc.match_substring_regex(wide, _PII_HINT)))
         if len(rows):
             values = [_mask_text(v) for v in series.iloc[rows]]
             column = series.copy()
@@ -1464,7 +1949,14 @@ def mask_pii(frame: pd.DataFrame, *, columns: Sequence[str] | None = None) -> pd
 def _mask_text(value: Any) -> Any:
     if not isinstance(value, str):
         return value
-    return _PHONE.sub(_mask_phone, _EMAIL.sub(_mask_email, value))
+    folded = _nfkc_if_wide(value)
+    masked = _PHONE.sub(_mask_phone, _EMAIL.sub(_mask_email, folded))
+    return value if masked == folded else masked
+
+
+def _nfkc_if_wide(text: str) -> str:
+    """``text`` with full-width ASCII forms (＠, ０-９, －) folded, when it has any."""
+    return unicodedata.normalize("NFKC", text) if re.search("[\uff01-\uff5e]", text) else text
 
 
 # ----------------------------------------------------------------------------- sample files

@@ -69,6 +69,7 @@ __all__ = [
     "opportunity_summary",
     "kpis",
     "quarantine_summary",
+    "export_notes",
     "findings",
     "recommendations",
     "cohort_heatmap",
@@ -222,6 +223,13 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _is_mapping_file(value: Any) -> bool:
+    from .crm import MAPPING_SUFFIXES
+
+    return (isinstance(value, str) and "\x00" not in value
+            and value.casefold().endswith(MAPPING_SUFFIXES))
+
+
 def _period_problem(period: Any) -> str | None:
     try:
         _month_pair(period)
@@ -300,8 +308,9 @@ def check_parameters(parameters: Mapping[str, Any] | None = None, /, **values: A
         if bad:
             problems.append("mapping as a dict must map column names (str) to a header (str) "
                             f"or a list of headers, got bad entries for {bad!r}")
-    elif mapping not in MAPPINGS:
-        problems.append(f"mapping must be one of {', '.join(map(repr, MAPPINGS))} or a dict "
+    elif mapping not in MAPPINGS and not _is_mapping_file(mapping):
+        problems.append(f"mapping must be one of {', '.join(map(repr, MAPPINGS))}, the path of "
+                        "a mapping file (.yaml, see `revopslab mapping suggest`) or a dict "
                         f"{{our column: your header}}, got {mapping!r}")
     if p["as_of"] is not None:
         try:
@@ -955,15 +964,18 @@ def load_source(source: str | os.PathLike = "simulated", *, seed: int = 2024,
     Parameters
     ----------
     source
-        ``"simulated"``, or the path of a CRM export (CSV, any encoding
-        :func:`~revopslab.crm.read_crm_export` detects). A path is only a
-        file name, whatever characters it holds.
+        ``"simulated"``, or the path of a CRM export (CSV in any encoding
+        :func:`~revopslab.crm.read_crm_export` detects, or ``.xlsx``). A path
+        is only a file name, whatever characters it holds.
     seed, profile, months, scale
         The simulated company: ``simulate_company(company_profile(profile,
         months=months, scale=scale), rng=seed)``; the default company (seed
         2024) is read from ``data/`` instead, which is the same and faster.
     mapping
-        The export's column mapping: ``"salesforce"``, ``"hubspot"`` or a dict.
+        The export's column mapping: ``"salesforce"``, ``"hubspot"``, the path
+        of a mapping file (``.yaml``, :mod:`revopslab.mapping`) or a dict. The
+        data's label ends with :func:`export_notes` (stage labels resolved,
+        deals without an amount), which the report shows.
     quarantine
         Where to write the export's unreadable rows (CSV); default
         ``<export>_quarantine.csv`` beside the export.
@@ -1017,11 +1029,44 @@ def load_source(source: str | os.PathLike = "simulated", *, seed: int = 2024,
         when = pd.Timestamp(latest).normalize() + _DAY
     currencies = opps["currency"].dropna().unique() if "currency" in opps else []
     s = export.source
-    text = f"{path.name} ({s.mapping}, {s.encoding})"
+    text = f"{path.name} ({s.mapping}, {s.encoding})" + export_notes(s)
     return ReportData(kind="crm_export", label=text, opportunities=opps, as_of=when,
                       tables=("opportunities",), export=export,
                       quarantine_path=Path(quarantine),
                       currency=str(currencies[0]) if len(currencies) == 1 else "JPY")
+
+
+def export_notes(source) -> str:
+    """What reading an export decided that the report's reader should know, as one clause.
+
+    The stage labels resolved other than by the built-in templates (how, and
+    on how many rows), the deals kept without an amount, and the formats the
+    reader assumed (decimal comma, date order). Empty when there is none.
+
+    Examples
+    --------
+    >>> from revopslab.crm import CrmSource
+    >>> s = CrmSource(path="x.csv", mapping="m.yaml", encoding="utf-8", delimiter=",",
+    ...               rows_read=9, rows_kept=9, rows_quarantined=0, columns={},
+    ...               unused_columns=(), footer=(), date_order=None, missing_amounts=2,
+    ...               stages=(("Won", "closed_won", "built-in label", 5),
+    ...                       ("見込み", "discovery", "probability 10%", 4)))
+    >>> for part in export_notes(s).split("; ")[1:]:
+    ...     print(part)
+    stages resolved: 見込み → discovery (probability 10%, 4 rows)
+    2 deals have no amount (counted in win rates, stage counts and cycle times, left out of sums)
+    """
+    parts = []
+    resolved = [f"{label} → {stage} ({how}, {rows:,} row{'s' if rows != 1 else ''})"
+                for label, stage, how, rows in source.stages if how != "built-in label"]
+    if resolved:
+        parts.append("stages resolved: " + ", ".join(resolved))
+    if source.missing_amounts:
+        n = source.missing_amounts
+        parts.append(f"{n:,} deal{'s have' if n != 1 else ' has'} no amount (counted in win "
+                     "rates, stage counts and cycle times, left out of sums)")
+    parts += [note for note in source.notes if "decimal comma" in note]
+    return "".join(f"; {part}" for part in parts)
 
 
 # ============================================================================ period
@@ -1654,18 +1699,14 @@ def quarantine_summary(export, *, lang: str = "en", examples: int = 5
     (pandas.DataFrame, pandas.DataFrame)
         Counts by reason (``reason, rows``), and up to ``examples`` rows (``row, reason``).
     """
-    from .crm import mask_pii
+    from .crm import mask_pii, reason_counts
 
     _check_lang(lang)
     bad = export.quarantined
     if not len(bad):
         return (pd.DataFrame({"reason": pd.Series(dtype="str"), "rows": pd.Series(dtype="int64")}),
                 pd.DataFrame({"row": pd.Series(dtype="int64"), "reason": pd.Series(dtype="str")}))
-    parts = bad["reason"].str.split("; ").explode()
-    kinds = parts.str.replace(r"\s*[:(].*$", "", regex=True).str.strip()
-    counts = (kinds.value_counts().rename_axis("reason").reset_index(name="rows")
-              .sort_values(["rows", "reason"], ascending=[False, True], kind="stable"))
-    counts = mask_pii(counts.reset_index(drop=True))
+    counts = mask_pii(reason_counts(bad).reset_index())
     sample = mask_pii(bad[["row", "reason"]].head(examples).reset_index(drop=True))
     return counts, sample
 
@@ -1890,7 +1931,7 @@ def _rule_quality(f: Findings, lang: str, yen: Callable[[float], str]) -> Recomm
     share = f.rows_quarantined / f.rows_read
     if share <= BENCHMARKS["quarantine_share"]:
         return None
-    where = md_literal(f.quarantine_path) if f.quarantine_path else "—"
+    where = md_literal(mask_text(f.quarantine_path)) if f.quarantine_path else "—"
     text = (f"**データ入力を直す。** エクスポートの{f.rows_read:,}行のうち{f.rows_quarantined:,}行"
             f"（{share:.1%}）が読めず、このレポートから除外されました。理由は隔離ファイル {where} "
             "にあります。CRM側の入力規則で直してください。"
@@ -2079,7 +2120,7 @@ def render_html(notebook, out: str | os.PathLike | None = None, *, title: str | 
     notebook
         A path to an executed ``.ipynb`` or an ``nbformat`` notebook.
     out
-        Where to write the HTML (UTF-8); not written when ``None``.
+        Where to write the HTML (UTF-8, atomically); not written when ``None``.
     title
         The page's title (default: the notebook's file name).
 
@@ -2109,8 +2150,11 @@ def render_html(notebook, out: str | os.PathLike | None = None, *, title: str | 
         "report-hide", "parameters", "injected-parameters"})
     exporter.register_preprocessor(remover, enabled=True)
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title or name}})
-    if out is not None:
-        Path(out).write_text(body, encoding="utf-8")
+    if out is not None:  # a temporary file beside ``out``, renamed once complete
+        from ._safe_io import atomic_write
+
+        with atomic_write(out) as handle:
+            handle.write(body)
     return body
 
 
@@ -2140,23 +2184,49 @@ def _environment(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
-def _prepare(parameters: Mapping[str, Any] | None, out: Path) -> dict[str, Any]:
-    """Check the parameters, make paths absolute, default the quarantine file beside ``out``."""
+def _prepare(parameters: Mapping[str, Any] | None, out: Path,
+             executed: Path | None = None, notebook: Path | None = None) -> dict[str, Any]:
+    """Check the parameters and every path before anything runs.
+
+    Paths are made absolute; the quarantine file defaults to beside ``out``;
+    an input (the export, the mapping file, the notebook) must exist, and no
+    output (``out``, ``executed``, the quarantine file) may be an input or
+    another output, have a file name too long for the file system, or sit in
+    a folder that cannot be written.
+    """
+    from ._safe_io import path_problems
+
     p = check_parameters(dict(parameters or {}))
+    problems = []
     if p["source"] != "simulated":
         source = Path(p["source"]).expanduser()
         if not source.is_file():
             what = "a directory" if source.is_dir() else "no such file"
-            raise ReportParameterError([f"source must be 'simulated' or the path of an existing "
-                                        f"CRM export (CSV), got {p['source']!r} ({what})"])
+            problems.append(f"source must be 'simulated' or the path of an existing CRM export "
+                            f"(CSV or .xlsx), got {p['source']!r} ({what})")
         p["source"] = str(source.resolve())
         if p["quarantine"] is None:
             p["quarantine"] = str(out.with_name(f"{out.stem}_quarantine.csv"))
         quarantine = Path(p["quarantine"]).expanduser()
         if not quarantine.parent.is_dir():
-            raise ReportParameterError([f"quarantine must be a file in an existing folder, got "
-                                        f"{p['quarantine']!r}"])
+            problems.append(f"quarantine must be a file in an existing folder, got "
+                            f"{p['quarantine']!r}")
         p["quarantine"] = str(quarantine.resolve())
+    mapping = None
+    if _is_mapping_file(p["mapping"]):
+        mapping = Path(p["mapping"]).expanduser()
+        if not mapping.is_file():
+            problems.append(f"mapping must name an existing mapping file, got {p['mapping']!r} "
+                            "(no such file); write one with `revopslab mapping suggest EXPORT "
+                            "--out MAPPING.yaml`")
+        p["mapping"] = str(mapping.resolve())
+    problems += path_problems(
+        {"out": out, "keep-notebook": executed,
+         "quarantine": None if p["source"] == "simulated" else p["quarantine"]},
+        {"source": None if p["source"] == "simulated" else p["source"], "mapping": mapping,
+         "notebook": notebook})
+    if problems:
+        raise ReportParameterError(problems)
     injected_parameters(p)
     return p
 
@@ -2228,35 +2298,69 @@ def run_report(parameters: Mapping[str, Any] | None = None, *, out: str | os.Pat
     out = Path(out).expanduser().resolve()
     if not out.parent.is_dir():
         raise ReportParameterError([f"out must be a file in an existing folder, got {str(out)!r}"])
-    p = _prepare(parameters, out)
+    executed = None if executed is None else Path(executed).expanduser().resolve()
+    p = _prepare(parameters, out, executed, Path(notebook))
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="revopslab-report-") as folder:
-        target = Path(executed) if executed is not None else Path(folder) / "executed.ipynb"
+        target = Path(folder) / "executed.ipynb"
         env = {"TQDM_DISABLE": "0" if p["progress"] else "1",
                "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
         try:
-            with _environment(env):
+            with _environment(env), _quiet_kernel(Path(folder)) as quiet:
                 pm.execute_notebook(str(notebook), str(target), parameters=p,
                                     kernel_name=kernel_name, cwd=str(Path(notebook).parent),
                                     progress_bar=False, log_output=False,
-                                    execution_timeout=timeout)
+                                    execution_timeout=timeout, **quiet)
         except PapermillExecutionError as error:
-            kept = target
-            if executed is None:
-                kept = out.with_name(f"{out.stem}.failed.ipynb")
-                kept.write_bytes(target.read_bytes())
+            kept = executed or out.with_name(f"{out.stem}.failed.ipynb")
+            _copy_atomic(target, kept)
             raise ReportError(cell_index=error.cell_index,
                               cell_id=_failed_cell(target, error),
                               ename=error.ename, evalue=error.evalue, parameters=p,
                               executed=kept) from None
+        if executed is not None:
+            _copy_atomic(target, executed)
         render_html(target, out, title=title or _title(p))
-    return ReportResult(html=out, executed=None if executed is None else Path(executed),
+    return ReportResult(html=out, executed=executed,
                         seconds=time.perf_counter() - started, parameters=p)
+
+
+def _copy_atomic(source: Path, target: Path) -> None:
+    from ._safe_io import atomic_write
+
+    with atomic_write(target, mode="wb") as handle:
+        handle.write(source.read_bytes())
+
+
+@contextlib.contextmanager
+def _quiet_kernel(folder: Path) -> Iterator[dict[str, Any]]:
+    """papermill options that keep the kernel's own log off the terminal.
+
+    The kernel logs at ERROR only (no "Kernel is running over TCP without
+    encryption": it listens on 127.0.0.1 for this process alone), and its
+    stderr (ZMQ tracebacks at shutdown) goes to a file in ``folder``.
+    Failures still reach the report runner, as the failing cell's error.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    log = open(folder / "kernel.log", "wb")  # noqa: SIM115 - closed below
+
+    class QuietKernelManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            kw["stderr"] = log
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    try:
+        yield {"kernel_manager_class": QuietKernelManager,
+               "extra_arguments": ["--IPKernelApp.log_level=ERROR",
+                                   "--Application.log_level=ERROR"]}
+    finally:
+        log.close()
 
 
 def _title(p: Mapping[str, Any]) -> str:
     head = _TEXT["title"][_LANGS.index(p["lang"])]
-    source = "simulated" if p["source"] == "simulated" else Path(p["source"]).name
+    source = "simulated" if p["source"] == "simulated" else mask_text(Path(p["source"]).name)
     parts = [head, source] + [str(p[k]) for k in ("segment",) if p[k]]
     return " · ".join(parts)
 
@@ -2279,6 +2383,8 @@ class GridResult:
     """The runs of a batch, in order."""
 
     runs: tuple[GridRun, ...]
+    interrupted: bool = False
+    planned: int | None = None
 
     @property
     def failed(self) -> tuple[GridRun, ...]:
@@ -2303,6 +2409,9 @@ class GridResult:
             status = "ok" if r.ok else "FAILED"
             detail = str(r.html) if r.ok else (r.error or "").splitlines()[0]
             lines.append(f"  {r.name:<{width}}  {status:<6}  {r.seconds:.1f} s  {detail}")
+        if self.interrupted:
+            lines.append(f"interrupted: {len(self.runs)} of {self.planned} runs finished (listed "
+                         "above); the others did not run")
         return "\n".join(lines)
 
 
@@ -2314,6 +2423,11 @@ def _safe_name(name: str, k: int) -> str:
     return name[:80] or f"run{k + 1}"
 
 
+def _short(value: Any, limit: int = 120) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def read_grid(grid: str | os.PathLike | Mapping | Sequence) -> list[tuple[str, dict[str, Any]]]:
     """The runs of a batch file: ``[(name, parameters), ...]``, every run checked first.
 
@@ -2322,7 +2436,9 @@ def read_grid(grid: str | os.PathLike | Mapping | Sequence) -> list[tuple[str, d
     (a list of dicts, each may have a ``name``) and ``grid`` (lists of values
     whose every combination is a run). A run's name (its ``name``, else its
     parameters that differ between runs, then its ``grid`` values) becomes
-    its file name, reduced to ``[A-Za-z0-9._=-]`` (a repeated name gets ``-2``, ``-3`` ...).
+    its file name, reduced to ``[A-Za-z0-9._=-]``. Names you give must be unique
+    (after that reduction); a generated name that repeats another gets ``-2``,
+    ``-3`` ... (never a name already taken).
 
     Raises
     ------
@@ -2354,10 +2470,17 @@ def read_grid(grid: str | os.PathLike | Mapping | Sequence) -> list[tuple[str, d
             spec.get("runs") or spec.get("grid")):
         raise ReportParameterError([
             "grid must be a list of parameter dicts, or a mapping with 'defaults', 'runs' "
-            f"and/or 'grid' (lists of values to combine), got {spec!r}"])
+            f"and/or 'grid' (lists of values to combine), got {_short(spec)}"])
+    problems = []
+    if not isinstance(spec.get("defaults") or {}, Mapping):
+        problems.append(f"defaults must be a dict of parameters, got {_short(spec['defaults'])}")
+    if not isinstance(spec.get("runs") or [], list):
+        problems.append(f"runs must be a list of parameter dicts, got {_short(spec['runs'])}")
+    if problems:
+        raise ReportParameterError(problems)
     defaults = dict(spec.get("defaults") or {})
     runs = [dict(r) if isinstance(r, Mapping) else r for r in (spec.get("runs") or [])]
-    problems = [f"runs[{k}] must be a dict of parameters, got {r!r}"
+    problems = [f"runs[{k}] must be a dict of parameters, got {_short(r)}"
                 for k, r in enumerate(runs) if not isinstance(r, dict)]
     combos = spec.get("grid") or {}
     if not isinstance(combos, Mapping) or not all(isinstance(v, list) and v
@@ -2372,7 +2495,14 @@ def read_grid(grid: str | os.PathLike | Mapping | Sequence) -> list[tuple[str, d
     base = runs or [{}]
     varying = [k for k in dict.fromkeys(k for r in base for k in r if k != "name")
                if len({repr(r.get(k)) for r in base}) > 1]
-    out, seen, k = [], {}, 0
+    named = [_safe_name(str(r["name"]), k) for k, r in enumerate(base) if "name" in r]
+    twice = sorted({n for n in named if named.count(n) > 1})
+    if twice:
+        raise ReportParameterError([
+            f"run names must be unique (each is a file name, reduced to [A-Za-z0-9._=-]); "
+            f"{', '.join(map(repr, twice))} name{'s' if len(twice) == 1 else ''} more than one "
+            "run"])
+    out, taken, k = [], set(named), 0
     for r, c in itertools.product(base, product):
         run = {**defaults, **r, **c}
         parts = [str(r["name"])] if "name" in r else [f"{key}={r[key]}" for key in varying
@@ -2380,9 +2510,11 @@ def read_grid(grid: str | os.PathLike | Mapping | Sequence) -> list[tuple[str, d
         parts += [f"{key}={c[key]}" for key in combos if len(combos[key]) > 1]
         name = _safe_name("_".join(parts), k)
         k += 1
-        seen[name] = seen.get(name, 0) + 1
-        if seen[name] > 1:
-            name = f"{name}-{seen[name]}"
+        if "name" not in r or len(product) > 1:
+            base_name, n = name, 2
+            while name in taken or name in {o[0] for o in out}:
+                name, n = f"{base_name}-{n}", n + 1
+            taken.add(name)
         params = {key: value for key, value in run.items() if key != "name"}
         try:
             out.append((name, check_parameters(params)))
@@ -2422,21 +2554,61 @@ def run_grid(grid: str | os.PathLike | Mapping | Sequence, *, out_dir: str | os.
     from tqdm.auto import tqdm
 
     runs = read_grid(grid)
-    folder = Path(out_dir)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = Path(out_dir).expanduser()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ReportParameterError([f"out_dir {str(out_dir)!r} cannot be made: "
+                                    f"{error.strerror or error}"]) from None
+    _check_grid_paths(runs, folder.resolve(), grid, Path(options.get("notebook", NOTEBOOK)))
     done: list[GridRun] = []
     bar = tqdm(runs, desc="reports", unit="report", disable=not progress, leave=True)
-    for name, params in bar:
-        bar.set_postfix_str(name)
-        started = time.perf_counter()
+    try:
+        for name, params in bar:
+            bar.set_postfix_str(name)
+            started = time.perf_counter()
+            try:
+                result = run_report(params, out=folder / f"{name}.html", **options)
+            except (ReportError, ReportParameterError, OSError) as error:
+                done.append(GridRun(name, params, False, time.perf_counter() - started, None,
+                                    str(error)))
+                if not keep_going:
+                    break
+            else:
+                done.append(GridRun(name, result.parameters, True, result.seconds,
+                                    result.html))
+    except KeyboardInterrupt:
+        return GridResult(tuple(done), interrupted=True, planned=len(runs))
+    finally:
+        bar.close()
+    return GridResult(tuple(done), planned=len(runs))
+
+
+def _check_grid_paths(runs: Sequence[tuple[str, dict[str, Any]]], folder: Path,
+                      grid: Any, notebook: Path) -> None:
+    """Every run's paths checked before the first runs; no two runs write the same file."""
+    from ._safe_io import _identity
+
+    problems, written = [], {}
+    grid_file = Path(grid) if isinstance(grid, str | os.PathLike) else None
+    for name, params in runs:
+        out = folder / f"{name}.html"
         try:
-            result = run_report(params, out=folder / f"{name}.html", **options)
-        except (ReportError, ReportParameterError) as error:
-            done.append(GridRun(name, params, False, time.perf_counter() - started, None,
-                                str(error)))
-            if not keep_going:
-                break
-        else:
-            done.append(GridRun(name, result.parameters, True, result.seconds, result.html))
-    bar.close()
-    return GridResult(tuple(done))
+            p = _prepare(params, out, None, notebook)
+        except ReportParameterError as error:
+            problems += [f"{name}: {problem}" for problem in error.problems]
+            continue
+        outputs = {"out": out, "quarantine": None if p["source"] == "simulated"
+                   else Path(p["quarantine"])}
+        for what, path in outputs.items():
+            if path is None:
+                continue
+            if grid_file is not None and _identity(path) == _identity(grid_file):
+                problems.append(f"{name}: {what} must not be the grid file {str(grid)!r}")
+            key = _identity(path)
+            if key in written:
+                problems.append(f"{name}: {what} {str(path)!r} is also written by "
+                                f"{written[key]}; give each run its own file")
+            written[key] = f"{name} ({what})"
+    if problems:
+        raise ReportParameterError(problems)

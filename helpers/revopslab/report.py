@@ -24,6 +24,7 @@ from matplotlib.axes import Axes
 
 from . import metrics, process
 from .style import OKABE_ITO, format_yen, label, yen_formatter
+from .vocabulary import LANGUAGES, OPPORTUNITY_STAGES, SEGMENTS
 
 __all__ = [
     "NOTEBOOK",
@@ -104,11 +105,10 @@ DEFAULT_PARAMETERS: Mapping[str, Any] = MappingProxyType({
 
 #: Company profiles a simulated report can use (``revopslab.config.PROFILES``).
 PROFILES: tuple[str, ...] = ("default", "siloed", "startup", "enterprise", "plg", "mlg")
-#: Segments of the simulated company.
-SEGMENTS: tuple[str, ...] = ("SMB", "MM", "ENT")
+#: Segments of the simulated company (:data:`revopslab.vocabulary.SEGMENTS`).
 #: Column mappings of a CRM export (``revopslab.crm.CRM_TEMPLATES``).
 MAPPINGS: tuple[str, ...] = ("salesforce", "hubspot")
-_LANGS = ("en", "ja")
+_LANGS = LANGUAGES
 
 #: Thresholds of the recommendation rules, with their sources.
 #:
@@ -130,7 +130,7 @@ BENCHMARKS: Mapping[str, float] = MappingProxyType({
     "quarantine_share": 0.01,
 })
 
-_OPEN_STAGES = ("discovery", "demo", "proposal", "negotiation")
+_OPEN_STAGES = OPPORTUNITY_STAGES
 _CATEGORIES = ("Commit", "Best Case", "Pipeline", "Omitted", "Closed")
 _DAY = pd.Timedelta(days=1)
 
@@ -1171,39 +1171,24 @@ def waterfall_counts(company, *, first: pd.Timestamp, last: pd.Timestamp) -> pd.
 
 def bowtie_counts(company, *, first: pd.Timestamp, last: pd.Timestamp,
                   waterfall: pd.Series | None = None) -> pd.Series:
-    """The bowtie of the period: inquiry → SQL → opportunity → won, then what the won do.
+    """The bowtie of the period: :func:`revopslab.process.bowtie`, the course's one definition.
 
-    The left side is the period's flow (:func:`waterfall_counts`); the knot,
-    ``won``, is the accounts that won a deal in the period; the right side
-    follows those accounts to the extraction date: ``retained`` (still paying
-    in the last month of data), ``expanded`` (an expansion after the win) and
-    ``promoter`` (an NPS answer of 9-10 after the win).
+    ``waterfall`` (the period's :func:`waterfall_counts`) is accepted for the
+    notebook's call and must agree with the bowtie's left side: both count the
+    leads whose stage timestamp falls in the period.
 
     Returns
     -------
     pandas.Series
         Counts indexed ``inquiry, sql, opportunity, won, retained, expanded, promoter``.
     """
-    if waterfall is None:
-        waterfall = waterfall_counts(company, first=first, last=last)
-    opps = company.opportunities
-    won = opps[opps["is_won"] & (opps["closed_at"] >= first) & (opps["closed_at"] < _end(last))]
-    won_at = won.groupby("account_id")["closed_at"].min()
-    accounts = won_at.index
-    mrr = company.mrr
-    last_month = mrr["month"].max()
-    paying = mrr.loc[(mrr["month"] == last_month) & (mrr["mrr"] > 0), "account_id"].unique()
-    moves = company.mrr_movements
-    moves = moves[(moves["movement"] == "expansion") & moves["account_id"].isin(accounts)]
-    expanded = moves[moves["month"] > moves["account_id"].map(won_at)]["account_id"].nunique()
-    nps = company.nps_responses
-    nps = nps[(nps["score"] >= 9) & nps["account_id"].isin(accounts)]
-    promoters = nps[nps["surveyed_at"] > nps["account_id"].map(won_at)]["account_id"].nunique()
-    return pd.Series({
-        "inquiry": int(waterfall.get("inquiry", 0)), "sql": int(waterfall.get("sql", 0)),
-        "opportunity": int(waterfall.get("opportunity", 0)), "won": len(accounts),
-        "retained": int(np.isin(accounts, paying).sum()), "expanded": int(expanded),
-        "promoter": int(promoters)}, name="count")
+    counts = process.bowtie(company, first=first, last=last)
+    if waterfall is not None:
+        for stage in ("inquiry", "sql", "opportunity"):
+            if int(waterfall.get(stage, 0)) != counts[stage]:
+                raise ValueError(f"waterfall[{stage!r}] = {int(waterfall.get(stage, 0))} is not "
+                                 f"the period's flow {counts[stage]}: pass the same period")
+    return counts
 
 
 def conversion_table(company, *, first: pd.Timestamp, last: pd.Timestamp) -> pd.DataFrame:
@@ -1290,7 +1275,8 @@ def cohort_retention(mrr: pd.DataFrame, *, last: pd.Timestamp | None = None, fre
 
     A customer's cohort is the ``freq`` period of its first paying month ``f``;
     ``retention(cohort, k) = Σ MRR(f + k) / Σ MRR(f)`` over the cohort's
-    accounts. An age is shown only when every account of the cohort has reached
+    accounts. Accounts already paying in the data's first month were acquired
+    before it and are left out. An age is shown only when every account of the cohort has reached
     it by ``last`` (default: the last month of data), so no cell mixes
     customers observed for different lengths of time.
 
@@ -1301,16 +1287,17 @@ def cohort_retention(mrr: pd.DataFrame, *, last: pd.Timestamp | None = None, fre
 
     Examples
     --------
-    >>> mrr = pd.DataFrame({"account_id": ["a", "a", "a", "b", "b"],
-    ...     "month": pd.to_datetime(["2025-01-01", "2025-02-01", "2025-04-01",
+    >>> mrr = pd.DataFrame({"account_id": ["x", "a", "a", "a", "b", "b"],
+    ...     "month": pd.to_datetime(["2024-12-01", "2025-01-01", "2025-02-01", "2025-04-01",
     ...                              "2025-02-01", "2025-05-01"]),
-    ...     "mrr": [100.0, 100.0, 150.0, 100.0, 50.0]})
+    ...     "mrr": [900.0, 100.0, 100.0, 150.0, 100.0, 50.0]})
     >>> cohort_retention(mrr, ages=[0, 3])  # doctest: +NORMALIZE_WHITESPACE
     age       0    3
     cohort
     2025Q1  1.0  1.0
 
-    At three months a pays 150 and b 50: (150 + 50) / (100 + 100) = 100 %.
+    x already pays in the data's first month and is left out. At three months a pays
+    150 and b 50: (150 + 50) / (100 + 100) = 100 %.
     """
     if len(mrr) == 0:
         return pd.DataFrame(columns=list(ages), dtype=float)
@@ -1319,6 +1306,12 @@ def cohort_retention(mrr: pd.DataFrame, *, last: pd.Timestamp | None = None, fre
         last = paid["month"].max()
     paid = paid[paid["month"] <= last]
     start = paid.groupby("account_id")["month"].transform("min")
+    # Accounts already paying in the data's first month were won before it (left-censored):
+    # their "cohort" would mix customers of every age, so they are left out.
+    acquired = start > paid["month"].min()
+    paid, start = paid[acquired], start[acquired]
+    if len(paid) == 0:
+        return pd.DataFrame(columns=list(ages), dtype=float)
     paid = paid.assign(
         age=(paid["month"].dt.year - start.dt.year) * 12 + paid["month"].dt.month
         - start.dt.month,

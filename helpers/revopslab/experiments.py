@@ -42,6 +42,7 @@ __all__ = [
     "deal_count_story",
     "cro_vs_head_of_sales",
     "inside_sales_headcount",
+    "INSIDE_SALES_TEAM",
     "handoff_context_story",
     "headcount_to_match",
     "next_year_growth",
@@ -619,7 +620,7 @@ def lead_count_story(*, seeds: Iterable[int] = STORY_SEEDS, base: CompanyConfig 
                      progress: bool = True) -> pd.DataFrame:
     """Claim 2: marketing paid on lead count lowers its MQL threshold; only that lever moves.
 
-    Control: ``base`` as it is (by default the aligned preset, MQL threshold 0.70, but
+    Control: ``base`` as it is (by default the aligned preset, MQL threshold 0.74, but
     with MA and SFA unjoined: inside sales works AQLs first come, first served, as in the
     article's story). Treatment: the same company with ``mql_threshold`` lowered, every
     other lever held. With ``lead_routing="scored"`` inside sales ranks the weak leads
@@ -764,6 +765,11 @@ def handoff_context_story(*, seeds: Iterable[int] = STORY_SEEDS,
                     desc="handoff context")
 
 
+#: The prioritised inside-sales team of :func:`inside_sales_headcount` at scale 1: a fixed
+#: team (the experiment holds it still while it adds reps to the first-come team).
+INSIDE_SALES_TEAM = 8
+
+
 def inside_sales_headcount(*, seeds: Iterable[int] = STORY_SEEDS,
                            base: CompanyConfig | None = None, reps: int | None = None,
                            extra_reps: Iterable[int] = (0, 2, 4, 6),
@@ -785,7 +791,8 @@ def inside_sales_headcount(*, seeds: Iterable[int] = STORY_SEEDS,
         The company (default: ``CompanyConfig(mql_threshold=0.58)``, marketing passing
         the siloed preset's volume of AQLs, so that the team's capacity binds).
     reps
-        Inside-sales headcount of the prioritised team (default: 8 × ``base.scale``).
+        Inside-sales headcount of the prioritised team (default:
+        :data:`INSIDE_SALES_TEAM` × ``base.scale``).
     extra_reps
         Extra reps to try for the first-come team (0 must come first).
     progress
@@ -809,7 +816,7 @@ def inside_sales_headcount(*, seeds: Iterable[int] = STORY_SEEDS,
     if not extra or extra[0] != 0 or any(k < 0 for k in extra) or len(set(extra)) != len(extra):
         raise ValueError("extra_reps must be distinct counts >= 0 starting with 0, "
                          f"got {list(extra_reps)!r}")
-    team = max(1, round(8 * base.scale)) if reps is None else reps
+    team = max(1, round(INSIDE_SALES_TEAM * base.scale)) if reps is None else reps
     if not isinstance(team, int) or team < 1:
         raise ValueError(f"reps must be None or an int >= 1, got {reps!r}")
     arms = {"scored": dataclasses.replace(base, lead_routing="scored", inside_sales_reps=team)}

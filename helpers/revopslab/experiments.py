@@ -43,6 +43,7 @@ __all__ = [
     "cro_vs_head_of_sales",
     "inside_sales_headcount",
     "INSIDE_SALES_TEAM",
+    "INTERVAL",
     "handoff_context_story",
     "headcount_to_match",
     "next_year_growth",
@@ -425,6 +426,12 @@ class PairedDifferences(NamedTuple):
     summary: pd.DataFrame
 
 
+#: The interval over seeds that every claim experiment reports: the 10th and 90th
+#: percentiles of the per-seed changes (with the median and the share of seeds in the
+#: claimed direction).
+INTERVAL: tuple[float, float] = (0.1, 0.9)
+
+
 def paired_differences(frame: pd.DataFrame, *, control: str | None = None,
                        treatment: str | None = None,
                        claims: Mapping[str, str] | None = None) -> PairedDifferences:
@@ -448,7 +455,9 @@ def paired_differences(frame: pd.DataFrame, *, control: str | None = None,
         ``claim`` (empty when the book claims nothing), ``seeds``, ``in_direction`` (seeds
         whose difference has the claimed sign; ties and NaN do not count),
         ``share_in_direction``, ``median_control``, ``median_treatment``,
-        ``median_difference`` and ``median_relative_difference`` (median of per-seed
+        ``median_difference``, ``median_relative_difference``, and the interval over
+        seeds ``low_difference``/``high_difference`` and ``low_relative_difference``/
+        ``high_relative_difference`` (the :data:`INTERVAL` percentiles; the medians are of per-seed
         ``difference / |control|``). Claimed measures come first.
 
     Examples
@@ -507,6 +516,10 @@ def paired_differences(frame: pd.DataFrame, *, control: str | None = None,
             "share_in_direction": in_direction / seeds if claim and seeds else np.nan,
             "median_control": ctrl[measure].median(), "median_treatment": treat[measure].median(),
             "median_difference": diff.median(), "median_relative_difference": relative.median(),
+            "low_difference": diff.quantile(INTERVAL[0]),
+            "high_difference": diff.quantile(INTERVAL[1]),
+            "low_relative_difference": relative.quantile(INTERVAL[0]),
+            "high_relative_difference": relative.quantile(INTERVAL[1]),
         })
     summary = pd.DataFrame(rows).set_index("measure")
     summary["in_direction"] = summary["in_direction"].astype("Int64")
@@ -546,6 +559,9 @@ def claim_table(result: PairedDifferences, *, measures: Iterable[str] | None = N
                 ) -> pd.DataFrame:
     """A readable table of a paired experiment: claim, seeds that agree, medians, change.
 
+    The change is the median over seeds of the paired change, with the interval over
+    seeds beside it (the :data:`INTERVAL` percentiles of the per-seed changes).
+
     Parameters
     ----------
     result
@@ -562,6 +578,8 @@ def claim_table(result: PairedDifferences, *, measures: Iterable[str] | None = N
     >>> row = claim_table(paired_differences(frame)).loc["revenue"]
     >>> row["seeds in that direction"], row["median change"]  # median of -20% and +5%
     ('1 of 2', '-8%')
+    >>> row["10th to 90th percentile"]  # -20% + 0.1 × 25 points; -20% + 0.9 × 25 points
+    '-18% to +3%'
     """
     summary = result.summary
     if measures is None:
@@ -584,6 +602,12 @@ def claim_table(result: PairedDifferences, *, measures: Iterable[str] | None = N
         "median change": [_format_change(d, r, u) for d, r, u in
                           zip(rows["median_difference"], rows["median_relative_difference"],
                               units, strict=True)],
+        "10th to 90th percentile": [
+            f"{_format_change(lo, rlo, u)} to {_format_change(hi, rhi, u)}"
+            if pd.notna(lo) else ""
+            for lo, rlo, hi, rhi, u in zip(rows["low_difference"], rows["low_relative_difference"],
+                                          rows["high_difference"], rows["high_relative_difference"],
+                                          units, strict=True)],
     }, index=pd.Index(measures, name="measure"))
 
 

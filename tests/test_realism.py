@@ -181,6 +181,21 @@ def _raw_kpis(company) -> dict[str, float]:
         hits += int((booked.to_numpy() >= quota.reindex(full).to_numpy()).sum())
         eligible += len(full)
     out["kpi.reps_at_quota_share"] = hits / eligible
+    # The reps' own quarterly forecast, frozen on the last Monday before each of the last
+    # eight quarters: amount x the rep's probability of the deals they expect to close in
+    # the quarter, against what those deals booked in it (median absolute miss).
+    snaps, by_id = company.pipeline_snapshots, opps.set_index("opportunity_id")
+    misses = []
+    for q0 in pd.period_range(end=pd.Period(f"{year}Q4"), periods=8, freq="Q").start_time:
+        q1 = q0 + pd.DateOffset(months=3)
+        frozen = snaps[snaps["snapshot_date"] == snaps.loc[snaps["snapshot_date"] <= q0,
+                                                            "snapshot_date"].max()]
+        due = frozen[(frozen["expected_close_date"] >= q0) & (frozen["expected_close_date"] < q1)]
+        deals = by_id.loc[frozen["opportunity_id"]]
+        booked = deals.loc[deals["is_won"] & (deals["closed_at"] >= q0)
+                           & (deals["closed_at"] < q1), "amount"].sum()
+        misses.append(abs((due["amount"] * due["rep_probability"]).sum() - booked) / booked)
+    out["kpi.rep_forecast_error"] = float(pd.Series(misses).median())
     # Customer voice: NPS and support CSAT (share of 4-5 answers) of the year.
     nps = company.nps_responses[in_year(company.nps_responses["surveyed_at"])]["score"]
     out["kpi.nps"] = 100 * ((nps >= 9).mean() - (nps <= 6).mean())
@@ -211,6 +226,10 @@ KNOWN_OUTSIDE = {
                               "their gross margin to pay back: the published 11-18 months and a "
                               "magic number near 0.7-0.9 do not hold together for a company "
                               "whose expansion (NRR above 100%) costs no S&M here.",
+    "kpi.rep_forecast_error": "the reps type their stage's default probability plus their own "
+                              "optimism, and expect deals to close sooner than they do, so their "
+                              "quarterly forecast overshoots by well over 100%; issue 14's "
+                              "forecast contest recalibrates the reps' judgment.",
 }
 
 

@@ -11,6 +11,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from ._seeds import check_seeds
 from .config import ORG_PRESETS, CompanyConfig
 from .metrics import (
     CSAT_SATISFIED,
@@ -302,16 +303,6 @@ def outcomes(company: Company) -> pd.Series:
 
 
 # -------------------------------------------------------------- experiments
-def _check_seeds(seeds: Iterable[int]) -> list[int]:
-    try:
-        values = [int(s) for s in seeds]
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"seeds must be an iterable of non-negative ints, got {seeds!r}") from err
-    if not values or min(values) < 0 or len(set(values)) != len(values):
-        raise ValueError(f"seeds must be distinct non-negative ints (at least one), got {values}")
-    return values
-
-
 def _check_base(base: CompanyConfig | None) -> CompanyConfig:
     if base is None:
         return CompanyConfig()
@@ -363,7 +354,7 @@ def run_arms(arms: Mapping[str, CompanyConfig], *, seeds: Iterable[int] = STORY_
         if not isinstance(config, CompanyConfig):
             raise TypeError(f"arms[{label!r}] must be a CompanyConfig, "
                             f"got {type(config).__name__}")
-    seeds = _check_seeds(seeds)
+    seeds = check_seeds(seeds)
     from tqdm.auto import tqdm
 
     control = next(iter(arms.values()))
@@ -926,7 +917,7 @@ def next_year_growth(config: CompanyConfig | None = None, *, seeds: Iterable[int
     if not 12 <= history <= 108:
         raise ValueError(f"config.months must be from 12 to 108 (a year of history and room "
                          f"for one more), got {history}")
-    seeds = _check_seeds(seeds)
+    seeds = check_seeds(seeds)
     future = dataclasses.replace(config, months=history + 12)
     from tqdm.auto import tqdm
 

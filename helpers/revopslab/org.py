@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._seeds import check_seeds
 from .config import CompanyConfig
 from .simulate import Company, headcount, simulate_company
 
@@ -1020,17 +1021,6 @@ def handoff_sla(leads: pd.DataFrame, *, sla_days: float, delay_column: str = "ha
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("handoff")
 
 
-def _check_seeds(seeds: Any) -> list[int]:
-    if isinstance(seeds, numbers.Integral) or isinstance(seeds, str | bytes):
-        raise TypeError(f"seeds must be a list of int seeds such as range(2024, 2027), got "
-                        f"{seeds!r}")
-    out = list(seeds)
-    bad = [s for s in out if isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 0]
-    if not out or bad:
-        raise ValueError(f"seeds must be a non-empty list of int seeds >= 0, got {out!r}")
-    return [int(s) for s in out]
-
-
 def _check_config(config: Any) -> CompanyConfig:
     if not isinstance(config, CompanyConfig):
         raise TypeError(f"config must be a CompanyConfig, got {type(config).__name__}")
@@ -1073,7 +1063,7 @@ def sla_sweep(config: CompanyConfig, *, sla_days: Sequence[float | None],
     True
     """
     config = _check_config(config)
-    seeds = _check_seeds(seeds)
+    seeds = check_seeds(seeds)
     steps = list(sla_days)
     if not steps:
         raise ValueError("sla_days must list at least one SLA (None for no SLA), got none")
@@ -1350,7 +1340,7 @@ def revops_business_case(configs: Mapping[str, CompanyConfig], *, seeds: Iterabl
         if not isinstance(config, CompanyConfig):
             raise TypeError(f"configs[{name!r}] must be a CompanyConfig, got "
                             f"{type(config).__name__}")
-    seeds = _check_seeds(seeds)
+    seeds = check_seeds(seeds)
     if not _finite(headcount) or headcount <= 0:
         raise ValueError(f"headcount must be a number > 0, got {headcount!r}")
     if monthly_cost is not None and (not _finite(monthly_cost) or monthly_cost <= 0):

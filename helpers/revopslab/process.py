@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 import pandas as pd
 
-from .vocabulary import WATERFALL
+from .vocabulary import DEFAULT_SEED, WATERFALL
 
 if TYPE_CHECKING:
     from .config import CompanyConfig
@@ -841,7 +841,7 @@ class BottleneckShift(NamedTuple):
     """Per step: conversion, gain and rank before the first and after the last lift."""
 
 
-def bottleneck_shift(config: CompanyConfig | None = None, *, rng: int = 2024,
+def bottleneck_shift(config: CompanyConfig | None = None, *, rng: int = DEFAULT_SEED,
                      lift: float = 0.2, kind: str = "gap", rounds: int = 1,
                      **options) -> BottleneckShift:
     """Lift the current bottleneck in the simulator and find the next one (claim 11).
@@ -964,7 +964,7 @@ def _bookings_by_motion(company) -> pd.Series:
 
 
 def one_percent_rule(config: CompanyConfig | None = None, *,
-                     seeds: Sequence[int] = (2024, 2025, 2026, 2027),
+                     seeds: Sequence[int] = tuple(range(DEFAULT_SEED, DEFAULT_SEED + 4)),
                      years: Sequence[int] = (1, 2, 3), improvement: float = 0.01,
                      speed: bool = False, progress: bool = False) -> pd.DataFrame:
     """The 1% rule in arithmetic and in the simulator, side by side (claim 12).

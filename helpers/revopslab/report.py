@@ -24,7 +24,7 @@ from matplotlib.axes import Axes
 
 from . import metrics, process
 from .style import OKABE_ITO, format_yen, label, yen_formatter
-from .vocabulary import LANGUAGES, OPPORTUNITY_STAGES, SEGMENTS
+from .vocabulary import DEFAULT_SEED, LANGUAGES, OPPORTUNITY_STAGES, SEGMENTS
 
 __all__ = [
     "NOTEBOOK",
@@ -90,7 +90,7 @@ NOTEBOOK: Path = Path(__file__).resolve().parents[2] / "notebooks" / "06_revops_
 #: The notebook's parameters and their defaults: the ``parameters`` cell holds exactly these.
 DEFAULT_PARAMETERS: Mapping[str, Any] = MappingProxyType({
     "source": "simulated",
-    "seed": 2024,
+    "seed": DEFAULT_SEED,
     "profile": "default",
     "months": 36,
     "scale": 1.0,
@@ -955,7 +955,7 @@ def _scope_company(company, segment: str):
         **{name: df[df["account_id"].isin(ids)] for name, df in by_account.items()})
 
 
-def load_source(source: str | os.PathLike = "simulated", *, seed: int = 2024,
+def load_source(source: str | os.PathLike = "simulated", *, seed: int = DEFAULT_SEED,
                 profile: str = "default", months: int = 36, scale: float = 1.0,
                 mapping: str | Mapping = "salesforce", quarantine: str | os.PathLike | None = None,
                 as_of: str | None = None) -> ReportData:

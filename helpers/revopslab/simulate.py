@@ -679,7 +679,9 @@ class _Simulation:
         (nothing joined to rank by) or the best lead score first (joined data).
         """
         candidates = np.flatnonzero(aql)
-        capacity = self.inside_capacity
+        # The ramped team on the month's first day (hires are dated, so this reads the
+        # same whether the roster has grown since or not).
+        capacity = round(self._ramped(3, self.month_edges[month]) * _AQLS_PER_INSIDE_REP)
         if len(candidates) <= capacity:
             return np.ones(len(aql), dtype=bool)
         if self.levers.lead_routing == "scored":
@@ -920,8 +922,6 @@ class _Simulation:
                 self._run_as(self.config)
             self._update_capacity(month, opp_batches, state)
             self._plan(month, state)
-            self.inside_capacity = round(
-                self._ramped(3, self.month_edges[month]) * _AQLS_PER_INSIDE_REP)
             leads = self._funnel(month, self._draw_leads(month, state["promoters"]))
             state["aqls"][month] = np.count_nonzero(~np.isnan(leads["aql"]))
             opps = self._open_opportunities(leads, month, state)

@@ -311,15 +311,18 @@ def test_claim_7_some_target_is_realistic_yet_challenging(attainment):
 
 
 def test_target_attainment_checks_its_arguments():
-    history = simulate_company(CompanyConfig(months=12, scale=0.05), rng=1)
+    history = simulate_company(CompanyConfig(months=24, scale=0.05), rng=1)
     with pytest.raises(ValueError, match="growth_targets must be numbers > -1"):
         ex.target_attainment(history, growth_targets=[-1.0], seeds=[1])
     with pytest.raises(ValueError, match="band must be"):
         ex.target_attainment(history, band=(0.8, 0.2), seeds=[1])
     with pytest.raises(TypeError, match="history_company must be a revopslab Company"):
         ex.target_attainment(BASE)
-    with pytest.raises(ValueError, match="config.months must be from 12 to 108"):
+    with pytest.raises(ValueError, match="config.months must be from 24 to 108"):
         ex.next_year_growth(CompanyConfig(months=6), seeds=[1])
+    # The history's first year books only deals created inside it: no base for growth.
+    with pytest.raises(ValueError, match="a full year of history after the first"):
+        ex.next_year_growth(CompanyConfig(months=12), seeds=[1])
 
 
 # ------------------------------------------------------------ claim 4

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from revopslab.config import CompanyConfig, company_profile
-from revopslab.simulate import TABLES, simulate_company
+from revopslab.simulate import TABLES, headcount, simulate_company
 
 SMALL = CompanyConfig(months=18, scale=0.3)
 SEEDS = (0, 1, 7)
@@ -288,3 +288,22 @@ def test_an_empty_table_keeps_text_ids():
     assert len(tiny.nps_responses) == 0
     assert pd.api.types.is_string_dtype(tiny.nps_responses["response_id"])
     assert pd.api.types.is_string_dtype(tiny.subscriptions["subscription_id"])
+
+
+def test_history_shares_the_past_and_a_smaller_fixed_team_starts_on_day_one():
+    base = CompanyConfig(months=24, scale=0.5)
+    smaller = dataclasses.replace(base, inside_sales_reps=2)
+    control = simulate_company(base, rng=5)
+    turned = simulate_company(smaller, rng=5, history=base)
+
+    def opening(company):
+        return company.mrr.loc[company.mrr["month"] == company.mrr["month"].min(), "mrr"].sum()
+
+    # One past: the same installed base on the first day of the history.
+    assert opening(turned) == opening(control)
+    heads = headcount(turned)
+    inside = heads[(heads["department"] == "inside_sales") & (heads["cost_type"] == "people")]
+    assert (inside["headcount"] == 2).all(), inside["headcount"].tolist()
+    control_heads = headcount(control)
+    assert control_heads.loc[(control_heads["department"] == "inside_sales")
+                             & (control_heads["cost_type"] == "people"), "headcount"].iloc[0] > 2

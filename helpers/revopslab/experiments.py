@@ -894,7 +894,8 @@ def next_year_growth(config: CompanyConfig | None = None, *, seeds: Iterable[int
     Parameters
     ----------
     config
-        The history's company (default ``CompanyConfig()``); ``months`` must be 12-108.
+        The history's company (default ``CompanyConfig()``); ``months`` must be 24-108
+        (the history's first year books only the deals created inside it, so it is no base).
     seeds
         Integer seeds, one simulated future each.
     progress
@@ -907,16 +908,17 @@ def next_year_growth(config: CompanyConfig | None = None, *, seeds: Iterable[int
 
     Examples
     --------
-    >>> growth = next_year_growth(CompanyConfig(months=12, scale=0.2), seeds=[1, 2],
+    >>> growth = next_year_growth(CompanyConfig(months=24, scale=0.2), seeds=[1, 2],
     ...                           progress=False)
     >>> growth.index.tolist(), bool((growth > 0).all())
     ([1, 2], True)
     """
     config = _check_base(config)
     history = config.months
-    if not 12 <= history <= 108:
-        raise ValueError(f"config.months must be from 12 to 108 (a year of history and room "
-                         f"for one more), got {history}")
+    if not 24 <= history <= 108:
+        raise ValueError(f"config.months must be from 24 to 108 (a full year of history after "
+                         f"the first, whose bookings lack the deals created before the history "
+                         f"began, and room for one more), got {history}")
     seeds = check_seeds(seeds)
     future = dataclasses.replace(config, months=history + 12)
     from tqdm.auto import tqdm
@@ -948,7 +950,7 @@ def target_attainment(history_company: Company, *,
     Parameters
     ----------
     history_company
-        The company whose last 12 months set the baseline (at least 12 months long).
+        The company whose last 12 months set the baseline (at least 24 months long).
     growth_targets
         Stretch levels ``g`` (0.2 = a target 20% above last year's bookings).
     seeds
@@ -967,7 +969,7 @@ def target_attainment(history_company: Company, *,
 
     Examples
     --------
-    >>> history = simulate_company(CompanyConfig(months=12, scale=0.2), rng=5)
+    >>> history = simulate_company(CompanyConfig(months=24, scale=0.2), rng=5)
     >>> table = target_attainment(history, growth_targets=[0.0, 0.5], seeds=[1, 2, 3],
     ...                           progress=False)
     >>> list(table.columns)

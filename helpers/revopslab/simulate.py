@@ -320,7 +320,9 @@ def simulate_company(
         motion, inquiry growth, segment mix); size, segments, channels, dates
         and age come from ``config``. An experiment that moves a lever passes
         the unmoved config here, so both arms share one past and differ only
-        from the first day of the history.
+        from the first day of the history (a larger fixed inside-sales team is
+        hired that day and starts after the hiring lag; a smaller one is cut
+        that day).
 
     Returns
     -------
@@ -502,8 +504,8 @@ class _Simulation:
         for k in range(len(SEGMENTS)):
             if (k, year) not in self.quota:
                 self._reset_quota(k, year, month, state)
-        if month % 3 and month != 0:
-            return
+        if month % 3 and month not in (0, self.warmup):
+            return  # reviewed every quarter, on the founding day and on the history's first
         needed = []
         for k, s in enumerate(SEGMENTS):
             open_now = state["open_count"][k]
@@ -519,16 +521,26 @@ class _Simulation:
             needed.append(np.ceil(sum(needed) / _AES_PER_SDR))
         needed.append(np.ceil(state["mrr"].sum() * 12 / _ARR_PER_CSM))
         for key, want in enumerate(needed):
-            committed = int(((self.rep_key == key) & (self.rep_leave_day > t)).sum())
-            if want > committed:
-                self._hire(key, int(want - committed), t)
+            mine = np.flatnonzero((self.rep_key == key) & (self.rep_leave_day > t))
+            if want > len(mine):
+                self._hire(key, int(want - len(mine)), t)
+            elif key == 3 and self.cfg.inside_sales_reps is not None and want < len(mine):
+                # A fixed inside-sales headcount below the team: the latest hires are let go
+                # (the team lead stays), so a smaller team starts when the decision is made.
+                latest = mine[np.argsort(-np.asarray(self.roster["hire_day"])[mine],
+                                         kind="stable")]
+                for index in [i for i in latest if self.roster["leave_day"][i] != np.inf][
+                        :len(mine) - int(want)]:
+                    # One not started yet is simply not hired (left the day it would start).
+                    self.roster["leave_day"][index] = max(float(np.floor(t)),
+                                                          self.roster["hire_day"][index])
         self._roster_arrays()
 
     def _reset_quota(self, k: int, year: int, month: int, state: dict) -> None:
         """January's quota of segment ``k``: 90% of last year's bookings per ramped rep.
 
         The first year uses the base quota; later resets move at most 20% down
-        or 25% up from the year before, as plans do.
+        or 50% up from the year before, as plans do.
         """
         base = _FIELD[SEGMENTS[k]]["quota"]
         before = self.quota.get((k, year - 1))
@@ -1043,8 +1055,9 @@ class _Simulation:
         accounts = self.acc_frame[seen].reset_index(drop=True)
         accounts["first_seen_at"] = self._to_time(first_inquiry[seen])
         # The team of the observed history: everyone on it for at least a day.
-        on_team = (self.reps_internal["hire_day"] < self.end_day) & (
-            self.reps_internal["leave_day"] > 0)
+        on_team = ((self.reps_internal["hire_day"] < self.end_day)
+                   & (self.reps_internal["leave_day"] > 0)
+                   & (self.reps_internal["leave_day"] > self.reps_internal["hire_day"]))
         reps = self.reps_internal.loc[on_team, ["rep_id", "rep_name", "team", "segment",
                                                 "hired_on", "left_on", "ramp_months",
                                                 "quota_annual", "monthly_cost"]]

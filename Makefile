@@ -24,6 +24,7 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (RevOps Lab)" >/dev/null
+	$(BIN)/python -m revopslab._kernel >/dev/null
 	touch $(STAMP)
 
 ## lab: start JupyterLab on notebooks/

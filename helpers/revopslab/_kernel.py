@@ -1,51 +1,50 @@
 """Quiet the course's Jupyter kernel: its TCP notice is noise to a report runner.
 
-``python -m revopslab._kernel`` (run by the Makefile after ``ipykernel install``) adds
-``--IPKernelApp.log_level=ERROR`` to the venv's ``python3`` kernelspec, so nbconvert,
-papermill, nbval and ``make execute`` no longer print "Kernel is running over TCP without
-encryption" (the kernel only listens on localhost). Errors are still shown.
+``python -m revopslab._kernel`` (run by the Makefile after ``ipykernel install``) writes
+``c.IPKernelApp.log_level = "ERROR"`` into the environment's IPython kernel config
+(``<prefix>/etc/ipython/ipython_kernel_config.py``, which IPython reads for every kernel
+of this environment), so nbconvert, papermill, nbval and ``make execute`` no longer print
+"Kernel is running over TCP without encryption" (the kernel only listens on localhost).
+Errors are still shown, and a command-line ``--IPKernelApp.log_level`` still wins.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
 
-__all__ = ["QUIET", "quiet_kernelspec"]
+__all__ = ["LINE", "quiet_kernel"]
 
-QUIET = "--IPKernelApp.log_level=ERROR"
+LINE = 'c.IPKernelApp.log_level = "ERROR"  # revopslab: no TCP notice on every run'
 
 
-def quiet_kernelspec(prefix: str | os.PathLike = sys.prefix, *, name: str = "python3") -> Path:
-    """Add :data:`QUIET` to the kernelspec ``name`` under ``prefix`` (once); return its path.
+def quiet_kernel(prefix: str | os.PathLike = sys.prefix) -> Path:
+    """Add :data:`LINE` to the kernel config under ``prefix`` (once); return its path.
+
+    An existing config keeps its own lines; the file is written atomically.
 
     Examples
     --------
     >>> import tempfile
-    >>> folder = Path(tempfile.mkdtemp()) / "share" / "jupyter" / "kernels" / "python3"
-    >>> folder.mkdir(parents=True)
-    >>> _ = (folder / "kernel.json").write_text('{"argv": ["python", "-m", "ipykernel_launcher"]}')
-    >>> path = quiet_kernelspec(folder.parents[3])
-    >>> path = quiet_kernelspec(folder.parents[3])  # a second call changes nothing
-    >>> json.loads(path.read_text())["argv"][-1] == QUIET
-    True
-    >>> json.loads(path.read_text())["argv"].count(QUIET)
+    >>> prefix = Path(tempfile.mkdtemp())
+    >>> path = quiet_kernel(prefix)
+    >>> path = quiet_kernel(prefix)  # a second call changes nothing
+    >>> path.read_text().count("IPKernelApp.log_level")
     1
+    >>> path.relative_to(prefix).as_posix()
+    'etc/ipython/ipython_kernel_config.py'
     """
-    path = Path(prefix) / "share" / "jupyter" / "kernels" / name / "kernel.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"no kernelspec {name!r} under {prefix}: run "
-                                "`python -m ipykernel install --sys-prefix --name python3` first")
-    spec = json.loads(path.read_text(encoding="utf-8"))
-    if QUIET not in spec.get("argv", []):
-        spec["argv"] = [*spec.get("argv", []), QUIET]
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(spec, indent=1), encoding="utf-8")
+    path = Path(prefix) / "etc" / "ipython" / "ipython_kernel_config.py"
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    if "IPKernelApp.log_level" not in text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".py.tmp")
+        tmp.write_text(text + ("" if not text or text.endswith("\n") else "\n") + LINE + "\n",
+                       encoding="utf-8")
         os.replace(tmp, path)
     return path
 
 
 if __name__ == "__main__":
-    print(f"quiet kernelspec: {quiet_kernelspec()}")
+    print(f"quiet kernel config: {quiet_kernel()}")

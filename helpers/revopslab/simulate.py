@@ -67,7 +67,6 @@ _FIELD = {
     "MM": dict(quota=80_000_000, ramp=4, capacity=14),
     "ENT": dict(quota=140_000_000, ramp=6, capacity=10),
 }
-_TEAMS = ("field_sales", "inside_sales", "customer_success")
 _TEAM_COST = {"inside_sales": 650_000, "field_sales": 1_000_000, "customer_success": 700_000,
               "marketing": 800_000, "general_admin": 700_000, "sales_manager": 1_500_000,
               "sales_engineer": 1_100_000, "research_development": 900_000,
@@ -86,7 +85,6 @@ _ARR_PER_CSM = 300_000_000  # yen of ARR one customer-success manager covers
 _PROGRAMS_PER_MARKETER = 2_000_000  # monthly programme spend one marketer runs
 _TOOLS_PER_SEAT = 40_000  # CRM, MA and sales-engagement licences per S&M seat a month
 _ARR_PER_ENGINEER = 40_000_000  # product and engineering staff grow with ARR
-_HIRED_DURING_HISTORY = 0.3
 _AQLS_PER_INSIDE_REP = 28  # inbound AQLs one ramped inside-sales rep can work properly a month
 _STANDARD_DISCOUNT = 0.03  # the discount every deal gets; pressure adds to it
 _DISCOUNT_PULL_FORWARD = 2.0  # each 10 points of extra discount shortens the cycle by ~18%
@@ -199,14 +197,17 @@ def seed_sequence(rng: int | np.random.Generator | np.random.SeedSequence | None
     )
 
 
-#: The loaded monthly cost of one person of each payroll line of ``costs``.
-_UNIT_COST = {("people", "inside_sales"): "inside_sales", ("people", "field_sales"): "field_sales",
-              ("people", "customer_success"): "customer_success",
-              ("people", "marketing"): "marketing", ("people", "general_admin"): "general_admin",
-              ("people", "research_development"): "research_development",
-              ("management", "field_sales"): "sales_manager",
-              ("sales_engineering", "field_sales"): "sales_engineer",
-              ("operations", "field_sales"): "revops"}
+#: Every payroll line of ``costs``, (cost type, department) -> the role whose loaded
+#: monthly cost (``_TEAM_COST``) each person on it costs: the simulator books each line as
+#: headcount × that cost, and :func:`headcount` reads it back.
+_PAYROLL = {("people", "inside_sales"): "inside_sales", ("people", "field_sales"): "field_sales",
+            ("people", "customer_success"): "customer_success",
+            ("management", "field_sales"): "sales_manager",
+            ("sales_engineering", "field_sales"): "sales_engineer",
+            ("operations", "field_sales"): "revops",
+            ("people", "marketing"): "marketing",
+            ("people", "research_development"): "research_development",
+            ("people", "general_admin"): "general_admin"}
 
 
 def headcount(company: Company) -> pd.DataFrame:
@@ -227,7 +228,7 @@ def headcount(company: Company) -> pd.DataFrame:
     """
     costs = company.costs
     keys = list(zip(costs["cost_type"], costs["department"], strict=True))
-    unit = np.array([_TEAM_COST.get(_UNIT_COST.get(k, ""), np.nan) for k in keys])
+    unit = np.array([_TEAM_COST.get(_PAYROLL.get(k, ""), np.nan) for k in keys])
     rows = costs.assign(headcount=np.round(costs["amount"].to_numpy() / unit))[~np.isnan(unit)]
     rows = rows.astype({"headcount": "int64"})
     return rows[["month", "department", "cost_type", "headcount"]].reset_index(drop=True)
@@ -421,9 +422,11 @@ class _Simulation:
         self.pool = {k: np.flatnonzero(seg == k) for k in range(len(SEGMENTS))}
 
     # ------------------------------------------------------------------ people
-    #: The teams of the roster, in the order that addresses their random streams.
+    #: The teams of the roster, in the order that addresses their random streams: the
+    #: field team of segment ``k`` is key ``k``, then inside sales and customer success.
     _TEAM_KEYS = (("field_sales", "SMB"), ("field_sales", "MM"), ("field_sales", "ENT"),
                   ("inside_sales", None), ("customer_success", None))
+    _INSIDE, _CSM = 3, 4
     #: Headcount on day one when the history has no warm-up (scale 1).
     _BASE_HEADCOUNT = (5, 5, 3, 8, 8)
 
@@ -524,7 +527,8 @@ class _Simulation:
             mine = np.flatnonzero((self.rep_key == key) & (self.rep_leave_day > t))
             if want > len(mine):
                 self._hire(key, int(want - len(mine)), t)
-            elif key == 3 and self.cfg.inside_sales_reps is not None and want < len(mine):
+            elif (key == self._INSIDE and self.cfg.inside_sales_reps is not None
+                  and want < len(mine)):
                 # A fixed inside-sales headcount below the team: the latest hires are let go
                 # (the team lead stays), so a smaller team starts when the decision is made.
                 latest = mine[np.argsort(-np.asarray(self.roster["hire_day"])[mine],
@@ -548,7 +552,7 @@ class _Simulation:
         if before is None or len(last) < 12:
             self.quota[(k, year)] = before if before is not None else base
             return
-        rep_years = sum(self._ramped(self._field_key(k), self.month_edges[m])
+        rep_years = sum(self._ramped(k, self.month_edges[m])
                         for m in last) / 12
         booked = state["bookings"][k, last].sum()
         if rep_years <= 0.5:
@@ -556,10 +560,6 @@ class _Simulation:
             return
         target = _QUOTA_FROM_PRODUCTIVITY * booked / rep_years
         self.quota[(k, year)] = float(np.round(np.clip(target, 0.8 * before, 1.5 * before), -5))
-
-    @staticmethod
-    def _field_key(k: int) -> int:
-        return k  # field teams come first in _TEAM_KEYS, in SEGMENTS order
 
     def _reps_frame(self) -> pd.DataFrame:
         """The roster as a table, with ids, names, quotas and costs."""
@@ -693,7 +693,8 @@ class _Simulation:
         candidates = np.flatnonzero(aql)
         # The ramped team on the month's first day (hires are dated, so this reads the
         # same whether the roster has grown since or not).
-        capacity = round(self._ramped(3, self.month_edges[month]) * _AQLS_PER_INSIDE_REP)
+        capacity = round(self._ramped(self._INSIDE, self.month_edges[month])
+                         * _AQLS_PER_INSIDE_REP)
         if len(candidates) <= capacity:
             return np.ones(len(aql), dtype=bool)
         if self.levers.lead_routing == "scored":
@@ -750,7 +751,7 @@ class _Simulation:
             mask = seg == k
             if not mask.any():
                 continue
-            team = np.flatnonzero(self.rep_key == self._field_key(k))
+            team = np.flatnonzero(self.rep_key == k)
             t = created[mask]
             on = (self.rep_hire_day[team][None, :] <= t[:, None]) & (
                 t[:, None] < self.rep_leave_day[team][None, :])
@@ -922,7 +923,6 @@ class _Simulation:
             "sub_of": np.full((n_acc, len(PRODUCTS)), -1), "promoter_month": np.full(n_acc, -99),
             "promoters": 0.0, "efficiency": np.ones(n_seg), "open_count": np.zeros(n_seg),
             "opps_made": np.zeros((n_seg, months)), "bookings": np.zeros((n_seg, months)),
-            "aqls": np.zeros(months),
         }
         log = {"subs": [], "sub_end": {}, "mrr": [], "usage": [], "tickets": [], "nps": [],
                "detail": []}
@@ -935,7 +935,6 @@ class _Simulation:
             self._update_capacity(month, opp_batches, state)
             self._plan(month, state)
             leads = self._funnel(month, self._draw_leads(month, state["promoters"]))
-            state["aqls"][month] = np.count_nonzero(~np.isnan(leads["aql"]))
             opps = self._open_opportunities(leads, month, state)
             lead_batches.append(leads)
             if opps:
@@ -952,7 +951,6 @@ class _Simulation:
                     wins["segment"], weights=wins["amount"], minlength=n_seg)
             self._customer_month(month, wins, state, log)
         self.bookings = state["bookings"]
-        self.mrr_log = log["mrr"]
         return self._assemble(lead_batches, opp_batches, log)
 
     def _update_capacity(self, month: int, opp_batches: list, state: dict) -> None:
@@ -961,7 +959,7 @@ class _Simulation:
         for k, s in enumerate(SEGMENTS):
             open_count = sum(int(((b["segment"] == k) & (b["created"] <= t) & (b["close"] > t))
                                  .sum()) for b in opp_batches[-14:])
-            capacity = max(self._ramped(self._field_key(k), t), 0.5) * _FIELD[s]["capacity"]
+            capacity = max(self._ramped(k, t), 0.5) * _FIELD[s]["capacity"]
             state["open_count"][k] = open_count
             state["efficiency"][k] = min(1.0, capacity / max(open_count, 1))
 
@@ -1040,13 +1038,12 @@ class _Simulation:
                                             0, 1))).astype(int),
         })[opp_known].reset_index(drop=True)
         keep_opp = np.flatnonzero(opp_known)
-        self.opp_ids_all = opp_ids
 
         stages = self._stage_history(opp, stage_t, opp_ids, keep_opp)
         snapshots = self._snapshots(opp, stage_t, opp_ids, rep_ids, keep_opp)
         subs, mrr, movements, invoices = self._revenue(log, opp_ids, acc_ids)
         usage, tickets, nps = self._customer_tables(log, acc_ids)
-        spend, costs = self._money(leads, mrr, self.bookings.sum(axis=0))
+        spend, costs = self._money(leads, mrr, self.bookings.sum(axis=0), log["mrr"])
         # An account exists in the CRM from its first inquiry known on the extraction date.
         first_inquiry = np.full(len(acc_ids), np.inf)
         known = L["inquiry"] < self.end_day
@@ -1372,7 +1369,8 @@ class _Simulation:
                                    np.where(nps["score"] >= 7, "passive", "detractor"))
         return usage, tickets, nps
 
-    def _money(self, leads: pd.DataFrame, mrr: pd.DataFrame, bookings: np.ndarray):
+    def _money(self, leads: pd.DataFrame, mrr: pd.DataFrame, bookings: np.ndarray,
+               mrr_log: list):
         cfg = self.cfg
         W = self.warmup
         months = self._month_start(np.arange(W, self.total_months))
@@ -1395,35 +1393,25 @@ class _Simulation:
         # marketers for the programmes run, and the tools every seat uses.
         t = self.month_edges[W:-1]
         on = (self.rep_hire_day[None, :] <= t[:, None]) & (t[:, None] < self.rep_leave_day[None, :])
-        heads = {key: on[:, self.rep_key == key].sum(axis=1) for key in range(len(
-            self._TEAM_KEYS))}
-        field = heads[0] + heads[1] + heads[2]
-        inside, csm = heads[3], heads[4]
-        managers = np.ceil((field + inside) / _REPS_PER_MANAGER)
-        engineers = np.ceil((heads[1] + heads[2]) / _AES_PER_SE)
+        team = [on[:, self.rep_key == key].sum(axis=1) for key in range(len(self._TEAM_KEYS))]
+        field = team[0] + team[1] + team[2]
+        inside = team[self._INSIDE]
         programs = spend_values.sum(axis=1)
-        marketers = np.maximum(1, np.ceil(programs / _PROGRAMS_PER_MARKETER))
-        revops = np.ceil((field + inside + marketers) / _HEADS_PER_REVOPS)
-        rows = [
-            ("people", "inside_sales", inside * _TEAM_COST["inside_sales"]),
-            ("people", "field_sales", field * _TEAM_COST["field_sales"]),
-            ("people", "customer_success", csm * _TEAM_COST["customer_success"]),
-            ("management", "field_sales", managers * _TEAM_COST["sales_manager"]),
-            ("sales_engineering", "field_sales", engineers * _TEAM_COST["sales_engineer"]),
-            ("operations", "field_sales", revops * _TEAM_COST["revops"]),
-            ("people", "marketing", marketers * _TEAM_COST["marketing"]),
-            ("programs", "marketing", programs),
-            ("tools", "field_sales", (field + managers + engineers + revops) * _TOOLS_PER_SEAT),
-            ("tools", "inside_sales", inside * _TOOLS_PER_SEAT),
-            ("tools", "marketing", marketers * _TOOLS_PER_SEAT),
-        ]
-        arr = np.array([m.sum() for _, _, m in self.mrr_log[W:]]) * 12
-        engineers_rd = np.maximum(1, np.ceil(arr / _ARR_PER_ENGINEER))
-        rows.append(("people", "research_development",
-                     engineers_rd * _TEAM_COST["research_development"]))
-        ga = max(1, round(cfg.employees_other * cfg.scale))
-        rows.append(("people", "general_admin", np.full(cfg.months, ga
-                                                        * _TEAM_COST["general_admin"])))
+        heads = {"inside_sales": inside, "field_sales": field, "customer_success": team[self._CSM],
+                 "sales_manager": np.ceil((field + inside) / _REPS_PER_MANAGER),
+                 "sales_engineer": np.ceil((team[1] + team[2]) / _AES_PER_SE),
+                 "marketing": np.maximum(1, np.ceil(programs / _PROGRAMS_PER_MARKETER))}
+        heads["revops"] = np.ceil((field + inside + heads["marketing"]) / _HEADS_PER_REVOPS)
+        arr = np.array([m.sum() for _, _, m in mrr_log[W:]]) * 12
+        heads["research_development"] = np.maximum(1, np.ceil(arr / _ARR_PER_ENGINEER))
+        heads["general_admin"] = np.full(cfg.months, max(1, round(cfg.employees_other
+                                                                  * cfg.scale)))
+        rows = [(kind, dept, heads[role] * _TEAM_COST[role])
+                for (kind, dept), role in _PAYROLL.items()]
+        seats = {"field_sales": field + heads["sales_manager"] + heads["sales_engineer"]
+                 + heads["revops"], "inside_sales": inside, "marketing": heads["marketing"]}
+        rows += [("programs", "marketing", programs)]
+        rows += [("tools", dept, n * _TOOLS_PER_SEAT) for dept, n in seats.items()]
         revenue = mrr.groupby("month")["mrr"].sum().reindex(months, fill_value=0).to_numpy()
         rows.append(("hosting_and_support", "cost_of_revenue",
                      np.round(revenue * (1 - cfg.gross_margin), -3)))

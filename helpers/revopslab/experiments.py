@@ -44,6 +44,7 @@ __all__ = [
     "cro_vs_head_of_sales",
     "inside_sales_headcount",
     "INSIDE_SALES_TEAM",
+    "inside_sales_team",
     "INTERVAL",
     "handoff_context_story",
     "headcount_to_match",
@@ -785,6 +786,19 @@ def handoff_context_story(*, seeds: Iterable[int] = STORY_SEEDS,
 INSIDE_SALES_TEAM = 8
 
 
+def inside_sales_team(base: CompanyConfig) -> int:
+    """The prioritised team of :func:`inside_sales_headcount` for ``base``.
+
+    :data:`INSIDE_SALES_TEAM` × ``base.scale``, at least one rep.
+
+    Examples
+    --------
+    >>> inside_sales_team(CompanyConfig(scale=0.5)), inside_sales_team(CompanyConfig(scale=0.05))
+    (4, 1)
+    """
+    return max(1, round(INSIDE_SALES_TEAM * base.scale))
+
+
 def inside_sales_headcount(*, seeds: Iterable[int] = STORY_SEEDS,
                            base: CompanyConfig | None = None, reps: int | None = None,
                            extra_reps: Iterable[int] = (0, 2, 4, 6),
@@ -831,7 +845,7 @@ def inside_sales_headcount(*, seeds: Iterable[int] = STORY_SEEDS,
     if not extra or extra[0] != 0 or any(k < 0 for k in extra) or len(set(extra)) != len(extra):
         raise ValueError("extra_reps must be distinct counts >= 0 starting with 0, "
                          f"got {list(extra_reps)!r}")
-    team = max(1, round(INSIDE_SALES_TEAM * base.scale)) if reps is None else reps
+    team = inside_sales_team(base) if reps is None else reps
     if not isinstance(team, int) or team < 1:
         raise ValueError(f"reps must be None or an int >= 1, got {reps!r}")
     arms = {"scored": dataclasses.replace(base, lead_routing="scored", inside_sales_reps=team)}

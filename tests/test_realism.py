@@ -90,6 +90,24 @@ SEEDS = (2024, 7, 11)
 _SM = ("marketing", "inside_sales", "field_sales")  # sales and marketing departments
 
 
+def _retention(mrr: pd.DataFrame, years, accounts=None) -> tuple[float, float]:
+    """GRR and NRR of the accounts paying in December before each of ``years``, pooled.
+
+    ``mrr`` is accounts x months; GRR clips each account at its opening MRR. With
+    ``accounts``, only those accounts.
+    """
+    kept = opened = grown = 0.0
+    for y in years:
+        o, e = mrr[pd.Timestamp(f"{y - 1}-12-01")], mrr[pd.Timestamp(f"{y}-12-01")]
+        ids = o.index[(o > 0).to_numpy()]
+        if accounts is not None:
+            ids = ids[ids.isin(accounts)]
+        opened += o[ids].sum()
+        kept += e[ids].clip(upper=o[ids]).sum()
+        grown += e[ids].sum()
+    return kept / opened, grown / opened
+
+
 def _raw_kpis(company) -> dict[str, float]:
     """The headline KPIs of the last full year, recomputed from the raw tables.
 
@@ -122,22 +140,13 @@ def _raw_kpis(company) -> dict[str, float]:
     # moves NRR by points with one upsell).
     segment = company.accounts.set_index("account_id")["segment"]
     start, end = mrr[opening], mrr[last]
-    cohort = start[start > 0].index
-    out["kpi.gross_revenue_retention"] = (end[cohort].clip(upper=start[cohort])).sum() / \
-        start[cohort].sum()
-    out["kpi.net_revenue_retention"] = end[cohort].sum() / start[cohort].sum()
-    out["kpi.annual_logo_churn"] = float((end[cohort] == 0).mean())
+    out["kpi.gross_revenue_retention"], out["kpi.net_revenue_retention"] = _retention(
+        mrr, [year])
+    out["kpi.annual_logo_churn"] = float((end[start[start > 0].index] == 0).mean())
     for name in ("SMB", "MM", "ENT"):
-        kept = opened = grown = 0.0
-        for y in (year - 1, year):
-            o = mrr[pd.Timestamp(f"{y - 1}-12-01")]
-            e = mrr[pd.Timestamp(f"{y}-12-01")]
-            ids = o[(o > 0).to_numpy() & (segment.reindex(o.index).to_numpy() == name)].index
-            opened += o[ids].sum()
-            kept += e[ids].clip(upper=o[ids]).sum()
-            grown += e[ids].sum()
-        out[f"kpi.gross_revenue_retention.{name}"] = kept / opened
-        out[f"kpi.net_revenue_retention.{name}"] = grown / opened
+        (out[f"kpi.gross_revenue_retention.{name}"],
+         out[f"kpi.net_revenue_retention.{name}"]) = _retention(
+            mrr, [year - 1, year], segment.index[segment.eq(name)])
     # LTV:CAC with a lifetime capped at five years; CAC payback on new MRR.
     gm = company.config.gross_margin
     life = min(1 / max(out["kpi.annual_logo_churn"], 1e-9), 5.0)

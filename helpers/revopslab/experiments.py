@@ -26,6 +26,7 @@ from .metrics import (
 )
 from .simulate import Company, simulate_company
 from .style import format_yen
+from .sweep import sweep
 
 __all__ = [
     "MEASURES",
@@ -316,6 +317,8 @@ def run_arms(arms: Mapping[str, CompanyConfig], *, seeds: Iterable[int] = STORY_
              column: str = "arm", progress: bool = True, desc: str = "seeds") -> pd.DataFrame:
     """Simulate every arm with every seed and collect :func:`outcomes`, tidy.
 
+    :func:`revopslab.sweep.sweep` with :func:`outcomes` as the measurement.
+
     The same seed under different arms draws the same leads and customers (common random
     numbers), so the arms of one seed form a pair: only the levers that differ differ.
     Every arm shares the control's past (its warm-up years, see
@@ -349,26 +352,8 @@ def run_arms(arms: Mapping[str, CompanyConfig], *, seeds: Iterable[int] = STORY_
     >>> list(frame.columns), list(frame["arm"].cat.categories)
     (['seed', 'arm', 'measure', 'value'], ['slow', 'fast'])
     """
-    if not arms or len(set(arms)) != len(arms):
-        raise ValueError(f"arms must map distinct labels to configs, got {list(arms)}")
-    for label, config in arms.items():
-        if not isinstance(config, CompanyConfig):
-            raise TypeError(f"arms[{label!r}] must be a CompanyConfig, "
-                            f"got {type(config).__name__}")
-    seeds = check_seeds(seeds)
-    from tqdm.auto import tqdm
-
-    control = next(iter(arms.values()))
-    parts = []
-    for seed in tqdm(seeds, desc=desc, unit="seed", disable=not progress):
-        for label, config in arms.items():
-            values = outcomes(simulate_company(config, rng=seed, history=control))
-            parts.append(pd.DataFrame({"seed": seed, column: label,
-                                       "measure": values.index, "value": values.to_numpy()}))
-    frame = pd.concat(parts, ignore_index=True)
-    frame[column] = pd.Categorical(frame[column], categories=list(arms))
-    frame["measure"] = frame["measure"].astype("str")
-    return frame
+    return sweep(arms, seeds=seeds, measure=outcomes, column=column, progress=progress,
+                 desc=desc)
 
 
 def compare_org_models(*, seeds: Iterable[int] = DEFAULT_SEEDS, base: CompanyConfig | None = None,

@@ -17,6 +17,7 @@ import pandas as pd
 from ._seeds import check_seeds
 from .config import CompanyConfig
 from .simulate import Company, headcount, simulate_company
+from .sweep import per_seed, sweep
 
 __all__ = [
     "DEPARTMENTS",
@@ -1070,24 +1071,28 @@ def sla_sweep(config: CompanyConfig, *, sla_days: Sequence[float | None],
     for sla in steps:
         if sla is not None:
             _days(sla, "each of sla_days")
-    rows = []
-    for seed in seeds:
-        for sla in steps:
-            # Every SLA starts on the history's first day, from one shared past.
-            company = simulate_company(dataclasses.replace(config, handoff_sla_days=sla),
-                                       rng=seed, history=config)
-            leads = company.leads
-            handed = leads["tql_at"].notna() | leads["tgl_at"].notna()
-            accepted = handed & leads["sal_at"].notna()
-            rows.append({
-                "seed": seed, "sla_days": math.inf if sla is None else float(sla),
-                "handed": int(handed.sum()), "accepted": int(accepted.sum()),
-                "sal_rate": float(accepted.sum() / max(int(handed.sum()), 1)),
-                "opportunities": len(company.opportunities),
-                "won": int(company.opportunities["is_won"].sum()),
-                "revenue": float(company.mrr["mrr"].sum()),
-            })
-    return pd.DataFrame(rows)
+    arms = {str(i): dataclasses.replace(config, handoff_sla_days=sla)
+            for i, sla in enumerate(steps)}
+    # Every SLA starts on the history's first day, from one shared past.
+    wide = per_seed(sweep(arms, seeds=seeds, measure=_sla_outcomes, history=config,
+                          column="sla_days"), column="sla_days")
+    days = [math.inf if sla is None else float(sla) for sla in steps]
+    wide["sla_days"] = [days[int(label)] for label in wide["sla_days"]]
+    for name in ("handed", "accepted", "opportunities", "won"):
+        wide[name] = wide[name].astype(int)
+    return wide
+
+
+def _sla_outcomes(company: Company) -> dict[str, float]:
+    """What :func:`sla_sweep` reads off one run."""
+    leads = company.leads
+    handed = leads["tql_at"].notna() | leads["tgl_at"].notna()
+    accepted = handed & leads["sal_at"].notna()
+    return {"handed": int(handed.sum()), "accepted": int(accepted.sum()),
+            "sal_rate": float(accepted.sum() / max(int(handed.sum()), 1)),
+            "opportunities": len(company.opportunities),
+            "won": int(company.opportunities["is_won"].sum()),
+            "revenue": float(company.mrr["mrr"].sum())}
 
 
 # ============================================================================= readiness
@@ -1348,32 +1353,39 @@ def revops_business_case(configs: Mapping[str, CompanyConfig], *, seeds: Iterabl
                          f"{monthly_cost!r}")
     rows = []
     for name, config in configs.items():
-        for seed in seeds:
-            # Both arms share the siloed past; the aligned arm is the company that
-            # adopts RevOps on the history's first day.
-            before = dataclasses.replace(config, org_model="siloed")
-            siloed = simulate_company(before, rng=seed)
-            aligned = simulate_company(dataclasses.replace(config, org_model="aligned"),
-                                       rng=seed, history=before)
-            size = company_size(siloed, name=str(name))
-            cost = monthly_cost
-            if cost is None:
-                field_reps = siloed.reps.loc[siloed.reps["team"] == "field_sales",
-                                             "monthly_cost"]
-                cost = float(field_reps.median())
-            rev_s, profit_s = _operating_profit(siloed)
-            rev_a, profit_a = _operating_profit(aligned)
-            gain = profit_a - profit_s
+        # Both arms share the siloed past; the aligned arm is the company that
+        # adopts RevOps on the history's first day.
+        arms = {model: dataclasses.replace(config, org_model=model)
+                for model in ("siloed", "aligned")}
+        wide = per_seed(sweep(arms, seeds=seeds, measure=_case_outcomes, column="org_model"),
+                        column="org_model")
+        for seed, pair in wide.groupby("seed", sort=False):
+            siloed, aligned = (pair.set_index("org_model").loc[m] for m in arms)
+            size = CompanySize(customers=int(siloed["customers"]),
+                               employees=int(siloed["employees"]),
+                               years=float(siloed["years"]), name=str(name))
+            cost = float(siloed["field_rep_cost"]) if monthly_cost is None else monthly_cost
+            gain = aligned["operating_profit"] - siloed["operating_profit"]
             team_cost = float(headcount * cost * config.months)
             rows.append({
-                "company": str(name), "seed": seed, "months": config.months,
+                "company": str(name), "seed": int(seed), "months": config.months,
                 "customers": size.customers, "employees": size.employees, "years": size.years,
-                "ready": readiness(size).ready, "revenue_siloed": rev_s,
-                "revenue_aligned": rev_a, "gain": gain, "team_cost": team_cost,
-                "net_gain": gain - team_cost,
-                "breakeven_headcount": gain / (cost * config.months),
+                "ready": readiness(size).ready, "revenue_siloed": float(siloed["revenue"]),
+                "revenue_aligned": float(aligned["revenue"]), "gain": float(gain),
+                "team_cost": team_cost, "net_gain": float(gain - team_cost),
+                "breakeven_headcount": float(gain / (cost * config.months)),
             })
     return pd.DataFrame(rows)
+
+
+def _case_outcomes(company: Company) -> dict[str, float]:
+    """What :func:`revops_business_case` reads off one run."""
+    revenue, profit = _operating_profit(company)
+    size = company_size(company)
+    field_reps = company.reps.loc[company.reps["team"] == "field_sales", "monthly_cost"]
+    return {"revenue": revenue, "operating_profit": profit, "customers": size.customers,
+            "employees": size.employees, "years": size.years,
+            "field_rep_cost": float(field_reps.median())}
 
 
 # ================================================================= onboarding and comms

@@ -993,24 +993,13 @@ def one_percent_rule(config: CompanyConfig | None = None, *,
         One row per seed and year: ``seed, year, multiplier, bookings_base,
         bookings_improved, simulated_gain, arithmetic_gain, difference``.
     """
-    from tqdm.auto import tqdm
-
     from .config import CompanyConfig
-    from .simulate import simulate_company
+    from .sweep import sweep
 
     config = CompanyConfig() if config is None else config
-    rows = []
-    jobs = [(seed, y) for seed in seeds for y in years]
-    base_cache: dict[int, object] = {}
-    for seed, y in tqdm(jobs, disable=not progress, desc="1% rule"):
-        if seed not in base_cache:
-            base_cache[seed] = simulate_company(config, rng=seed)
-        base = base_cache[seed]
-        by_motion = _bookings_by_motion(base)
-        arithmetic = compound_growth(
-            steps={m: len(PATHS[m]) for m in by_motion.index if m in PATHS},
-            weights={m: float(v) for m, v in by_motion.items() if m in PATHS},
-            improvement=improvement, years=[y])["gain"].iloc[0]
+    years = [int(y) for y in years]
+    arms = {"base": config}
+    for y in years:
         multiplier = (1 + improvement) ** y
         changes = {"conversion_multipliers": {**config.conversion_multipliers,
                                               "all": multiplier
@@ -1019,14 +1008,26 @@ def one_percent_rule(config: CompanyConfig | None = None, *,
             changes["speed_multipliers"] = {**config.speed_multipliers,
                                             "all": multiplier
                                             * config.speed_multipliers.get("all", 1.0)}
-        # The improvements start on the history's first day, from the same past.
-        improved = simulate_company(dataclasses.replace(config, **changes), rng=seed,
-                                    history=config)
+        arms[f"year {y}"] = dataclasses.replace(config, **changes)
+    # The improvements start on the history's first day, from the same past.
+    frame = sweep(arms, seeds=seeds, measure=_bookings_by_motion, progress=progress,
+                  desc="1% rule")
+    wide = frame.pivot_table(index=["seed", "arm"], columns="measure", values="value",
+                             observed=True, sort=False).fillna(0.0)
+    rows = []
+    for seed in pd.unique(frame["seed"]):
+        by_motion = wide.loc[(seed, "base")]
+        by_motion = by_motion[by_motion > 0]
         b0 = float(by_motion.sum())
-        b1 = float(_bookings_by_motion(improved).sum())
-        rows.append({"seed": seed, "year": y, "multiplier": multiplier, "bookings_base": b0,
-                     "bookings_improved": b1, "simulated_gain": b1 / b0 - 1,
-                     "arithmetic_gain": float(arithmetic)})
+        for y in years:
+            arithmetic = compound_growth(
+                steps={m: len(PATHS[m]) for m in by_motion.index if m in PATHS},
+                weights={m: float(v) for m, v in by_motion.items() if m in PATHS},
+                improvement=improvement, years=[y])["gain"].iloc[0]
+            b1 = float(wide.loc[(seed, f"year {y}")].sum())
+            rows.append({"seed": int(seed), "year": y, "multiplier": (1 + improvement) ** y,
+                         "bookings_base": b0, "bookings_improved": b1,
+                         "simulated_gain": b1 / b0 - 1, "arithmetic_gain": float(arithmetic)})
     out = pd.DataFrame(rows)
     out["difference"] = out["simulated_gain"] - out["arithmetic_gain"]
     return out

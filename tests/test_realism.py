@@ -235,10 +235,12 @@ KNOWN_OUTSIDE = {
                               "their gross margin to pay back: the published 11-18 months and a "
                               "magic number near 0.7-0.9 do not hold together for a company "
                               "whose expansion (NRR above 100%) costs no S&M here.",
-    "kpi.rep_forecast_error": "the reps type their stage's default probability plus their own "
-                              "optimism, and expect deals to close sooner than they do, so their "
-                              "quarterly forecast overshoots by well over 100%; issue 14's "
-                              "forecast contest recalibrates the reps' judgment.",
+    "kpi.rep_forecast_error": "the reps' raw probabilities (their stage's historical win rate "
+                              "plus their own bias) summed over the deals they expect in the "
+                              "quarter overshoot by over 100%: stale deals pushed into the "
+                              "quarter are counted at their stage's eventual win rate. The "
+                              "published misses are of the forecast a company submits; notebook "
+                              "05's calibrated judgment and model come much closer.",
 }
 
 

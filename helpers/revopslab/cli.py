@@ -1,4 +1,4 @@
-"""The ``revopslab`` command: ``report``, ``mapping suggest``, ``data ...`` (regenerate, check)."""
+"""The ``revopslab`` command: ``report``, ``claims``, ``mapping suggest``, ``data ...`` (regenerate, check)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from . import datasets
 from .simulate import DEFAULT_SEED, TABLES, Company, simulate_company
 
 __all__ = ["app", "data_app", "mapping_app", "compare_companies", "report_command",
-           "suggest_command"]
+           "suggest_command", "claims_command"]
 
 app = typer.Typer(
     name="revopslab",
@@ -297,6 +297,44 @@ def suggest_command(
                    f"the export's headers are {found}: write the right one in the file",
                    err=True)
         raise typer.Exit(code=1)
+
+
+# ----------------------------------------------------------------------------- claims
+@app.command("claims")
+def claims_command(
+    claim: Annotated[list[int] | None, typer.Option(
+        "--claim", help="Run only this claim (repeat for several; default: all 15).")] = None,
+    seed: Annotated[int, typer.Option(help="First seed of every claim's seeds.")] = DEFAULT_SEED,
+    output: Annotated[Path | None, typer.Option(
+        help="Also write the scorecard as CSV here (e.g. data/claims_scorecard.csv).",
+        dir_okay=False)] = None,
+    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+) -> None:
+    """Run the book's 15 claims as experiments and print the scorecard (takes minutes).
+
+    One row per claim: the headline effect's median and 10th-90th percentile interval over
+    seeds, the share of seeds in the claimed direction and the verdict (holds, holds
+    partly, does not hold here).
+    """
+    from ._safe_io import path_problems, write_safe_csv
+    from .claims import CLAIMS, scorecard
+
+    unknown = [n for n in claim or [] if n not in CLAIMS]
+    if unknown:
+        typer.echo(f"error: --claim must be among {list(CLAIMS)}, got {unknown}", err=True)
+        raise typer.Exit(code=2)
+    problems = path_problems({"output": output}, {})
+    if problems or seed < 0:
+        problems += [] if seed >= 0 else [f"--seed must be an int >= 0, got {seed}"]
+        typer.echo("error: " + "; ".join(problems), err=True)
+        raise typer.Exit(code=2)
+    card = scorecard(claims=claim or None, seeds=seed, progress=progress)
+    with pd.option_context("display.width", 200, "display.max_colwidth", 60):
+        typer.echo(card[["chapter", "statement", "effect_median", "effect_low", "effect_high",
+                         "share_in_direction", "seeds", "verdict"]].round(3).to_string())
+    if output is not None:
+        write_safe_csv(card.reset_index(), output)
+        typer.echo(f"Wrote {output}", err=True)
 
 
 if __name__ == "__main__":

@@ -935,6 +935,7 @@ def target_attainment(history_company: Company, *,
                       growth_targets: Iterable[float] = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5),
                       seeds: Iterable[int] = DEFAULT_SEEDS,
                       band: tuple[float, float] = (0.4, 0.7),
+                      growth: pd.Series | None = None,
                       progress: bool = True) -> pd.DataFrame:
     """Claim 7: the chance of meeting next year's bookings target, for several stretches.
 
@@ -956,6 +957,9 @@ def target_attainment(history_company: Company, *,
         Integer seeds of the simulated next years.
     band
         Attainment probabilities (low, high) that count as realistic yet challenging.
+    growth
+        :func:`next_year_growth` of the history's config, when already computed (then
+        ``seeds`` is not used).
     progress
         Show a tqdm progress bar over seeds.
 
@@ -988,7 +992,9 @@ def target_attainment(history_company: Company, *,
     config = history_company.config
     baseline = _window_bookings(history_company.opportunities, config.start,
                                 config.months - 12, config.months)
-    growth = next_year_growth(config, seeds=seeds, progress=progress).dropna()
+    if growth is None:
+        growth = next_year_growth(config, seeds=seeds, progress=progress)
+    growth = growth.dropna()
     rows = []
     for g in targets:
         p = float((growth >= 1 + g).mean()) if len(growth) else float("nan")

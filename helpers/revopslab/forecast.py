@@ -25,9 +25,12 @@ __all__ = [
     "assert_point_in_time",
     "stage_probabilities",
     "judgment_forecast",
+    "calibrated_judgment_forecast",
     "weighted_pipeline_forecast",
     "predictive_forecast",
     "backtest",
+    "BASELINES",
+    "TARGETS",
     "accuracy",
     "mape",
     "wape",
@@ -357,7 +360,7 @@ def _pipeline(company, at: pd.Timestamp) -> pd.DataFrame:
 
 
 def judgment_forecast(company, *, at, start, end, how: str = "probability") -> pd.Series:
-    """The reps' own forecast (KKD: 勘・経験・度胸, gut, experience and nerve).
+    """The reps' own forecast (KKD: 経験・勘・努力, experience, intuition and effort).
 
     Takes the pipeline snapshot on ``at`` (the latest on or before it) and the
     deals whose rep-entered ``expected_close_date`` falls in ``[start, end)``.
@@ -652,16 +655,115 @@ def _commit_forecast(company, *, at, start, end) -> pd.Series:
     return judgment_forecast(company, at=at, start=start, end=end, how="commit").rename("commit")
 
 
+def _won_in_window(company, pipe: pd.DataFrame, start, end) -> pd.Series:
+    """Per deal of ``pipe``: its amount if it closed won in ``[start, end)``, else 0."""
+    opps = company.opportunities.set_index("opportunity_id")
+    closed = pipe["opportunity_id"].map(opps["closed_at"])
+    won = pipe["opportunity_id"].map(opps["is_won"]).fillna(False).astype(bool)
+    return pd.Series(np.where(won & (closed >= start) & (closed < end), pipe["amount"], 0.0),
+                     index=pipe["opportunity_id"].to_numpy())
+
+
+def calibrated_judgment_forecast(company, *, at, start, end, lookback: int = 4,
+                                 min_windows: int = 2) -> pd.Series:
+    """The reps' own forecast, corrected by each rep's track record (calibration, no model).
+
+    For up to ``lookback`` earlier windows of the same length that had ended by ``at``,
+    :func:`judgment_forecast` is compared with what the same pipeline then booked in the
+    window. Each rep's forecast is scaled by the ratio ``booked / forecast`` of their own
+    past windows, shrunk towards the whole team's ratio (a rep with little history keeps
+    the team's): ``ratio_rep = (booked_rep + m × ratio_team) / (forecast_rep + m)``, with
+    ``m`` the median rep's past forecast. It learns *how much* each rep over- or
+    under-calls, not which deals: that is the part of a forecast's gain that calibration
+    alone buys.
+
+    Raises
+    ------
+    NotEnoughHistory
+        When fewer than ``min_windows`` past windows had ended by ``at``.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> day = pd.Timestamp
+    >>> snaps = pd.DataFrame({
+    ...     "snapshot_date": [day("2025-01-06")] * 2 + [day("2025-02-03")] * 2
+    ...                      + [day("2025-03-03")] * 2,
+    ...     "opportunity_id": ["a", "b", "c", "d", "e", "f"],
+    ...     "owner_rep_id": ["r1", "r2"] * 3, "amount": [100.0] * 6,
+    ...     "expected_close_date": [day("2025-01-20"), day("2025-01-20"), day("2025-02-20"),
+    ...                             day("2025-02-20"), day("2025-03-20"), day("2025-03-20")],
+    ...     "rep_probability": [0.8, 0.5] * 3, "forecast_category": "Best Case"})
+    >>> opps = pd.DataFrame({"opportunity_id": list("abcdef"), "is_won": [False, True] * 3,
+    ...                      "closed_at": [day("2025-01-25"), day("2025-01-25"),
+    ...                                    day("2025-02-25"), day("2025-02-25"), pd.NaT, pd.NaT]})
+    >>> crm = SimpleNamespace(pipeline_snapshots=snaps, opportunities=opps)
+    >>> calibrated_judgment_forecast(crm, at="2025-03-03", start="2025-03-03",
+    ...                              end="2025-03-31").round(1).to_dict()
+    {'e': 27.6, 'f': 65.2}
+
+    In the two past windows r1 called 80 twice and booked nothing; r2 called 50 twice and
+    booked 100 twice. Team ratio ``200 / 260``; ``m`` is the median rep's call, 130. r1:
+    ``(0 + 130 × 200/260) / (160 + 130) = 0.345``, so 80 becomes 27.6; r2:
+    ``(200 + 100) / (100 + 130) = 1.304``, so 50 becomes 65.2.
+    """
+    at, start, end = _window(at, start, end)
+    length = end - start
+    lead = start - at
+    past_f, past_a = [], []
+    for j in range(1, lookback + 1):
+        p_end = end - j * length
+        p_start, p_at = p_end - length, p_end - length - lead
+        if p_end > at:
+            continue
+        try:
+            when = _snapshot_date(company, p_at)
+        except NotEnoughHistory:
+            break
+        pipe = _pipeline(company, when)
+        f = judgment_forecast(company, at=when, start=max(p_start, when), end=p_end)
+        a = _won_in_window(company, pipe, p_start, p_end)
+        reps = pipe["owner_rep_id"].to_numpy()
+        past_f.append(pd.Series(f.to_numpy(), index=reps).groupby(level=0).sum())
+        past_a.append(pd.Series(a.to_numpy(), index=reps).groupby(level=0).sum())
+    if len(past_f) < min_windows:
+        raise NotEnoughHistory(f"{len(past_f)} past windows had ended by {at.date()}; "
+                               f"calibration needs {min_windows}")
+    forecast_rep = pd.concat(past_f, axis=1).sum(axis=1)
+    booked_rep = pd.concat(past_a, axis=1).sum(axis=1).reindex(forecast_rep.index, fill_value=0)
+    team = booked_rep.sum() / forecast_rep.sum() if forecast_rep.sum() > 0 else 1.0
+    m = float(forecast_rep[forecast_rep > 0].median()) if (forecast_rep > 0).any() else 1.0
+    ratio = (booked_rep + m * team) / (forecast_rep + m)
+    pipe = _pipeline(company, at)
+    raw = judgment_forecast(company, at=at, start=start, end=end)
+    scale = pipe["owner_rep_id"].map(ratio).fillna(team).to_numpy()
+    return pd.Series(raw.to_numpy() * scale, index=raw.index, name="calibrated")
+
+
 _FORECASTERS: dict[str, Callable] = {
     "judgment": judgment_forecast,
+    "calibrated": calibrated_judgment_forecast,
     "weighted": weighted_pipeline_forecast,
     "predictive": predictive_forecast,
     "commit": _commit_forecast,
 }
 
+#: Naive baselines: the target's value in the previous period, or a year before.
+BASELINES: tuple[str, ...] = ("last_period", "last_year")
+
+#: What a backtest can score against (see :func:`backtest`).
+TARGETS: tuple[str, ...] = ("pipeline", "all")
+
+_LEVELS = {None: None, "segment": "segment", "rep": "owner_rep_id"}
+
+
+def _group_sum(values: np.ndarray, groups: np.ndarray) -> pd.Series:
+    return pd.Series(np.asarray(values, float), index=groups).groupby(level=0).sum()
+
 
 def backtest(company: Company, *, horizon: str = "quarter", methods: Sequence[str] = METHODS,
-             model: str = "hgb", progress: bool = True) -> pd.DataFrame:
+             model: str = "hgb", target: str = "pipeline", level: str | None = None,
+             run_rate_periods: int = 4, progress: bool = True) -> pd.DataFrame:
     """Point-in-time backtest: each method forecasts every period from what it knew then.
 
     For each complete ``horizon`` period of the history (quarters by default),
@@ -670,17 +772,26 @@ def backtest(company: Company, *, horizon: str = "quarter", methods: Sequence[st
     happened by then only (each method is a function of the company and the
     date; see :func:`point_in_time`).
 
-    **What is forecast**: the bookings (amounts won) in the period *from the
-    deals open on the forecast date*. Deals created later, even if won within
-    the period, are not in the target of any method: no pipeline method can see
-    them, and treating them the same way for all three keeps the comparison
-    fair. They are reported beside it (``new_bookings``), with all bookings of
-    the period (``all_bookings``), so the share a pipeline forecast cannot
-    cover is visible.
+    **What is forecast** (``target``):
+
+    - ``"pipeline"``: the bookings in the period *from the deals open on the
+      forecast date*, the part a pipeline method can see;
+    - ``"all"``: every booking of the period. Pipeline methods then add a
+      run-rate for the deals not yet created: the mean, over the last
+      ``run_rate_periods`` periods that had ended by the forecast date, of the
+      bookings from deals created after that period's forecast date.
+
+    The naive baselines (:data:`BASELINES`) forecast the target's own value in
+    the previous period (``last_period``) or in the same period a year earlier
+    (``last_year``). With ``level="segment"`` or ``"rep"``, every method
+    forecasts each segment (or owner) separately and each group is a row, so
+    :func:`accuracy` scores the errors before they are summed (a miss in one
+    segment cannot cancel a miss in another).
 
     A period is backtested only when every requested method can forecast it
     (the predictive model needs enough labelled history, see
-    :func:`predictive_forecast`), so all methods are scored on the same periods.
+    :func:`predictive_forecast`; a baseline needs its earlier period), so all
+    methods are scored on the same periods.
 
     Parameters
     ----------
@@ -689,18 +800,25 @@ def backtest(company: Company, *, horizon: str = "quarter", methods: Sequence[st
     horizon
         ``"quarter"`` or ``"month"``.
     methods
-        Any of :data:`METHODS`, and ``"commit"`` (the reps' Commit deals at full
-        amount: :func:`judgment_forecast` with ``how="commit"``).
+        Any of ``judgment``, ``calibrated`` (:func:`calibrated_judgment_forecast`),
+        ``weighted``, ``predictive``, ``commit`` (the reps' Commit deals at full
+        amount) and the :data:`BASELINES`.
     model
         The predictive method's model (``"hgb"`` or ``"logistic"``).
+    target
+        ``"pipeline"`` or ``"all"`` (see above).
+    level
+        ``None`` (the company), ``"segment"`` or ``"rep"``.
+    run_rate_periods
+        Periods averaged for the run-rate of ``target="all"``.
     progress
         Show a tqdm progress bar over the periods.
 
     Returns
     -------
     pandas.DataFrame
-        One row per period and method: ``period, forecast_date, method, forecast,
-        actual, error`` (forecast − actual), ``open_deals, open_pipeline,
+        One row per period, group and method: ``period, forecast_date, method, group,
+        forecast, actual, error`` (forecast − actual), ``open_deals, open_pipeline,
         new_bookings, all_bookings``. Score it with :func:`accuracy`.
     """
     from tqdm.auto import tqdm
@@ -708,48 +826,101 @@ def backtest(company: Company, *, horizon: str = "quarter", methods: Sequence[st
     freq = {"quarter": "Q", "month": "M"}.get(horizon)
     if freq is None:
         raise ValueError(f"horizon must be 'quarter' or 'month', got {horizon!r}")
-    unknown = [m for m in methods if m not in _FORECASTERS]
+    known = (*_FORECASTERS, *BASELINES)
+    unknown = [m for m in methods if m not in known]
     if unknown or not methods:
-        raise ValueError(f"methods must be among {tuple(_FORECASTERS)}, got {list(methods)}")
+        raise ValueError(f"methods must be among {known}, got {list(methods)}")
+    if target not in TARGETS:
+        raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
+    if level not in _LEVELS:
+        raise ValueError(f"level must be None, 'segment' or 'rep', got {level!r}")
+    if not (isinstance(run_rate_periods, int) and run_rate_periods >= 1):
+        raise ValueError(f"run_rate_periods must be an int >= 1, got {run_rate_periods!r}")
     as_of = pd.Timestamp(company.as_of)
     snaps = company.pipeline_snapshots
     opps = company.opportunities.set_index("opportunity_id")
     if not len(snaps):
         return _empty_backtest()
+    column = _LEVELS[level]
+    group_of = (opps[column].astype(str) if column else
+                pd.Series("all", index=opps.index))
     first = snaps["snapshot_date"].min().to_period(freq)
-    periods = pd.period_range(first, (as_of - _DAY).to_period(freq), freq=freq)
-    features = snapshot_features(company) if "predictive" in methods else None
-    rows = []
-    for period in tqdm(periods, disable=not progress, desc=f"backtest ({horizon})"):
+    periods = [p for p in pd.period_range(first, (as_of - _DAY).to_period(freq), freq=freq)
+               if (p + 1).start_time <= as_of]  # an incomplete period has no actual yet
+    # What each period booked, by group: from its pipeline, from deals created later, all.
+    facts = {}
+    for period in periods:
         start, end = period.start_time, (period + 1).start_time
-        if end > as_of:
-            continue  # an incomplete period has no actual yet
         try:
             at = _snapshot_date(company, start)
+        except NotEnoughHistory:
+            continue  # no snapshot yet on the period's first day
+        pipe = _pipeline(company, at)
+        won = _won_in_window(company, pipe, start, end)
+        groups = pipe["opportunity_id"].map(group_of).to_numpy()
+        in_period = opps["is_won"] & (opps["closed_at"] >= start) & (opps["closed_at"] < end)
+        new = in_period & (opps["created_at"] > at)
+        facts[period] = {
+            "at": at, "pipe": pipe, "groups": groups,
+            "pipeline": _group_sum(won.to_numpy(), groups),
+            "all": _group_sum(opps.loc[in_period, "amount"].to_numpy(),
+                              group_of[in_period].to_numpy()),
+            "new": _group_sum(opps.loc[new, "amount"].to_numpy(), group_of[new].to_numpy()),
+        }
+    step = {"Q": 4, "M": 12}[freq]
+    features = snapshot_features(company) if "predictive" in methods else None
+    rows = []
+    for i, period in enumerate(tqdm(periods, disable=not progress, desc=f"backtest ({horizon})")):
+        start, end = period.start_time, (period + 1).start_time
+        if period not in facts:
+            continue
+        fact = facts[period]
+        at, pipe, groups = fact["at"], fact["pipe"], fact["groups"]
+        ended = [facts[q] for q in periods[:i]
+                 if q in facts and (q + 1).start_time <= at][-run_rate_periods:]
+        try:
             results = {}
             for method in methods:
+                if method in BASELINES:
+                    back = i - (1 if method == "last_period" else step)
+                    if back < 0 or periods[back] not in facts:
+                        raise NotEnoughHistory(f"{method} needs an earlier period's "
+                                               "bookings")
+                    results[method] = facts[periods[back]][target]
+                    continue
                 kwargs = {"features": features, "model": model} if method == "predictive" else {}
-                results[method] = float(_FORECASTERS[method](
-                    company, at=at, start=start, end=end, **kwargs).sum())
+                values = _FORECASTERS[method](company, at=at, start=start, end=end, **kwargs)
+                by_deal = values.reindex(pipe["opportunity_id"].to_numpy()).fillna(0.0)
+                forecast_ = _group_sum(by_deal.to_numpy(), groups)
+                if target == "all":
+                    if not ended:
+                        raise NotEnoughHistory(f"no period had ended by {at.date()} to take "
+                                               "a run-rate from")
+                    run_rate = pd.concat([f["new"] for f in ended], axis=1).fillna(0.0)
+                    forecast_ = forecast_.add(run_rate.sum(axis=1) / len(ended), fill_value=0.0)
+                results[method] = forecast_
         except NotEnoughHistory:
             continue
-        pipe = _pipeline(company, at)
-        closed = pipe["opportunity_id"].map(opps["closed_at"])
-        won = pipe["opportunity_id"].map(opps["is_won"]).astype(bool)
-        actual = float(pipe["amount"][won & (closed >= start) & (closed < end)].sum())
-        in_period = opps["is_won"] & (opps["closed_at"] >= start) & (opps["closed_at"] < end)
-        all_bookings = float(opps.loc[in_period, "amount"].sum())
-        new = float(opps.loc[in_period & (opps["created_at"] > at), "amount"].sum())
+        actual = fact[target]
+        keys = sorted(set(actual.index) | set(_group_sum(pipe["amount"].to_numpy(), groups).index)
+                      | {k for r in results.values() for k in r.index})
+        open_amount = _group_sum(pipe["amount"].to_numpy(), groups)
+        open_count = _group_sum(np.ones(len(pipe)), groups)
         for method, value in results.items():
-            rows.append({"period": period, "forecast_date": at, "method": method,
-                         "forecast": value, "actual": actual, "error": value - actual,
-                         "open_deals": len(pipe), "open_pipeline": float(pipe["amount"].sum()),
-                         "new_bookings": new, "all_bookings": all_bookings})
+            for key in keys:
+                f_, a_ = float(value.get(key, 0.0)), float(actual.get(key, 0.0))
+                rows.append({"period": period, "forecast_date": at, "method": method,
+                             "group": key, "forecast": f_, "actual": a_, "error": f_ - a_,
+                             "open_deals": int(open_count.get(key, 0)),
+                             "open_pipeline": float(open_amount.get(key, 0.0)),
+                             "new_bookings": float(fact["new"].get(key, 0.0)),
+                             "all_bookings": float(fact["all"].get(key, 0.0))})
     return pd.DataFrame(rows) if rows else _empty_backtest()
 
 
 def _empty_backtest() -> pd.DataFrame:
-    return pd.DataFrame(columns=["period", "forecast_date", "method", "forecast", "actual",
+    return pd.DataFrame(columns=["period", "forecast_date", "method", "group", "forecast",
+                                 "actual",
                                  "error", "open_deals", "open_pipeline", "new_bookings",
                                  "all_bookings"])
 

@@ -51,6 +51,12 @@ _STREAMS = ("market", "reps", "leads", "customers", "tickets", "snapshots", "spe
 
 #: The probability a rep would write in the CRM at each open stage, before bias.
 _STAGE_PROBABILITY = np.array([0.10, 0.25, 0.50, 0.75])
+# Reps' forecasts (teaching assumptions, data/assumptions.csv): each rep's probability is
+# the stage's historical win rate plus the rep's own bias, mean +5 points, spread 10 points
+# (some reps sandbag); an expected close date is the segment's typical cycle with the
+# spread of real cycles, 10% sooner per 10 points of optimism.
+_REP_BIAS_MEAN, _REP_BIAS_SD = 0.05, 0.10
+_CLOSE_DATE_SIGMA, _CLOSE_DATE_OPTIMISM = 0.5, 1.0
 PRODUCTS: tuple[str, ...] = ("core", "analytics", "automation")
 
 # Market: share of addressable accounts per segment, and its size at scale 1.
@@ -474,7 +480,7 @@ class _Simulation:
             self.roster["leave_day"].append(np.inf if number == 0 else float(np.floor(
                 start + stays)))
             self.roster["ramp"].append(self._ramp_months(key))
-            self.roster["optimism"].append(0.12 + 0.08 * z[2])
+            self.roster["optimism"].append(_REP_BIAS_MEAN + _REP_BIAS_SD * z[2])
             self.roster["family"].append(u[3])
             self.roster["given"].append((u[3] * 7.31) % 1)
 
@@ -774,7 +780,11 @@ class _Simulation:
         cycle = np.where(won, cycle, cycle * 1.15)
         close = np.round((created + cycle) * 1440) / 1440
         closed = close < self.end_day
-        expected = created + cycle * (0.55 + 0.4 * col("optimism"))
+        # The rep's expected close date: the segment's typical cycle, guessed without
+        # knowing this deal's (the realised cycle is drawn independently), earlier for
+        # an optimistic rep; past it, the rep pushes it (see _snapshots).
+        expected = created + _lognormal(col("optimism"), cycle_median, _CLOSE_DATE_SIGMA) \
+            * np.exp(-_CLOSE_DATE_OPTIMISM * self.rep_optimism[owner])
         fractions = np.sort(u[:, [_U["stage_a"], _U["stage_b"], _U["stage_c"]]], axis=1)
         stage_times = np.round((created[:, None] + (0.1 + 0.8 * fractions) * cycle[:, None])
                                * 1440) / 1440
@@ -1007,7 +1017,7 @@ class _Simulation:
         current = np.sum(~np.isnan(stage_t), axis=1)  # 0 = discovery … 3 = negotiation
         status = np.where(~closed, "open", np.where(opp["won"], "won", "lost"))
         optimism = self.rep_optimism[opp["owner"]]
-        rep_prob_now = np.clip(_STAGE_PROBABILITY[current] + optimism, 0.05, 0.95)
+        rep_prob_now = np.clip(self._stage_win_rates(opp)[current] + optimism, 0.05, 0.95)
         category = np.where(rep_prob_now >= 0.7, "Commit",
                             np.where(rep_prob_now >= 0.4, "Best Case", "Pipeline"))
         opportunities = pd.DataFrame({
@@ -1150,6 +1160,17 @@ class _Simulation:
             "entered_at": self._to_time(times[keep][rows, cols]),
         })
 
+    def _stage_win_rates(self, opp) -> np.ndarray:
+        """What reps know a stage is worth: the win rate of the deals that reached it and
+        closed before the history began (the stage defaults when fewer than 30 did)."""
+        before = opp["closed"] & (opp["close"] < 0)
+        rates = _STAGE_PROBABILITY.copy()
+        for k in range(len(rates)):
+            reached = before & (opp["lost_at"] >= k)
+            if reached.sum() >= 30:
+                rates[k] = opp["won"][reached].mean()
+        return rates
+
     def _snapshots(self, opp, stage_t, opp_ids, rep_ids, keep) -> pd.DataFrame:
         """What the CRM showed every Monday for every open opportunity."""
         first_monday = (7 - self.start.weekday()) % 7
@@ -1168,7 +1189,8 @@ class _Simulation:
         g = _child(self.streams["snapshots"], 0)
         noise = 0.05 * ndtri(np.clip(g.random(len(row)), 1e-9, 1 - 1e-9))
         optimism = self.reps_internal["optimism"].to_numpy()[opp["owner"][keep][row]]
-        prob = np.clip(np.round(_STAGE_PROBABILITY[stage] + optimism + noise, 2), 0.05, 0.95)
+        prob = np.clip(np.round(self._stage_win_rates(opp)[stage] + optimism + noise, 2),
+                       0.05, 0.95)
         expected0 = opp["expected"][keep][row]
         pushes = np.maximum(0, np.ceil((t - expected0) / 30)).astype(int)
         expected = expected0 + 30 * pushes

@@ -46,8 +46,9 @@ MOTIONS: tuple[str, ...] = ("inbound", "outbound", "sales")
 
 #: Stages of the demand waterfall a lead can reach, in order. Inbound leads go
 #: inquiry → AQL → TAL → TQL → SAL; teleprospecting generates TGLs that go to SAL; field
-#: sales generate SGLs. SAL and SGL both become SQLs (SQL = SAL + SGL accepted as
-#: qualified), and SQLs become opportunities. The AQL plays the MQL of the classic
+#: sales generate SGLs. The article counts SQL = SAL + SGL; the simulator keeps a
+#: qualification check between them (an SQL is a SAL or SGL sales qualified), and SQLs
+#: become opportunities. The AQL plays the MQL of the classic
 #: waterfall.
 STAGES: tuple[str, ...] = (
     "inquiry", "aql", "tal", "tql", "tgl", "sal", "sgl", "sql", "opportunity",

@@ -15,6 +15,7 @@ def test_org_design_runs_with_another_seed_and_profile(run_notebook, notebook_te
     assert "org_model='aligned'" in text and "seed=7" in text
     assert "RevOps team: 2 people" in text
     assert "Over 1 seed, acceptance goes from" in text
-    assert "Claim 10 (net gain negative for the small company" in text
+    assert "Claim 9 (Handoff SLAs raise conversion" in text and "over 1 seeds" in text
+    assert "Claim 10 (Small companies should not adopt RevOps yet" in text
     assert "Not attempted yet" in text
     assert "Traceback" not in text

@@ -78,7 +78,11 @@ def test_numeric_defaults_in_the_file_match_the_code(assumptions):
             ("engine.programs_per_marketer", "_PROGRAMS_PER_MARKETER"),
             ("engine.tools_per_seat", "_TOOLS_PER_SEAT"),
             ("engine.arr_per_engineer", "_ARR_PER_ENGINEER"),
-            ("engine.commission_rate", "_COMMISSION")]:
+            ("engine.commission_rate", "_COMMISSION"),
+            ("engine.handoff_decay_days", "_HANDOFF_DECAY_DAYS"),
+            ("engine.rep_bias_mean", "_REP_BIAS_MEAN"),
+            ("engine.rep_bias_sd", "_REP_BIAS_SD"),
+            ("engine.close_date_sigma", "_CLOSE_DATE_SIGMA")]:
         assert float(assumptions.loc[row, "value"]) == getattr(simulate_module, constant), row
     for seg in cfg.segments:
         assert float(assumptions.loc[f"segment.{seg.name}.annual_expansion", "value"]) == \

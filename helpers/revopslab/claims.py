@@ -29,7 +29,7 @@ from .vocabulary import DEFAULT_SEED
 
 __all__ = ["CLAIM_NUMBERS", "COLUMNS", "VERDICTS", "Evidence", "Claim", "CLAIMS", "seeds",
            "run", "evidence", "row", "verdict", "scorecard", "committed", "parts_table",
-           "SCORECARD_FILE"]
+           "SCORECARD_FILE", "sentence", "describe"]
 
 #: The verdicts, strongest first.
 VERDICTS: tuple[str, ...] = ("holds", "holds partly", "does not hold here")
@@ -68,6 +68,8 @@ class Claim:
     n_seeds: int
     run: Callable[[list[int], bool], Any]
     evidence: Callable[[Any], Evidence]
+    #: Whether the headline effect reads as a percentage (else a plain number).
+    percent: bool = True
 
 
 # ---------------------------------------------------------------- helpers
@@ -271,8 +273,8 @@ def _run_10(seeds, progress):
 def _ev_10(case):
     net = case.pivot(index="seed", columns="company", values="net_gain")
     cost = case.pivot(index="seed", columns="company", values="team_cost")
-    return Evidence({"large company: net gain positive": ("higher",
-                                                          net["large company"] / cost["large company"]),
+    large = net["large company"] / cost["large company"]
+    return Evidence({"large company: net gain positive": ("higher", large),
                      "startup: net gain negative": ("lower", net["startup"] / cost["startup"])},
                     "net gain of a RevOps team in the large company, in multiples of the "
                     "team's cost")
@@ -448,9 +450,10 @@ CLAIMS: Mapping[int, Claim] = {c.number: c for c in (
     Claim(9, "04", "Handoff SLAs raise conversion, with diminishing returns",
           "SLA tightened step by step", 6, _run_9, _ev_9),
     Claim(10, "04", "Small companies should not adopt RevOps yet; large ones should",
-          "business case: startup, our company, large company", 6, _run_10, _ev_10),
+          "business case: startup, our company, large company", 6, _run_10, _ev_10,
+          percent=False),
     Claim(11, "05", "Fix one bottleneck and the next appears",
-          "lift the bottleneck step", 6, _run_11, _ev_11),
+          "lift the bottleneck step", 6, _run_11, _ev_11, percent=False),
     Claim(12, "05", "1% better at every step each year compounds like the arithmetic",
           "+1%/year at every step vs (1.01)^(k·y)", 6, _run_12, _ev_12),
     Claim(13, "05", "Data beats judgment (KKD) at forecasting",
@@ -581,6 +584,41 @@ def scorecard(*, claims: Iterable[int] | None = None, seeds: int | None = None,
         result = run(number, seeds=globals()["seeds"](number, first=first), progress=progress)
         rows.append(row(number, result))
     return pd.concat(rows)
+
+
+def sentence(card: pd.DataFrame) -> str:
+    """One sentence per scorecard row: the claim, its effect with the interval, the verdict.
+
+    Examples
+    --------
+    >>> card = pd.DataFrame([{"claim": 1, "statement": "Silos lose revenue",
+    ...     "measure": "revenue lower", "effect_median": -0.17, "effect_low": -0.2,
+    ...     "effect_high": -0.13, "share_in_direction": 1.0, "seeds": 20,
+    ...     "verdict": "holds"}]).set_index("claim")
+    >>> print(sentence(card))  # doctest: +NORMALIZE_WHITESPACE
+    Claim 1 (Silos lose revenue): revenue lower, median -17.0% (10th to 90th percentile
+    -20.0% to -13.0%) over 20 seeds, 100% of them in the claimed direction: holds.
+    """
+    lines = []
+    for number, r in card.iterrows():
+        percent = _claim(int(number)).percent
+        f = (lambda x: f"{x:+.1%}") if percent else (lambda x: f"{x:+.2f}")
+        lines.append(f"Claim {number} ({r['statement']}): {r['measure']}, median "
+                     f"{f(r['effect_median'])} (10th to 90th percentile {f(r['effect_low'])} to "
+                     f"{f(r['effect_high'])}) over {int(r['seeds'])} seeds, "
+                     f"{r['share_in_direction']:.0%} of them in the claimed direction: "
+                     f"{r['verdict']}.")
+    return "\n".join(lines)
+
+
+def describe(number: int, result: Any) -> pd.DataFrame:
+    """Print claim ``number``'s scorecard sentence and return its parts (:func:`parts_table`).
+
+    What a chapter shows after running a claim's experiment: the same row, computed by the
+    same rule, as the scorecard.
+    """
+    print(sentence(row(number, result)))
+    return parts_table(number, result)
 
 
 def committed() -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""The ``revopslab`` command: ``report``, ``claims``, ``mapping suggest``, ``data ...`` (regenerate, check)."""
+"""The ``revopslab`` command: ``report``, ``claims``, ``mapping suggest``, ``data ...``."""
 
 from __future__ import annotations
 

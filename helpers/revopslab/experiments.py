@@ -47,6 +47,8 @@ __all__ = [
     "INSIDE_SALES_TEAM",
     "inside_sales_team",
     "INTERVAL",
+    "ORG_LEVERS",
+    "org_lever_shares",
     "handoff_context_story",
     "headcount_to_match",
     "next_year_growth",
@@ -392,6 +394,57 @@ def compare_org_models(*, seeds: Iterable[int] = DEFAULT_SEEDS, base: CompanyCon
     arms = {model: dataclasses.replace(base, org_model=model) for model in ("aligned", "siloed")}
     return run_arms(arms, seeds=seeds, column="org_model", progress=progress,
                     desc="siloed vs aligned")
+
+
+#: The levers ``org_model`` moves together (see :data:`~revopslab.config.ORG_PRESETS`).
+ORG_LEVERS: tuple[str, ...] = ("mql_threshold", "handoff_delay_days", "discount_pressure",
+                               "context_loss", "lead_routing")
+
+
+def org_lever_shares(*, seeds: Iterable[int] = STORY_SEEDS, base: CompanyConfig | None = None,
+                     measure: str = "revenue", progress: bool = True) -> pd.DataFrame:
+    """Claim 1's gap taken apart: each org lever moved alone, then all together.
+
+    Every arm starts from the aligned company (``base`` with ``org_model="aligned"``) and
+    moves one lever of :data:`ORG_LEVERS` to its siloed value; the last arm is the siloed
+    company (all five). The part of the gap no single lever explains is the levers'
+    *interaction*: ``siloed − Σ single levers``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by arm (each lever, ``interaction``, ``siloed (all five)``): ``median``,
+        ``low`` and ``high`` (10th and 90th percentile over seeds) of ``measure``'s paired
+        relative change against the aligned company, and ``share_of_gap`` (the arm's
+        median change over the siloed company's).
+
+    Examples
+    --------
+    >>> table = org_lever_shares(seeds=[1, 2], base=CompanyConfig(months=6, scale=0.1),
+    ...                          progress=False)
+    >>> list(table.index)[-2:], list(table.columns)
+    (['interaction', 'siloed (all five)'], ['median', 'low', 'high', 'share_of_gap'])
+    """
+    base = _check_base(base)
+    aligned = dataclasses.replace(base, org_model="aligned")
+    siloed = ORG_PRESETS["siloed"]
+    arms = {"aligned": aligned}
+    for lever in ORG_LEVERS:
+        arms[lever] = dataclasses.replace(aligned, **{lever: getattr(siloed, lever)})
+    arms["siloed (all five)"] = dataclasses.replace(base, org_model="siloed")
+    frame = run_arms(arms, seeds=seeds, column="arm", progress=progress, desc="one lever at a time")
+    wide = frame[frame["measure"] == measure].pivot_table(index="seed", columns="arm",
+                                                          values="value", observed=True)
+    change = wide.div(wide["aligned"], axis=0) - 1
+    change = change.drop(columns="aligned")
+    change["interaction"] = change["siloed (all five)"] - change[list(ORG_LEVERS)].sum(axis=1)
+    order = [*ORG_LEVERS, "interaction", "siloed (all five)"]
+    table = pd.DataFrame({"median": change[order].median(),
+                          "low": change[order].quantile(INTERVAL[0]),
+                          "high": change[order].quantile(INTERVAL[1])})
+    table["share_of_gap"] = table["median"] / table.loc["siloed (all five)", "median"]
+    table.index.name = "arm"
+    return table
 
 
 class PairedDifferences(NamedTuple):

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ._seeds import check_seeds
 from .config import CompanyConfig
-from .simulate import Company, headcount, simulate_company
+from .simulate import Company, headcount, simulate_company  # noqa: F401 (doctests)
 from .sweep import per_seed, sweep
 
 __all__ = [

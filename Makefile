@@ -15,7 +15,7 @@ SOLUTIONS = $(sort $(wildcard notebooks/solutions/*.ipynb))
 # so committed outputs hold no widget state; `make lab` leaves them interactive.
 test unit notebooks execute solutions: export REVOPSLAB_STATIC = 1
 
-.PHONY: lab test unit notebooks execute solutions site bench data lint lock clean
+.PHONY: lab test unit notebooks execute solutions site bench data scorecard lint lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; RevOps Lab needs Python 3.11 (set PYTHON=...)"; exit 1; }
@@ -62,6 +62,10 @@ site: $(STAMP)
 ## bench: speed and memory benchmarks (not part of `make test`)
 bench: $(STAMP)
 	$(BIN)/python -m pytest tests/benchmarks -q -s --benchmarks
+
+## scorecard: recompute the book's claims into data/claims_scorecard.csv (several minutes)
+scorecard: $(STAMP)
+	$(BIN)/revopslab claims --output data/claims_scorecard.csv
 
 ## data: regenerate the committed default company in data/
 data: $(STAMP)

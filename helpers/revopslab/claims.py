@@ -151,8 +151,8 @@ def _ev_5(frame):
     gap = scored / wide["first_come+0"] - 1
     last = [c for c in wide.columns if str(c).startswith("first_come+")][-1]
     return Evidence({"prioritised team books more (same headcount)": ("higher", gap),
-                     f"unjoined team with {str(last).split('+')[1]} extra reps still "
-                     "books less": ("lower", wide[last] / scored - 1)},
+                     f"unjoined team catches up with {str(last).split('+')[1]} extra reps":
+                     ("higher", wide[last] / scored - 1)},
                     "relative bookings gain of the prioritised team over the unjoined one")
 
 

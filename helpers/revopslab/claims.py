@@ -247,10 +247,10 @@ def _ev_9(frame):
     rate = rate[order]
     rise = rate[order[-1]] - rate[order[0]]
     steps = rate.diff(axis=1).iloc[:, 1:]
-    half = steps.shape[1] // 2
-    flattening = steps.iloc[:, half:].sum(axis=1) - steps.iloc[:, :half].sum(axis=1)
+    # Rises, then flattens: the last tightening adds less than the step that added most.
+    flattening = steps.iloc[:, -1] - steps.max(axis=1)
     return Evidence({"SAL rate rises with a tighter SLA": ("higher", rise),
-                     "the tighter half of the steps adds less": ("lower", flattening)},
+                     "the last tightening adds less than the best step": ("lower", flattening)},
                     "change of the TQL/TGL -> SAL rate, no SLA to the tightest (share)")
 
 

@@ -802,9 +802,8 @@ def _stage_at(opportunities: pd.DataFrame, stages: pd.DataFrame | None, at: pd.T
     return opportunities["opportunity_id"].map(last)
 
 
-def _checkpoints(opportunities: pd.DataFrame, *, at: pd.Timestamp, days: int
-                 ) -> pd.DataFrame:
-    """Deals open at each past quarter start whose outcome ``days`` later is known by ``at``."""
+def _checkpoints(opportunities: pd.DataFrame, *, at: pd.Timestamp) -> pd.DataFrame:
+    """Deals open at each quarter start whose quarter has ended by ``at``, and if they won in it."""
     from .metrics import age_band
 
     start = opportunities["created_at"].min()
@@ -813,11 +812,12 @@ def _checkpoints(opportunities: pd.DataFrame, *, at: pd.Timestamp, days: int
     quarters = pd.period_range(start, at, freq="Q").start_time
     rows = []
     for q in quarters:
-        if q <= start or q + pd.Timedelta(days=days) > at:
+        end = q + pd.offsets.QuarterBegin(1, startingMonth=1)
+        if q <= start or end > at:
             continue
         live = opportunities[_open_at(opportunities, q)]
         won = (live["is_won"].astype(bool) & (live["closed_at"] >= q)
-               & (live["closed_at"] < q + pd.Timedelta(days=days)))
+               & (live["closed_at"] < end))
         rows.append(pd.DataFrame({
             "checkpoint": q, "opportunity_id": live["opportunity_id"].to_numpy(),
             "age": age_band((q - live["created_at"]) / _DAY).to_numpy(),
@@ -827,16 +827,16 @@ def _checkpoints(opportunities: pd.DataFrame, *, at: pd.Timestamp, days: int
     return pd.concat(rows, ignore_index=True)
 
 
-def age_win_rates(opportunities: pd.DataFrame, *, at, days: int = 91,
+def age_win_rates(opportunities: pd.DataFrame, *, at,
                   stages: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Share of open deals won within ``days``, by age (and stage), learned point-in-time.
+    """Share of open deals won within the quarter, by age (and stage), learned point-in-time.
 
-    At each quarter start ``q`` before ``at`` whose outcome window ``[q, q +
-    days)`` ends by ``at``, every deal then open (created before ``q``, not
+    At each quarter start ``q`` whose quarter has ended by ``at``, every deal
+    then open (created before ``q``, not
     closed before it) is one observation: its age band on ``q``
     (:func:`revopslab.metrics.age_band`), with ``stages`` (a stage history
     ``opportunity_id, stage, entered_at``) its stage on ``q``, and whether it
-    was won in the window. ``rate = won / open`` per group, pooled over the
+    was won in that quarter. ``rate = won / open`` per group, pooled over the
     checkpoints. Only what was known by ``at`` is used, so a backtest with
     ``at`` at a past quarter start does not see the future. An export
     without stage history gives rates by age alone.
@@ -863,14 +863,14 @@ def age_win_rates(opportunities: pd.DataFrame, *, at, days: int = 91,
     180+       2    0   0.0
 
     The checkpoints are the quarter starts 2024-07-01 … 2025-04-01 (the last
-    whose 91-day window ends by 2025-07-01). On 2024-07-01 only d is open (30
-    days old), on 2024-10-01 d again (122 days). On 2025-01-01 a (12 days) is
-    won within 91 days, b (7 days) is not (won 05-01, after 04-02), c (61 days)
-    is lost, d is 214 days old. On 2025-04-01 b (97 days) is won within the
-    window and d (304 days) is not.
+    whose quarter ends by 2025-07-01). On 2024-07-01 only d is open (30 days
+    old), on 2024-10-01 d again (122 days). On 2025-01-01 a (12 days) is won
+    in the quarter, b (7 days) is not (won 05-01), c (61 days) is lost, d is
+    214 days old. On 2025-04-01 b (97 days) is won in the quarter and d (304
+    days) is not.
     """
     at = pd.Timestamp(at)
-    points = _checkpoints(opportunities, at=at, days=days)
+    points = _checkpoints(opportunities, at=at)
     keys = ["age"]
     if stages is not None and len(points):
         stage_by_q = []
@@ -896,8 +896,9 @@ def pipeline_forecast(opportunities: pd.DataFrame, *, at, start, end,
     """Bookings expected in ``[start, end)`` from the deals open on ``at``, deal by deal.
 
     Each open deal's ``rate`` is :func:`age_win_rates` of its age band (and
-    stage, with a history) learned on ``at`` for a window of ``end − start``
-    days; ``expected = amount × rate``. A band never seen before gets the rate
+    stage, with a history) learned on ``at`` (the share won within a
+    quarter; ``[start, end)`` is meant to be a quarter); ``expected = amount ×
+    rate``. A band never seen before gets the rate
     of all open deals pooled; deals without an amount expect 0.
 
     Returns
@@ -922,8 +923,7 @@ def pipeline_forecast(opportunities: pd.DataFrame, *, at, start, end,
     from .metrics import age_band
 
     at, start, end = pd.Timestamp(at), pd.Timestamp(start), pd.Timestamp(end)
-    days = int((end - start) / _DAY)
-    rates = age_win_rates(opportunities, at=at, days=days, stages=stages)
+    rates = age_win_rates(opportunities, at=at, stages=stages)
     live = opportunities[_open_at(opportunities, at)]
     frame = pd.DataFrame({"opportunity_id": live["opportunity_id"].to_numpy(),
                           "age": age_band((at - live["created_at"]) / _DAY).to_numpy(),

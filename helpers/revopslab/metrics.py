@@ -2976,7 +2976,8 @@ def open_pipeline(opportunities: pd.DataFrame, *, as_of, by: Sequence[str] = ("s
     """
     as_of = pd.Timestamp(as_of)
     needed = ("is_closed", "amount", "created_at", "expected_close_date",
-              *[c for c in by if c != "age"])
+              *[c for c in by if c != "age"],
+              *(["rep_probability"] if "rep_probability" in opportunities.columns else []))
     opps = _opps(opportunities, needed, None)
     live = opps[~opps["is_closed"].astype(bool) & (opps["created_at"] < as_of)]
     frame = pd.DataFrame({c: live[c].to_numpy() for c in by if c != "age"}, index=live.index)

@@ -19,7 +19,15 @@ from __future__ import annotations
 
 from ..vocabulary import SEGMENTS
 from . import data, params, rules, runner, sections, text
-from .data import ReportData, export_notes, load_source, period_label, read_quotas, resolve_period
+from .data import (
+    ReportData,
+    export_notes,
+    load_source,
+    period_label,
+    prepare,
+    read_quotas,
+    resolve_period,
+)
 from .params import (
     DEFAULT_PARAMETERS,
     MAPPINGS,
@@ -72,11 +80,13 @@ from .text import (
     heading,
     mask_text,
     md_literal,
+    needs_data,
     numbered,
     omitted,
     pick,
     relabel,
     say,
+    scope_name,
     step_label,
     term,
     text_for,
@@ -86,10 +96,11 @@ from .text import (
 
 __all__ = [
     "NOTEBOOK", "SPEC", "Parameter", "DEFAULT_PARAMETERS", "PROFILES", "SEGMENTS", "MAPPINGS",
-    "BENCHMARKS", "BREAKDOWNS", "NEEDS", "ReportParameterError", "ReportError", "ReportData",
+    "BENCHMARKS", "BREAKDOWNS", "NEEDS", "needs_data", "scope_name", "ReportParameterError",
+    "ReportError", "ReportData",
     "OpportunitySummary", "Findings", "Recommendation", "ReportResult", "GridRun", "GridResult",
     "Prose", "Table", "Text", "text_for", "check_parameters", "injected_parameters",
-    "parameters_cell", "load_source", "read_quotas", "resolve_period", "period_label",
+    "parameters_cell", "prepare", "load_source", "read_quotas", "resolve_period", "period_label",
     "heading", "say", "pick", "numbered", "omitted", "view", "relabel", "term",
     "translate_legend", "md_literal", "mask_text", "waterfall_counts", "bowtie_counts",
     "conversion_table", "bottleneck_table", "retention_summary", "cohort_retention",

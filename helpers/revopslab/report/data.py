@@ -15,7 +15,7 @@ from .. import metrics
 from ..vocabulary import DEFAULT_SEED, SEGMENTS
 from .params import month_pair
 
-__all__ = ["ReportData", "load_source", "read_quotas", "export_notes", "resolve_period",
+__all__ = ["ReportData", "prepare", "load_source", "read_quotas", "export_notes", "resolve_period",
            "period_label"]
 
 _DAY = pd.Timedelta(days=1)
@@ -330,3 +330,22 @@ def _end(last: pd.Timestamp) -> pd.Timestamp:
 
 def _months(first: pd.Timestamp, last: pd.Timestamp) -> int:
     return (last.year - first.year) * 12 + last.month - first.month + 1
+
+
+def prepare(params: Mapping[str, Any]) -> tuple[ReportData, pd.Timestamp, pd.Timestamp]:
+    """The report's data for checked ``params``: loaded, scoped to the segment, and its period.
+
+    ``params`` is :func:`revopslab.report.check_parameters`' output; this is
+    the notebook's one call that reads them.
+
+    Returns
+    -------
+    (ReportData, pandas.Timestamp, pandas.Timestamp)
+        The data, and the first and last month of the period.
+    """
+    p = params
+    data = load_source(p["source"], seed=p["seed"], profile=p["profile"], months=p["months"],
+                       scale=p["scale"], mapping=p["mapping"], quarantine=p["quarantine"],
+                       as_of=p["as_of"], quotas=p["quotas"]).scoped(p["segment"])
+    first, last = resolve_period(p["period"], as_of=data.as_of)
+    return data, first, last

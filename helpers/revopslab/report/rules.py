@@ -259,7 +259,7 @@ def _rule_quality(f: Findings, lang: str, yen: Callable[[float], str]) -> Recomm
     share = f.rows_quarantined / f.rows_read
     if share <= BENCHMARKS["quarantine_share"]:
         return None
-    where = md_literal(mask_text(f.quarantine_path)) if f.quarantine_path else "—"
+    where = md_literal(mask_text(os.path.basename(f.quarantine_path))) if f.quarantine_path else "—"
     text = (f"**データ入力を直す。** エクスポートの{f.rows_read:,}行のうち{f.rows_quarantined:,}行"
             f"（{share:.1%}）が読めず、このレポートから除外されました。理由は隔離ファイル {where} "
             "にあります。CRM側の入力規則で直してください。"

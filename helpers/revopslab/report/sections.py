@@ -13,7 +13,7 @@ import pandas as pd
 from .. import metrics, process
 from ..vocabulary import OPPORTUNITY_STAGES
 from .data import ReportData, _end
-from .text import _check_lang, format_value
+from .text import _check_lang, format_value, needs_data, scope_name
 
 __all__ = ["OpportunitySummary", "BREAKDOWNS", "waterfall_counts", "bowtie_counts",
            "conversion_table", "bottleneck_table", "retention_summary", "cohort_retention",
@@ -500,14 +500,17 @@ def kpis(data: ReportData, *, first: pd.Timestamp, last: pd.Timestamp,
     A simulated company gets every KPI; with a ``segment``, each KPI that can
     be split is its value in the segment and the others (CAC, payback ...) are
     the company's total, marked ``all segments``. A CRM export gets the KPIs
-    computable from opportunities alone. Undefined values are ``—`` with the
+    computable from opportunities alone, and lists every other KPI of the
+    catalogue as not computed, with the data it needs. Undefined values are ``—`` with the
     reason in ``note``.
 
     Returns
     -------
     pandas.DataFrame
         ``metric, kpi`` (its name in ``lang``), ``value`` (raw), ``shown``
-        (formatted), ``unit, department, scope, definition, note``.
+        (formatted), ``unit, department, scope, status`` (computed or not),
+        ``definition, note`` (why a value is missing: for an export, the data
+        it needs, in plain words).
     """
     _check_lang(lang)
     period = (f"{first:%Y-%m}", f"{last:%Y-%m}")
@@ -527,12 +530,22 @@ def kpis(data: ReportData, *, first: pd.Timestamp, last: pd.Timestamp,
                 table = table.assign(scope="company")
         else:
             opps = data.opportunities
-            chosen = [k for k in metrics.REGISTRY if k.tables == ("opportunities",)
+            usable = [k for k in metrics.REGISTRY if k.tables == ("opportunities",)
                       and (k.name != "activity_volume" or "activities" in opps.columns)]
             holder = SimpleNamespace(opportunities=opps, accounts=pd.DataFrame(
                 {"account_id": pd.Series(dtype="str"), "segment": pd.Series(dtype="str")}))
-            table = metrics.kpi_table(holder, period=period, kpis=chosen,
+            table = metrics.kpi_table(holder, period=period, kpis=usable,
                                       gross_margin=1.0).assign(scope="export")
+            rest = [k for k in metrics.REGISTRY if k not in usable]
+            currency = data.currency
+            table = pd.concat([table, pd.DataFrame({
+                "metric": [k.name for k in rest], "value": np.nan,
+                "unit": [k.unit.format(currency=currency) for k in rest],
+                "department": [k.department for k in rest],
+                "definition": [k.definition for k in rest],
+                "note": [needs_data(k.tables, data.opportunities.columns, lang=lang)
+                         for k in rest],
+                "scope": "export"})], ignore_index=True)
     labels = {k.name: (k.label_ja if lang == "ja" else _kpi_name(k.name))
               for k in metrics.REGISTRY}
     definitions = {k.name: k.definition for k in metrics.REGISTRY}
@@ -541,8 +554,13 @@ def kpis(data: ReportData, *, first: pd.Timestamp, last: pd.Timestamp,
     table["definition"] = table["metric"].map(definitions)
     table["shown"] = [format_value(v, u, lang=lang) for v, u in
                       zip(table["value"], table["unit"], strict=True)]
-    return table[["metric", "kpi", "value", "shown", "unit", "department", "scope",
+    table["status"] = np.where(table["value"].notna(), *_STATUS[lang == "ja"])
+    table["scope"] = table["scope"].map(lambda s: scope_name(s, lang=lang))
+    return table[["metric", "kpi", "value", "shown", "unit", "department", "scope", "status",
                   "definition", "note"]]
+
+
+_STATUS = (("computed", "not computed"), ("計算済み", "計算できず"))
 
 
 _ACRONYMS = {"mrr", "arr", "cac", "ltv", "roi", "nps", "csat", "mql", "nrr", "grr", "acv"}

@@ -17,7 +17,8 @@ from ..vocabulary import LANGUAGES
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["Prose", "Table", "Text", "text_for", "NEEDS", "md_literal", "mask_text", "heading",
+__all__ = ["Prose", "Table", "Text", "text_for", "NEEDS", "needs_data", "scope_name",
+           "md_literal", "mask_text", "heading",
            "say", "pick", "numbered", "omitted", "step_label", "format_value", "term",
            "translate_legend", "relabel", "view"]
 
@@ -304,6 +305,16 @@ _EXTRA_LABELS: Mapping[str, tuple[str, str]] = MappingProxyType({
     "new": ("New", "新規"), "expansion": ("Expansion", "拡大"),
     "reactivation": ("Reactivation", "再開"), "contraction": ("Contraction", "縮小"),
     "churn": ("Churn", "解約"), "net_change": ("Net change", "純増減"),
+    "missing_amount": ("Deals without an amount", "金額のない商談"),
+    "missing_owner": ("Deals without an owner", "所有者のない商談"),
+    "open_past_close_date": ("Open deals past their close date",
+                             "完了予定日を過ぎた未クローズ商談"),
+    "duplicate_names": ("Deals sharing a name (same account)", "同じ取引先で名前が重複する商談"),
+    "resolved_stage_labels": ("Rows whose stage label was inferred", "フェーズ名を推定した行"),
+    "segment": ("By segment", "セグメント別"), "owner_rep_id": ("By owner", "所有者別"),
+    "lead_source": ("By lead source", "リードソース別"),
+    "opportunity_type": ("By deal type", "商談種別別"), "(none)": ("(none)", "（なし）"),
+    "pipeline_model": ("Open pipeline × learned win rates", "未クローズ商談 × 学習した受注率"),
 })
 
 
@@ -380,8 +391,24 @@ _VIEWS: Mapping[str, Mapping[str, tuple[str, str, str]]] = MappingProxyType({
                    "gain_share": ("Share of all gains", "増分の割合", _SHARE)},
     "pipeline": {"deals": ("Open deals", "商談数", _INT), "amount": ("Amount", "金額", _YEN),
                  "weighted": ("Weighted by the reps", "確度加重", _YEN),
-                 "stale_deals": ("Past close date", "完了予定日超過", _INT),
-                 "stale_amount": ("Amount past close date", "超過金額", _YEN)},
+                 "past_due_deals": ("Past close date", "完了予定日超過", _INT),
+                 "past_due_amount": ("Amount past close date", "超過金額", _YEN)},
+    "periods": {"won": ("Won", "受注", _INT), "lost": ("Lost", "失注", _INT),
+                "bookings": ("Bookings", "受注額", _YEN),
+                "win_rate": ("Win rate", "受注率", _SHARE)},
+    "performance": {"closed": ("Closed deals", "クローズ件数", _INT), "won": ("Won", "受注", _INT),
+                    "win_rate": ("Win rate", "受注率", _SHARE),
+                    "cycle_days": ("Median cycle (days)", "商談期間（中央値・日）", _DAYS1),
+                    "average_deal_size": ("Average won deal", "平均受注額", _YEN),
+                    "bookings": ("Bookings", "受注額", _YEN)},
+    "quotas": {"quota": ("Quota", "ノルマ", _YEN), "bookings": ("Bookings", "受注額", _YEN),
+               "attainment": ("Attainment", "達成率", _SHARE)},
+    "health": {"rows": ("Rows", "行数", _INT),
+               "share": ("Share of rows", "全行に占める割合", _SHARE)},
+    "backtest": {"forecast": ("Forecast", "予測", _YEN),
+                 "actual": ("Won from that pipeline", "そのパイプラインからの受注", _YEN),
+                 "all_bookings": ("All bookings", "受注合計", _YEN),
+                 "open_deals": ("Open deals at the start", "期初の未クローズ商談", _INT)},
     "categories": {"deals": ("Open deals", "商談数", _INT), "amount": ("Amount", "金額", _YEN),
                    "due_deals": ("Due in 90 days", "90日以内予定", _INT),
                    "due_amount": ("Amount due in 90 days", "90日以内予定金額", _YEN)},
@@ -395,7 +422,8 @@ _VIEWS: Mapping[str, Mapping[str, tuple[str, str, str]]] = MappingProxyType({
     "accuracy": {"periods": ("Quarters", "四半期数", _INT), "mape": ("MAPE", "MAPE", _SHARE),
                  "wape": ("WAPE", "WAPE", _SHARE), "bias": ("Bias", "バイアス", _SHARE)},
     "kpis": {"kpi": ("KPI", "KPI", _TEXTCOL), "shown": ("Value", "値", _TEXTCOL),
-             "scope": ("Scope", "範囲", _TEXTCOL), "status": ("Computed", "計算", _TEXTCOL),
+             "scope": ("Scope", "範囲", _TEXTCOL),
+             "status": ("Computed", "計算", _TEXTCOL),
              "definition": ("Definition", "定義", _TEXTCOL), "note": ("Note", "備考", _TEXTCOL)},
     "reasons": {"reason": ("Reason", "理由", _TEXTCOL), "rows": ("Rows", "行数", _INT)},
     "examples": {"row": ("Row", "行", _INT), "reason": ("Reason", "理由", _TEXTCOL)},
@@ -473,6 +501,60 @@ def omitted(key: str, *, lang: str = "en") -> Prose:
     if key not in NEEDS:
         raise ValueError(f"key must be one of {list(NEEDS)}, got {key!r}")
     return Prose(NEEDS[key][_LANGS.index(lang)])
+
+
+#: Each table of the simulated company, as a reader would name the data it holds.
+_DATA_WORDS: Mapping[str, tuple[str, str]] = MappingProxyType({
+    "leads": ("lead data", "リードのデータ"), "accounts": ("account data", "取引先のデータ"),
+    "mrr": ("subscription or billing data", "契約・請求のデータ"),
+    "mrr_movements": ("subscription or billing data", "契約・請求のデータ"),
+    "subscriptions": ("subscription or billing data", "契約・請求のデータ"),
+    "invoices": ("billing data", "請求のデータ"), "costs": ("cost data", "コストのデータ"),
+    "marketing_spend": ("marketing spend", "マーケティング費用"),
+    "reps": ("quotas", "ノルマのデータ"), "tickets": ("support tickets", "サポート問い合わせ"),
+    "nps_responses": ("NPS survey answers", "NPS調査の回答"),
+    "usage": ("product usage", "製品利用のデータ"),
+    "pipeline_snapshots": ("weekly pipeline snapshots", "週次のパイプライン記録"),
+    "opportunity_stages": ("stage history", "フェーズの履歴"),
+    "activities": ("an activities column", "活動数の列"),
+})
+
+
+def needs_data(tables: Sequence[str], columns: Sequence[str] = (), *, lang: str = "en") -> str:
+    """Why a KPI is not computed from an opportunity export, in plain words.
+
+    Examples
+    --------
+    >>> needs_data(("costs", "mrr_movements"))
+    'needs cost data and subscription or billing data'
+    >>> needs_data(("opportunities",), lang="ja")
+    '活動数の列が必要'
+    """
+    _check_lang(lang)
+    i = _LANGS.index(lang)
+    wanted = [t for t in tables if t != "opportunities"] or ["activities"]
+    words = list(dict.fromkeys(_DATA_WORDS.get(t, (t, t))[i] for t in wanted))
+    if lang == "ja":
+        return "・".join(words) + "が必要"
+    return "needs " + (" and ".join(words) if len(words) < 3
+                       else ", ".join(words[:-1]) + " and " + words[-1])
+
+
+_SCOPES: Mapping[str, tuple[str, str]] = MappingProxyType({
+    "company": ("company", "会社全体"), "all segments": ("all segments", "全セグメント"),
+    "export": ("export", "エクスポート"),
+})
+
+
+def scope_name(scope: str, *, lang: str = "en") -> str:
+    """The KPI table's scope in ``lang`` (a segment's name stays as it is).
+
+    Examples
+    --------
+    >>> scope_name("all segments", lang="ja"), scope_name("SMB", lang="ja")
+    ('全セグメント', 'SMB')
+    """
+    return _SCOPES[scope][_LANGS.index(lang)] if scope in _SCOPES else scope
 
 
 class Text:

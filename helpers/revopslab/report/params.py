@@ -273,7 +273,8 @@ SPEC: tuple[Parameter, ...] = (
     Parameter("segment", None, "None (all), or a segment: SMB, MM, ENT or the export's own",
               _check_segment, str),
     Parameter("lang", "en", "'en' or 'ja': headings, sentences and chart labels",
-              _choice("lang", LANGUAGES), str),
+              lambda v, p: None if v in LANGUAGES and isinstance(v, str) else
+              f"lang must be 'en' or 'ja', got {v!r}", str),
     Parameter("progress", False, "show progress bars (keep False for a report)",
               _check_bool("progress"), None),
 )

@@ -468,7 +468,7 @@ def _grid_with_a_bad_second_run(tmp_path, monkeypatch, fail):
         Path(out).write_text("ok", encoding="utf-8")
         return report.ReportResult(Path(out), None, 0.5, parameters)
 
-    monkeypatch.setattr(report, "run_report", fake)
+    monkeypatch.setattr(report.runner, "run_report", fake)  # what run_grid calls
     grid = tmp_path / "g.yaml"
     grid.write_text("runs:\n  - {seed: 1}\n  - {seed: 2}\n  - {seed: 3}\n", encoding="utf-8")
     return runner.invoke(app, ["report", "--grid", str(grid), "--out-dir",
@@ -530,14 +530,15 @@ def test_report_of_another_small_company_one_segment_in_japanese(tmp_path):
     html = result.html.read_text(encoding="utf-8")
     _assert_no_code(html)
     text = _html_text(html)
-    for heading in ("RevOps健全性レポート", "1. デマンドウォーターフォールとボウタイ",
-                    "4. ボトルネック", "5. 顧客維持（リテンション）", "6. 予測と実績",
-                    "7. KPI一覧", "8. 推奨アクション"):
+    for heading in ("RevOps健全性レポート", "1. 受注", "2. 受注率・商談期間・受注額",
+                    "3. 未クローズのパイプライン", "4. 予測",
+                    "5. デマンドウォーターフォールとボウタイ", "6. 転換率とボトルネック",
+                    "7. 顧客維持（リテンション）", "8. KPI一覧", "9. 推奨アクション"):
         assert heading in text
     assert "seed 7, 18 months, scale 0.3), segment SMB" in text
     assert "ボトルネックは" in text and "年" in text
-    assert "Not in this export" not in text and "Traceback" not in text
-    assert html.count('src="data:image/png;base64,') == 6  # the charts, embedded
+    assert "省略:" not in text and "Traceback" not in text
+    assert html.count('src="data:image/png;base64,') == 7  # the charts, embedded
     nb = nbformat.read(tmp_path / "smb.ipynb", as_version=4)
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.get("name") == "stderr"]  # no progress bars, warnings
@@ -568,13 +569,15 @@ def test_cli_report_of_a_japanese_cp932_export_with_a_hostile_path(cli_crm_run):
     assert "we\"ird &lt;i&gt;x $a$ \\n'); import os; os.system(\"touch PWNED\") #.csv" in text
     assert "(salesforce, cp932)" in text
     assert "61 rows read (cp932, mapping salesforce): 59 kept and 2 quarantined" in text
-    assert f"The quarantine file, with each row's reasons, is {quarantine}." in text
+    assert f"Quarantine file: {quarantine.name}." in text
+    assert str(quarantine.parent) not in text  # no path of the user's machine in the page
     assert len(pd.read_csv(quarantine)) == 2
     assert "sa***@example.co.jp 03-****-5678" in text
-    assert text.count("Not in this export.") == 5
+    assert text.count("Left out: needs ") == 4  # waterfall, conversion, retention, quotas
     for shown in ("Deals closed in 2023-01 – 2023-12", "3. Open pipeline", "Open deals by "
-                  "forecast category", "7. KPI table", "Fix the data at the source: 2 of 61 "
-                  "rows"):
+                  "forecast category", "8. KPI table", "Fix the data at the source: 2 of 61 "
+                  "rows", "4. Forecast", "the quarter from 2024-01-01 should book about",
+                  "By owner"):
         assert shown in text
 
 
@@ -600,7 +603,7 @@ def test_a_failing_run_exits_1_and_names_the_cell_and_parameters(tmp_path):
     result = runner.invoke(app, ["report", "--source", str(workbook), "--lang", "ja",
                                  "--out", str(out)])
     assert result.exit_code == 1
-    assert "report failed in cell 5 ('load-data'): CrmExportError:" in result.output
+    assert "report failed in cell 4 ('setup'): CrmExportError:" in result.output
     assert "the workbook cannot be read" in result.output
     assert f"'source': '{workbook}'" in result.output and "'lang': 'ja'" in result.output
     assert (tmp_path / "r.failed.ipynb").is_file() and not out.exists()

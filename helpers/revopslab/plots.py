@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.ticker import PercentFormatter
+from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from .style import DEPARTMENT_COLORS, OKABE_ITO, STAGE_PALETTE, _check_lang, label, yen_formatter
 
@@ -536,6 +536,7 @@ def pipeline_age(table: pd.DataFrame, *, message: str, ax: Axes | None = None,
         left += values
     ax.set_yticks(y, [_stage_label(s, lang) for s in stages])
     ax.invert_yaxis()
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
     ax.xaxis.set_major_formatter(yen_formatter(lang=lang, decimals=2))
     ax.legend(frameon=False, fontsize=8, title="経過日数" if lang == "ja" else "Age",
               loc="lower right")

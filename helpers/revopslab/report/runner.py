@@ -108,12 +108,38 @@ def render_html(notebook, out: str | os.PathLike | None = None, *, title: str | 
         "report-hide", "parameters", "injected-parameters"})
     exporter.register_preprocessor(remover, enabled=True)
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title or name}})
+    body = _alt_texts(body, nb)
     if out is not None:  # a temporary file beside ``out``, renamed once complete
         from .._safe_io import atomic_write
 
         with atomic_write(out) as handle:
             handle.write(body)
     return body
+
+
+_NO_ALT = 'alt="No description has been provided for this image"'
+
+
+def _alt_texts(body: str, nb) -> str:
+    """Each image's ``alt`` from its output's metadata (:func:`revopslab.report.show`).
+
+    nbconvert's lab template writes no ``alt`` and fills every image with a
+    placeholder; the images appear in the page in the notebook's order, so
+    the placeholders are replaced in that order.
+    """
+    import html as html_lib
+
+    alts = [o.get("metadata", {}).get("image/png", {}).get("alt")
+            for cell in nb.cells if cell.cell_type == "code"
+            for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
+    parts = body.split(_NO_ALT)
+    if len(parts) - 1 != len(alts):
+        return body
+    out = [parts[0]]
+    for alt, rest in zip(alts, parts[1:], strict=True):
+        out.append(f'alt="{html_lib.escape(alt, quote=True)}"' if alt else _NO_ALT)
+        out.append(rest)
+    return "".join(out)
 
 
 # ============================================================================ running
@@ -325,7 +351,8 @@ def _quiet_kernel(folder: Path) -> Iterator[dict[str, Any]]:
 
 def _title(p: Mapping[str, Any]) -> str:
     head = _TEXT["title"][_LANGS.index(p["lang"])]
-    source = "simulated" if p["source"] == "simulated" else mask_text(Path(p["source"]).name)
+    simulated = ("simulated", "シミュレーション")[_LANGS.index(p["lang"])]
+    source = simulated if p["source"] == "simulated" else mask_text(Path(p["source"]).name)
     parts = [head, source] + [str(p[k]) for k in ("segment",) if p[k]]
     return " · ".join(parts)
 

@@ -17,7 +17,8 @@ from ..vocabulary import LANGUAGES
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["Prose", "Table", "Text", "text_for", "NEEDS", "needs_data", "scope_name",
+__all__ = ["Prose", "Table", "Text", "text_for", "show", "chart_message", "NEEDS", "needs_data",
+           "scope_name",
            "md_literal", "mask_text", "heading",
            "say", "pick", "numbered", "omitted", "step_label", "format_value", "term",
            "translate_legend", "relabel", "view"]
@@ -421,7 +422,7 @@ _VIEWS: Mapping[str, Mapping[str, tuple[str, str, str]]] = MappingProxyType({
                  "forecast_category": ("Category", "売上予測分類", _TEXTCOL)},
     "accuracy": {"periods": ("Quarters", "四半期数", _INT), "mape": ("MAPE", "MAPE", _SHARE),
                  "wape": ("WAPE", "WAPE", _SHARE), "bias": ("Bias", "バイアス", _SHARE)},
-    "kpis": {"kpi": ("KPI", "KPI", _TEXTCOL), "shown": ("Value", "値", _TEXTCOL),
+    "kpis": {"kpi": ("KPI", "指標", _TEXTCOL), "shown": ("Value", "値", _TEXTCOL),
              "scope": ("Scope", "範囲", _TEXTCOL),
              "status": ("Computed", "計算", _TEXTCOL),
              "definition": ("Definition", "定義", _TEXTCOL), "note": ("Note", "備考", _TEXTCOL)},
@@ -555,6 +556,49 @@ def scope_name(scope: str, *, lang: str = "en") -> str:
     ('全セグメント', 'SMB')
     """
     return _SCOPES[scope][_LANGS.index(lang)] if scope in _SCOPES else scope
+
+
+def chart_message(fig) -> str:
+    """The message of a figure: the titles of its axes (each chart states its takeaway), joined.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig, (a, b) = plt.subplots(1, 2)
+    >>> _ = a.set_title("Win rate fell"), b.set_title("Cycle grew")
+    >>> chart_message(fig)
+    'Win rate fell. Cycle grew'
+    """
+    titles = [ax.get_title(loc) for ax in fig.axes for loc in ("left", "center", "right")]
+    return ". ".join(t.strip().rstrip(".") for t in titles if t.strip())
+
+
+def show(fig=None) -> None:
+    """Display ``fig`` (default: the current figure) with its message as the image's alt text.
+
+    The PNG goes out with ``metadata={"image/png": {"alt": message}}`` and a
+    ``text/plain`` of ``<chart: message>``, which nbval compares; the report's
+    HTML (:func:`revopslab.report.render_html`) puts the message in the
+    ``alt`` attribute, so a screen reader reads the chart's takeaway. The
+    figure is closed. Nothing is shown when there is no figure with axes.
+    """
+    import io
+
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    fig = fig if fig is not None else (plt.gcf() if plt.get_fignums() else None)
+    if fig is None or not fig.axes:
+        plt.close("all")
+        return
+    message = chart_message(fig)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight", dpi=100)
+    plt.close(fig)
+    display({"image/png": buffer.getvalue(), "text/plain": f"<chart: {message}>"}, raw=True,
+            metadata={"image/png": {"alt": message}})
 
 
 class Text:

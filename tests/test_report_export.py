@@ -12,7 +12,6 @@ import io
 import re
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from revopslab import forecast, metrics, report

@@ -28,7 +28,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 
-
 @pytest.fixture(autouse=True)
 def _theme(request):
     """The report's theme in the language of the test (the Japanese font for ja)."""
@@ -147,7 +146,7 @@ def _alts(page: str) -> list[str]:
 def test_every_chart_has_alt_text_stating_its_message(pages, lang):
     page = pages[lang].read_text(encoding="utf-8")
     alts = _alts(page)
-    assert len(alts) == page.count('src="data:image/png;base64,') >= 6
+    assert len(alts) == page.count('src="data:image/png;base64,') == 5  # two hold two charts
     assert "No description has been provided" not in page
     if lang == "ja":
         assert any("受注額のピーク" in a for a in alts)

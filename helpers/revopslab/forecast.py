@@ -954,6 +954,25 @@ def pipeline_backtest(opportunities: pd.DataFrame, *, first, last,
     -------
     pandas.DataFrame
         ``period, forecast, actual, all_bookings, open_deals``.
+
+    Examples
+    --------
+    >>> opps = pd.DataFrame({"opportunity_id": ["a", "b", "c", "d"],
+    ...     "created_at": pd.to_datetime(["2024-12-20", "2024-12-25", "2024-11-01",
+    ...                                   "2024-06-01"]),
+    ...     "closed_at": pd.to_datetime(["2025-02-01", "2025-05-01", "2025-01-15", None]),
+    ...     "is_closed": [True, True, True, False], "is_won": [True, True, False, False],
+    ...     "amount": [100.0, 200.0, 50.0, 400.0]})
+    >>> pipeline_backtest(opps, first="2025-01-01", last="2025-06-01")
+       period  forecast  actual  all_bookings  open_deals
+    0  2025Q1       0.0   100.0         100.0           4
+    1  2025Q2       0.0   200.0         200.0           2
+
+    On 2025-01-01 the only history is d, open and not won in 2024Q3 and Q4:
+    every rate is 0, yet a (100) is won in Q1. On 2025-04-01 b's band (90-179
+    days) has only d's quarter behind it (0 %), and b (200) is won in Q2: a
+    forecast that learns from too little history misses, as the report's
+    backtest then shows.
     """
     first, last = pd.Timestamp(first), pd.Timestamp(last)
     rows = []

@@ -3050,5 +3050,65 @@ def target_coverage(opportunities: pd.DataFrame, *, as_of, start, end, target: f
     return float(opps.loc[due, "amount"].sum() / target)
 
 
-__all__ += ["AGE_BANDS", "age_band", "average_deal_size", "bookings_by_period",
+def cohort_revenue_retention(mrr: pd.DataFrame, *, last: pd.Timestamp | None = None,
+                             freq: str = "Q",
+                             ages: Sequence[int] = (0, 3, 6, 9, 12, 18, 24)) -> pd.DataFrame:
+    """Net revenue retention of each cohort of customers at each age in months.
+
+    A customer's cohort is the ``freq`` period of its first paying month ``f``;
+    ``retention(cohort, k) = Σ MRR(f + k) / Σ MRR(f)`` over the cohort's
+    accounts. Accounts already paying in the data's first month were acquired
+    before it and are left out. An age is shown only when every account of the cohort has reached
+    it by ``last`` (default: the last month of data), so no cell mixes
+    customers observed for different lengths of time.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Cohorts (``"2024Q1"`` ...) × ages in months, NaN where not yet observable.
+
+    Examples
+    --------
+    >>> mrr = pd.DataFrame({"account_id": ["x", "a", "a", "a", "b", "b"],
+    ...     "month": pd.to_datetime(["2024-12-01", "2025-01-01", "2025-02-01", "2025-04-01",
+    ...                              "2025-02-01", "2025-05-01"]),
+    ...     "mrr": [900.0, 100.0, 100.0, 150.0, 100.0, 50.0]})
+    >>> cohort_revenue_retention(mrr, ages=[0, 3])  # doctest: +NORMALIZE_WHITESPACE
+    age       0    3
+    cohort
+    2025Q1  1.0  1.0
+
+    x already pays in the data's first month and is left out. At three months a pays
+    150 and b 50: (150 + 50) / (100 + 100) = 100 %.
+    """
+    if len(mrr) == 0:
+        return pd.DataFrame(columns=list(ages), dtype=float)
+    paid = mrr[mrr["mrr"] > 0].groupby(["account_id", "month"], as_index=False)["mrr"].sum()
+    if last is None:
+        last = paid["month"].max()
+    paid = paid[paid["month"] <= last]
+    start = paid.groupby("account_id")["month"].transform("min")
+    # Accounts already paying in the data's first month were won before it (left-censored):
+    # their "cohort" would mix customers of every age, so they are left out.
+    acquired = start > paid["month"].min()
+    paid, start = paid[acquired], start[acquired]
+    if len(paid) == 0:
+        return pd.DataFrame(columns=list(ages), dtype=float)
+    paid = paid.assign(
+        age=(paid["month"].dt.year - start.dt.year) * 12 + paid["month"].dt.month
+        - start.dt.month,
+        cohort=start.dt.to_period(freq).astype(str), start=start)
+    newest = paid.groupby("cohort")["start"].max()
+    reach = (last.year - newest.dt.year) * 12 + last.month - newest.dt.month
+    table = (paid[paid["age"].isin(list(ages))]
+             .pivot_table(index="cohort", columns="age", values="mrr", aggfunc="sum")
+             .reindex(columns=list(ages)).fillna(0.0))
+    table = table.div(table[0], axis=0)
+    observable = np.asarray(ages)[None, :] <= reach.reindex(table.index).to_numpy()[:, None]
+    table.columns.name = "age"
+    return table.where(observable)
+
+
+__all__ += ["cohort_revenue_retention", "AGE_BANDS", "age_band", "average_deal_size",
+            "bookings_by_period",
             "performance_by", "open_pipeline", "past_due_share", "target_coverage"]

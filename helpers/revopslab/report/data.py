@@ -63,6 +63,11 @@ class ReportData:
     quarantine_path: Path | None = None
     currency: str = "JPY"
     quotas: pd.DataFrame | None = None
+    label_ja: str | None = None
+
+    def describe(self, *, lang: str = "en") -> str:
+        """Where the data came from, in ``lang`` (an export's notes stay in English)."""
+        return self.label_ja if lang == "ja" and self.label_ja else self.label
 
     def has(self, *tables: str) -> bool:
         """True when every one of ``tables`` is available."""
@@ -103,7 +108,9 @@ class ReportData:
             quotas = quotas[quotas["segment"] == segment]
         return dataclasses.replace(self, opportunities=opps.reset_index(drop=True),
                                    company=company, quotas=quotas,
-                                   label=f"{self.label}, segment {segment}")
+                                   label=f"{self.label}, segment {segment}",
+                                   label_ja=None if self.label_ja is None else
+                                   f"{self.label_ja}、セグメント {segment}")
 
 
 def _scope_company(company, segment: str):
@@ -182,7 +189,10 @@ def load_source(source: str | os.PathLike = "simulated", *, seed: int = DEFAULT_
             company = simulate_company(config, rng=seed)
         text = (f"simulated company (profile {profile}, seed {seed}, {config.months} months, "
                 f"scale {float(scale):g})")
-        return ReportData(kind="simulated", label=text, opportunities=company.opportunities,
+        text_ja = (f"シミュレーションの会社（プロファイル {profile}、シード {seed}、"
+                   f"{config.months}か月、規模 {float(scale):g}）")
+        return ReportData(kind="simulated", label=text, label_ja=text_ja,
+                          opportunities=company.opportunities,
                           as_of=pd.Timestamp(company.as_of), tables=tuple(TABLES),
                           company=company, currency=config.currency, quotas=company.reps)
     from ..crm import read_crm_export

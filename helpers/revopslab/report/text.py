@@ -315,6 +315,8 @@ _EXTRA_LABELS: Mapping[str, tuple[str, str]] = MappingProxyType({
     "segment": ("By segment", "セグメント別"), "owner_rep_id": ("By owner", "所有者別"),
     "lead_source": ("By lead source", "リードソース別"),
     "opportunity_type": ("By deal type", "商談種別別"), "(none)": ("(none)", "（なし）"),
+    "new_business": ("New business", "新規ビジネス"),
+    "existing_business": ("Existing business", "既存ビジネス"), "win_back": ("Win back", "再契約"),
     "pipeline_model": ("Open pipeline × learned win rates", "未クローズ商談 × 学習した受注率"),
 })
 

@@ -73,7 +73,8 @@ def funnel(counts: pd.Series, *, message: str, ax: Axes | None = None, lang: str
     top = values[0] if values[0] > 0 else 1.0
     for yi, v in zip(y, values, strict=True):
         ax.text(v, yi, f"  {v:,.0f} ({v / top:.1%})", va="center", fontsize=9)
-    ax.set_yticks(y, [_stage_label(s, lang) for s in stages])
+    ax.set_yticks(y, [_REPORT_STAGES.get(s, (s, s))[lang == "ja"] if s in _REPORT_STAGES
+                      else _stage_label(s, lang) for s in stages])
     ax.set_xlim(0, values.max() * 1.3 if values.max() > 0 else 1)
     ax.set_xlabel(label("count", lang=lang))
     ax.set_title(message, loc="left")
@@ -458,7 +459,9 @@ def forecast_vs_actual(results: pd.DataFrame, *, message: str, ax: Axes | None =
            label="実績" if lang == "ja" else "actual")
     names = {"judgment": ("judgment (reps)", "営業の判断"), "weighted": ("weighted pipeline",
                                                                      "加重パイプライン"),
-             "predictive": ("predictive model", "予測モデル"), "commit": ("commit", "コミット")}
+             "predictive": ("predictive model", "予測モデル"), "commit": ("commit", "コミット"),
+             "pipeline_model": ("open pipeline × learned win rates",
+                                "未クローズ商談×学習した受注率")}
     for k, (method, group) in enumerate(results.groupby("method", sort=False)):
         values = group.set_index(group["period"].astype(str))["forecast"].reindex(periods)
         ax.plot(x, values.to_numpy(dtype=float), marker="o", color=OKABE_ITO[k % 8],
@@ -506,6 +509,11 @@ def monthly_bookings(monthly: pd.DataFrame, *, message: str, ax: Axes | None = N
     return ax
 
 
+_REPORT_STAGES = {"discovery": ("Discovery", "見極め"), "demo": ("Demo", "デモ・ニーズ分析"),
+                  "proposal": ("Proposal", "提案"), "negotiation": ("Negotiation", "交渉"),
+                  "unmapped": ("Unmapped stage", "未対応のフェーズ")}
+
+
 def pipeline_age(table: pd.DataFrame, *, message: str, ax: Axes | None = None,
                  lang: str = "en") -> Axes:
     """Open amount per stage (bars), split by age band (stacked, lighter = younger).
@@ -524,8 +532,8 @@ def pipeline_age(table: pd.DataFrame, *, message: str, ax: Axes | None = None,
     _require_message(message)
     _check_lang(lang)
     ax = _axes(ax)
-    wide = table["amount"].unstack("age").fillna(0.0)
-    stages = list(wide.index)
+    stages = list(dict.fromkeys(table.index.get_level_values("stage")))  # in the table's order
+    wide = table["amount"].unstack("age").fillna(0.0).reindex(stages)
     y = np.arange(len(stages))
     left = np.zeros(len(stages))
     colours = plt.get_cmap("Blues")(np.linspace(0.3, 0.95, max(len(wide.columns), 1)))
@@ -534,7 +542,8 @@ def pipeline_age(table: pd.DataFrame, *, message: str, ax: Axes | None = None,
         ax.barh(y, values, left=left, color=colours[k],
                 label=f"{age}日" if lang == "ja" else f"{age} days")
         left += values
-    ax.set_yticks(y, [_stage_label(s, lang) for s in stages])
+    ax.set_yticks(y, [_REPORT_STAGES.get(s, (s, s))[lang == "ja"] if s in _REPORT_STAGES
+                      else _stage_label(s, lang) for s in stages])
     ax.invert_yaxis()
     ax.xaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
     ax.xaxis.set_major_formatter(yen_formatter(lang=lang, decimals=2))

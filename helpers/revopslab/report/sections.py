@@ -276,6 +276,7 @@ def opportunity_summary(opportunities: pd.DataFrame, *, first: pd.Timestamp, las
     order = [s for s in _OPEN_STAGES if s in pipeline.index]
     pipeline = pipeline.reindex(order + sorted(set(pipeline.index) - set(order)))
     ages = metrics.open_pipeline(o, as_of=as_of, by=("stage", "age"))
+    ages = ages.reindex(sorted(ages.index, key=lambda k: (list(pipeline.index).index(k[0]),)))
     totals = pd.Series({
         "won": float(monthly["won"].sum()), "lost": float(monthly["lost"].sum()),
         "bookings": float(monthly["bookings"].sum()),

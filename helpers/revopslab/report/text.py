@@ -445,7 +445,7 @@ def view(frame: pd.DataFrame, kind: str, *, lang: str = "en") -> Table:
     Examples
     --------
     >>> t = pd.DataFrame({"deals": [3], "amount": [1.5e6], "weighted": [5e5],
-    ...                   "stale_deals": [1], "stale_amount": [2e5]}, index=["demo"])
+    ...                   "past_due_deals": [1], "past_due_amount": [2e5]}, index=["demo"])
     >>> view(t, "pipeline")  # doctest: +NORMALIZE_WHITESPACE
           Open deals Amount Weighted by the reps Past close date Amount past close date
     Demo           3 ¥1.5M               ¥500K               1                  ¥200K
@@ -613,7 +613,7 @@ class Text:
     --------
     >>> T = text_for("ja")
     >>> T.say(en="Win rate 25%", ja="受注率25%"), T.term("demo"), T.yen(1.25e8)
-    (受注率25%, 'デモ・ニーズ分析', '1.25億円')
+    (受注率25%, 'デモ・ニーズ分析', '1.2億円')
     """
 
     def __init__(self, lang: str) -> None:

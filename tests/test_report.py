@@ -535,7 +535,7 @@ def test_report_of_another_small_company_one_segment_in_japanese(tmp_path):
                     "5. デマンドウォーターフォールとボウタイ", "6. 転換率とボトルネック",
                     "7. 顧客維持（リテンション）", "8. KPI一覧", "9. 推奨アクション"):
         assert heading in text
-    assert "seed 7, 18 months, scale 0.3), segment SMB" in text
+    assert "シード 7、18か月、規模 0.3）、セグメント SMB" in text  # the data, in Japanese
     assert "ボトルネックは" in text and "年" in text
     assert "省略:" not in text and "Traceback" not in text
     assert html.count('src="data:image/png;base64,') == 7  # the charts, embedded

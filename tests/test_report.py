@@ -538,7 +538,7 @@ def test_report_of_another_small_company_one_segment_in_japanese(tmp_path):
     assert "シード 7、18か月、規模 0.3）、セグメント SMB" in text  # the data, in Japanese
     assert "ボトルネックは" in text and "年" in text
     assert "省略:" not in text and "Traceback" not in text
-    assert html.count('src="data:image/png;base64,') == 7  # the charts, embedded
+    assert html.count('src="data:image/png;base64,') == 5  # the charts (two figures hold two)
     nb = nbformat.read(tmp_path / "smb.ipynb", as_version=4)
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.get("name") == "stderr"]  # no progress bars, warnings

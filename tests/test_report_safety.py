@@ -104,8 +104,8 @@ def test_bad_grid_shapes_are_one_line_exit_2(tmp_path, export, text, fragment):
 
 
 def test_the_page_title_and_the_data_quality_advice_mask_personal_data():
-    title = report._title({"lang": "en", "source": "/x/tanaka@example.co.jp 090-1234-5678.csv",
-                           "segment": None})
+    title = report.runner._title({"lang": "en", "segment": None,
+                                  "source": "/x/tanaka@example.co.jp 090-1234-5678.csv"})
     assert title == "RevOps health report · ta***@example.co.jp 090-****-5678.csv"
     found = report.Findings(rows_read=100, rows_quarantined=10,
                             quarantine_path="/x/sato＠example.jp_q.csv")

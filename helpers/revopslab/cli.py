@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 import tempfile
 import time
@@ -146,31 +147,23 @@ def _period_option(value: str | None) -> str | list[str] | None:
     return value
 
 
-@app.command("report")
+def _report_options() -> list[inspect.Parameter]:
+    """The report command's parameter options, one per entry of ``report.SPEC``."""
+    from .report.params import SPEC
+
+    options = []
+    for spec in SPEC:
+        if spec.cli is None:
+            continue
+        flag = "--" + spec.name.replace("_", "-")
+        annotation = Annotated[spec.cli | None, typer.Option(flag, help=spec.help[:1].upper()
+                                                                  + spec.help[1:] + ".")]
+        options.append(inspect.Parameter(spec.name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                         default=None, annotation=annotation))
+    return options
+
+
 def report_command(
-    source: Annotated[str | None, typer.Option(
-        "--source", help="'simulated' (default) or the path of a CRM export (CSV or .xlsx).")
-    ] = None,
-    seed: Annotated[int | None, typer.Option(help="Simulated company: random seed.")] = None,
-    profile: Annotated[str | None, typer.Option(
-        help="Simulated company: default, siloed, startup, enterprise, plg or mlg.")] = None,
-    months: Annotated[int | None, typer.Option(
-        help="Simulated company: months of history.")] = None,
-    scale: Annotated[float | None, typer.Option(
-        help="Simulated company: size (1.0 is the default company).")] = None,
-    mapping: Annotated[str | None, typer.Option(
-        help="CRM export: column mapping: salesforce, hubspot, or a mapping file (.yaml; "
-             "`revopslab mapping suggest` writes one).")] = None,
-    as_of: Annotated[str | None, typer.Option(
-        "--as-of", help="CRM export: extraction date YYYY-MM-DD (default: from the data).")
-    ] = None,
-    quarantine: Annotated[str | None, typer.Option(
-        help="CRM export: CSV file for the unreadable rows (default: <out>_quarantine.csv).")
-    ] = None,
-    period: Annotated[str | None, typer.Option(
-        help="2025, 2025Q3, 2025-06 or 2025-01:2025-06 (default: the last 12 months).")] = None,
-    segment: Annotated[str | None, typer.Option(help="SMB, MM or ENT (default: all).")] = None,
-    lang: Annotated[str | None, typer.Option(help="Language of the report: en or ja.")] = None,
     out: Annotated[Path, typer.Option(help="The HTML report to write.", dir_okay=False)
                    ] = Path("report.html"),
     grid: Annotated[Path | None, typer.Option(
@@ -187,8 +180,13 @@ def report_command(
     sheet: Annotated[str | None, typer.Option(
         help="CRM export (.xlsx): the sheet's name or 0-based index (default: the first).")
     ] = None,
+    **given: object,
 ) -> None:
     """Run the RevOps report notebook with papermill and write HTML with no code in it.
+
+    The parameter options (--source, --seed ... --lang) are those of the
+    report's parameter spec (``revopslab.report.SPEC``), the same names a grid
+    file and the notebook's parameters cell use.
 
     Exit status: 0 when every report was written; 1 when a run failed (the
     failing cell, its error and the parameters are printed) or a file could
@@ -198,10 +196,10 @@ def report_command(
     """
     from . import report  # papermill, nbconvert and matplotlib: only for this command
 
-    given = {"source": source, "seed": seed, "profile": profile, "months": months,
-             "scale": scale, "mapping": mapping, "as_of": as_of, "quarantine": quarantine,
-             "period": _period_option(period), "segment": segment, "lang": lang}
+    if given.get("period") is not None:
+        given["period"] = _period_option(given["period"])
     parameters = {k: v for k, v in given.items() if v is not None}
+    mapping = parameters.get("mapping")
     if grid is not None:
         if parameters or keep_notebook is not None or sheet is not None:
             typer.echo("error: with --grid, give the parameters in the grid file (its "
@@ -222,6 +220,20 @@ def report_command(
         result = report.run_report(parameters, out=out, executed=keep_notebook,
                                    timeout=timeout)
     typer.echo(f"Wrote {result.html} in {result.seconds:.1f} s")
+
+
+def _with_spec_options(command):
+    """``command`` with the spec's options in its signature (typer reads the signature)."""
+    signature = inspect.signature(command, eval_str=True)
+    fixed = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    options = _report_options()
+    command.__signature__ = signature.replace(parameters=options + fixed)
+    command.__annotations__ = {**{p.name: p.annotation for p in options},
+                               **{p.name: p.annotation for p in fixed}, "return": None}
+    return command
+
+
+app.command("report")(_with_spec_options(report_command))
 
 
 @contextlib.contextmanager

@@ -953,3 +953,217 @@ def accuracy(results: pd.DataFrame) -> pd.DataFrame:
                      "bias": bias(group["forecast"], group["actual"])})
     return pd.DataFrame(rows, columns=["method", "periods", "mape", "wape", "bias"]
                         ).set_index("method")
+
+
+# --- used by the report (issue 16) ---
+def _open_at(opportunities: pd.DataFrame, at: pd.Timestamp) -> pd.Series:
+    """The deals open on ``at`` as the export tells it: created before, not closed before."""
+    closed_at = opportunities["closed_at"]
+    closed_before = opportunities["is_closed"].astype(bool) & (closed_at < at)
+    return (opportunities["created_at"] < at) & ~closed_before
+
+
+def _stage_at(opportunities: pd.DataFrame, stages: pd.DataFrame | None, at: pd.Timestamp
+              ) -> pd.Series:
+    """Each deal's stage on ``at``: its last stage entered before ``at`` (NaN without history)."""
+    if stages is None:
+        return pd.Series(np.nan, index=opportunities.index, dtype="object")
+    known = stages[stages["entered_at"] < at].sort_values("entered_at", kind="stable")
+    last = known.groupby("opportunity_id")["stage"].last()
+    return opportunities["opportunity_id"].map(last)
+
+
+def _checkpoints(opportunities: pd.DataFrame, *, at: pd.Timestamp) -> pd.DataFrame:
+    """Deals open at each quarter start whose quarter has ended by ``at``, and if they won in it."""
+    from .metrics import age_band
+
+    start = opportunities["created_at"].min()
+    if pd.isna(start):
+        return pd.DataFrame(columns=["checkpoint", "opportunity_id", "age", "won"])
+    quarters = pd.period_range(start, at, freq="Q").start_time
+    rows = []
+    for q in quarters:
+        end = q + pd.offsets.QuarterBegin(1, startingMonth=1)
+        if q <= start or end > at:
+            continue
+        live = opportunities[_open_at(opportunities, q)]
+        won = (live["is_won"].astype(bool) & (live["closed_at"] >= q)
+               & (live["closed_at"] < end))
+        rows.append(pd.DataFrame({
+            "checkpoint": q, "opportunity_id": live["opportunity_id"].to_numpy(),
+            "age": age_band((q - live["created_at"]) / _DAY).to_numpy(),
+            "won": won.to_numpy()}))
+    if not rows:
+        return pd.DataFrame(columns=["checkpoint", "opportunity_id", "age", "won"])
+    return pd.concat(rows, ignore_index=True)
+
+
+def age_win_rates(opportunities: pd.DataFrame, *, at,
+                  stages: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Share of open deals won within the quarter, by age (and stage), learned point-in-time.
+
+    At each quarter start ``q`` whose quarter has ended by ``at``, every deal
+    then open (created before ``q``, not
+    closed before it) is one observation: its age band on ``q``
+    (:func:`revopslab.metrics.age_band`), with ``stages`` (a stage history
+    ``opportunity_id, stage, entered_at``) its stage on ``q``, and whether it
+    was won in that quarter. ``rate = won / open`` per group, pooled over the
+    checkpoints. Only what was known by ``at`` is used, so a backtest with
+    ``at`` at a past quarter start does not see the future. An export
+    without stage history gives rates by age alone.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``age`` (or ``stage, age``): ``open, won, rate``.
+
+    Examples
+    --------
+    >>> opps = pd.DataFrame({"opportunity_id": ["a", "b", "c", "d"],
+    ...     "created_at": pd.to_datetime(["2024-12-20", "2024-12-25", "2024-11-01",
+    ...                                   "2024-06-01"]),
+    ...     "closed_at": pd.to_datetime(["2025-02-01", "2025-05-01", "2025-01-15", None]),
+    ...     "is_closed": [True, True, True, False], "is_won": [True, True, False, False]})
+    >>> age_win_rates(opps, at="2025-07-01")  # doctest: +NORMALIZE_WHITESPACE
+            open  won  rate
+    age
+    0-29       2    1   0.5
+    30-59      1    0   0.0
+    60-89      1    0   0.0
+    90-179     2    1   0.5
+    180+       2    0   0.0
+
+    The checkpoints are the quarter starts 2024-07-01 … 2025-04-01 (the last
+    whose quarter ends by 2025-07-01). On 2024-07-01 only d is open (30 days
+    old), on 2024-10-01 d again (122 days). On 2025-01-01 a (12 days) is won
+    in the quarter, b (7 days) is not (won 05-01), c (61 days) is lost, d is
+    214 days old. On 2025-04-01 b (97 days) is won in the quarter and d (304
+    days) is not.
+    """
+    at = pd.Timestamp(at)
+    points = _checkpoints(opportunities, at=at)
+    keys = ["age"]
+    if stages is not None and len(points):
+        stage_by_q = []
+        for q, group in points.groupby("checkpoint"):
+            ids = opportunities.set_index("opportunity_id").loc[group["opportunity_id"]]
+            stage_by_q.append(_stage_at(ids.reset_index(), stages, q).to_numpy())
+        points = points.assign(stage=np.concatenate(stage_by_q))
+        keys = ["stage", "age"]
+    from .metrics import AGE_BANDS
+
+    order = [f"{lo}+" if not np.isfinite(hi) else f"{lo}-{int(hi) - 1}" for lo, hi in AGE_BANDS]
+    points = points.assign(age=pd.Categorical(points["age"], categories=order, ordered=True))
+    g = points.groupby(keys, sort=True, observed=True)
+    out = pd.DataFrame({"open": g.size(), "won": g["won"].sum()})
+    out.index = out.index.astype("object") if len(keys) == 1 else out.index
+    out = out.astype({"open": "int64", "won": "int64"})
+    out["rate"] = out["won"] / out["open"]
+    return out
+
+
+def pipeline_forecast(opportunities: pd.DataFrame, *, at, start, end,
+                      stages: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Bookings expected in ``[start, end)`` from the deals open on ``at``, deal by deal.
+
+    Each open deal's ``rate`` is :func:`age_win_rates` of its age band (and
+    stage, with a history) learned on ``at`` (the share won within a
+    quarter; ``[start, end)`` is meant to be a quarter); ``expected = amount ×
+    rate``. A band never seen before gets the rate
+    of all open deals pooled; deals without an amount expect 0.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per deal open on ``at``: ``opportunity_id, age, amount, rate,
+        expected``; its ``expected`` sums to the forecast.
+
+    Examples
+    --------
+    >>> opps = pd.DataFrame({"opportunity_id": ["a", "b", "c", "d"],
+    ...     "created_at": pd.to_datetime(["2024-12-20", "2024-12-25", "2024-11-01",
+    ...                                   "2025-06-20"]),
+    ...     "closed_at": pd.to_datetime(["2025-02-01", "2025-05-01", "2025-01-15", None]),
+    ...     "is_closed": [True, True, True, False], "is_won": [True, True, False, False],
+    ...     "amount": [100.0, 100.0, 100.0, 1000.0]})
+    >>> f = pipeline_forecast(opps, at="2025-07-01", start="2025-07-01", end="2025-10-01")
+    >>> f[["opportunity_id", "age", "rate", "expected"]]
+      opportunity_id   age  rate  expected
+    0              d  0-29   0.5     500.0
+    """
+    from .metrics import age_band
+
+    at, start, end = pd.Timestamp(at), pd.Timestamp(start), pd.Timestamp(end)
+    rates = age_win_rates(opportunities, at=at, stages=stages)
+    live = opportunities[_open_at(opportunities, at)]
+    frame = pd.DataFrame({"opportunity_id": live["opportunity_id"].to_numpy(),
+                          "age": age_band((at - live["created_at"]) / _DAY).to_numpy(),
+                          "amount": live["amount"].to_numpy(dtype=float)})
+    pooled = rates["won"].sum() / rates["open"].sum() if len(rates) else np.nan
+    if stages is not None:
+        frame["stage"] = _stage_at(live, stages, at).to_numpy()
+        keys = list(zip(frame["stage"], frame["age"], strict=True))
+    else:
+        keys = list(frame["age"])
+    frame["rate"] = rates["rate"].reindex(keys).fillna(pooled).to_numpy(dtype=float)
+    frame["expected"] = np.nan_to_num(frame["amount"].to_numpy() * frame["rate"].to_numpy())
+    return frame
+
+
+def pipeline_backtest(opportunities: pd.DataFrame, *, first, last,
+                      stages: pd.DataFrame | None = None) -> pd.DataFrame:
+    """:func:`pipeline_forecast` of each quarter from ``first`` to ``last``, at its start.
+
+    For a quarter starting ``q``: ``forecast`` is the forecast made on ``q``
+    (rates learned from what was known then); ``actual`` is the amount won in
+    the quarter by the deals open on ``q`` (what the forecast predicts);
+    ``all_bookings`` adds the deals created and won within the quarter.
+    Quarters with no checkpoint to learn from are left out. Score it with
+    :func:`wape` and :func:`bias`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``period, forecast, actual, all_bookings, open_deals``.
+
+    Examples
+    --------
+    >>> opps = pd.DataFrame({"opportunity_id": ["a", "b", "c", "d"],
+    ...     "created_at": pd.to_datetime(["2024-12-20", "2024-12-25", "2024-11-01",
+    ...                                   "2024-06-01"]),
+    ...     "closed_at": pd.to_datetime(["2025-02-01", "2025-05-01", "2025-01-15", None]),
+    ...     "is_closed": [True, True, True, False], "is_won": [True, True, False, False],
+    ...     "amount": [100.0, 200.0, 50.0, 400.0]})
+    >>> pipeline_backtest(opps, first="2025-01-01", last="2025-06-01")
+       period  forecast  actual  all_bookings  open_deals
+    0  2025Q1       0.0   100.0         100.0           4
+    1  2025Q2       0.0   200.0         200.0           2
+
+    On 2025-01-01 the only history is d, open and not won in 2024Q3 and Q4:
+    every rate is 0, yet a (100) is won in Q1. On 2025-04-01 b's band (90-179
+    days) has only d's quarter behind it (0 %), and b (200) is won in Q2: a
+    forecast that learns from too little history misses, as the report's
+    backtest then shows.
+    """
+    first, last = pd.Timestamp(first), pd.Timestamp(last)
+    rows = []
+    for quarter in pd.period_range(first, last, freq="Q"):
+        q, end = quarter.start_time, (quarter + 1).start_time
+        if end > last + pd.offsets.MonthBegin(1):
+            continue
+        f = pipeline_forecast(opportunities, at=q, start=q, end=end, stages=stages)
+        if f["rate"].isna().all():
+            continue
+        live = opportunities[opportunities["opportunity_id"].isin(f["opportunity_id"])]
+        won_in = (opportunities["is_won"].astype(bool) & (opportunities["closed_at"] >= q)
+                  & (opportunities["closed_at"] < end))
+        actual = live.loc[won_in.reindex(live.index), "amount"].sum()
+        rows.append({"period": str(quarter), "forecast": float(f["expected"].sum()),
+                     "actual": float(actual),
+                     "all_bookings": float(opportunities.loc[won_in, "amount"].sum()),
+                     "open_deals": len(f)})
+    return pd.DataFrame(rows, columns=["period", "forecast", "actual", "all_bookings",
+                                       "open_deals"])
+
+
+__all__ += ["age_win_rates", "pipeline_forecast", "pipeline_backtest"]

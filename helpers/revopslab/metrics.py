@@ -2800,3 +2800,315 @@ def kpi_table(company, *, period: Period = None, by: str | None = None,
         warnings.warn(f"kpi_table: {len(undefined)} value(s) undefined (NaN), reasons in the "
                       f"note column: {', '.join(undefined)}", MetricWarning, stacklevel=2)
     return pd.DataFrame(rows)
+
+
+# --- used by the report (issue 16) ---
+#: Age bands (days since creation) of an open deal, as ``(low, high)`` with ``high`` exclusive.
+AGE_BANDS: tuple[tuple[int, float], ...] = ((0, 30), (30, 60), (60, 90), (90, 180),
+                                            (180, float("inf")))
+
+
+def age_band(days: pd.Series | np.ndarray, *, bands: Sequence[tuple[int, float]] = AGE_BANDS
+             ) -> pd.Series:
+    """The age band of each age in days, labelled ``"0-29"``, ``"30-59"`` … ``"180+"``.
+
+    Examples
+    --------
+    >>> age_band(pd.Series([0.0, 29.9, 30.0, 400.0])).tolist()
+    ['0-29', '0-29', '30-59', '180+']
+    """
+    days = pd.Series(np.asarray(days, dtype=float))
+    labels = [f"{lo}+" if not np.isfinite(hi) else f"{lo}-{int(hi) - 1}" for lo, hi in bands]
+    edges = [lo for lo, _ in bands] + [bands[-1][1]]
+    cut = pd.cut(days, bins=edges, right=False, labels=labels)
+    return pd.Series(cut.astype("object"), index=days.index)
+
+
+def _quiet(fn: Callable[..., float], *args, **kwargs) -> float:
+    """A metric's value, NaN without a warning where it is undefined."""
+    try:
+        return float(_raw(fn)(*args, **kwargs))
+    except _Undefined:
+        return float("nan")
+
+
+@_metric
+def average_deal_size(opportunities: pd.DataFrame, *, period: Period = None,
+                      segment: str | None = None, columns: Columns = None) -> float:
+    """Mean amount of the deals won in ``period`` (deals without an amount left out).
+
+    ``average deal size = Σ amount of won deals / number of won deals with an
+    amount``. Unit: currency per deal. (Bookings over wins, the "average
+    selling price" of sales-velocity formulas.)
+
+    Examples
+    --------
+    >>> opps = pd.DataFrame({"is_closed": [True, True, True], "is_won": [True, True, False],
+    ...     "closed_at": pd.to_datetime(["2025-01-05", "2025-02-01", "2025-02-03"]),
+    ...     "amount": [100.0, 300.0, 50.0]})
+    >>> average_deal_size(opps, period="2025")
+    200.0
+    """
+    closed, first, last = _closed_in(opportunities, period, segment, columns, ("amount",))
+    amounts = closed.loc[closed["is_won"].astype(bool), "amount"].dropna()
+    if len(amounts) == 0:
+        raise _Undefined(f"no opportunity with an amount won in {_span(first, last)}"
+                         f"{_where(segment)}")
+    return float(amounts.mean())
+
+
+def bookings_by_period(opportunities: pd.DataFrame, *, period: Period, freq: str = "M"
+                       ) -> pd.DataFrame:
+    """Deals won and lost, bookings and win rate per month (``"M"``) or quarter (``"Q"``).
+
+    Deals count in the month they closed; ``bookings`` is the amount won
+    (deals without an amount left out of it), ``win_rate`` is
+    :func:`win_rate` of the month or quarter (NaN when none closed).
+
+    Examples
+    --------
+    >>> opps = pd.DataFrame({"is_closed": [True, True, True, False],
+    ...     "is_won": [True, False, True, False], "amount": [100.0, 50.0, 300.0, 10.0],
+    ...     "closed_at": pd.to_datetime(["2025-01-05", "2025-01-20", "2025-04-02", None])})
+    >>> bookings_by_period(opps, period=("2025-01", "2025-06"), freq="Q")
+             won  lost  bookings  win_rate
+    period
+    2025Q1     1     1     100.0       0.5
+    2025Q2     1     0     300.0       1.0
+    """
+    _choice("freq", freq, ("M", "Q"))
+    first, last = month_range(period)
+    opps = _opps(opportunities, ("is_closed", "is_won", "closed_at", "amount"), None)
+    closed = opps[opps["is_closed"].astype(bool) & _in(opps["closed_at"], first, last)]
+    periods = pd.period_range(first, last, freq=freq)
+    key = closed["closed_at"].dt.to_period(freq)
+    won = closed["is_won"].astype(bool)
+    rows = []
+    for p in periods:
+        inside = key == p
+        span = (f"{max(p.start_time, first):%Y-%m}", f"{min(p.end_time.normalize(), last):%Y-%m}")
+        rows.append({"period": str(p), "won": int((inside & won).sum()),
+                     "lost": int((inside & ~won).sum()),
+                     "bookings": float(closed.loc[inside & won, "amount"].sum()),
+                     "win_rate": _quiet(win_rate, closed[inside], period=span)})
+    out = pd.DataFrame(rows).set_index("period")
+    return out
+
+
+def performance_by(opportunities: pd.DataFrame, *, by: str, period: Period,
+                   min_closed: int = 1) -> pd.DataFrame:
+    """Win rate, cycle and deal size of the deals closed in ``period``, per value of ``by``.
+
+    Each group's numbers are :func:`win_rate`, :func:`sales_cycle_days`
+    (median) and :func:`average_deal_size` of its deals, so a group's row
+    reads exactly as the whole company's KPIs do. Groups with fewer than
+    ``min_closed`` closed deals are left out; a missing value is its own
+    group ``"(none)"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by the group, largest bookings first: ``closed, won,
+        win_rate, cycle_days, average_deal_size, bookings``.
+
+    Examples
+    --------
+    >>> opps = pd.DataFrame({"owner_rep_id": ["A", "A", "B"], "is_closed": [True] * 3,
+    ...     "is_won": [True, False, True], "amount": [100.0, 80.0, 300.0],
+    ...     "created_at": pd.to_datetime(["2025-01-01"] * 3),
+    ...     "closed_at": pd.to_datetime(["2025-01-11", "2025-01-21", "2025-01-31"])})
+    >>> performance_by(opps, by="owner_rep_id", period="2025")  # doctest: +NORMALIZE_WHITESPACE
+                  closed  won  win_rate  cycle_days  average_deal_size  bookings
+    owner_rep_id
+    B                  1    1       1.0        30.0              300.0     300.0
+    A                  2    1       0.5        10.0              100.0     100.0
+    """
+    opps = _opps(opportunities, ("is_closed", "is_won", "closed_at", "created_at", "amount", by),
+                 None)
+    first, last = month_range(period)
+    span = (f"{first:%Y-%m}", f"{last:%Y-%m}")
+    closed = opps[opps["is_closed"].astype(bool) & _in(opps["closed_at"], first, last)]
+    groups = closed[by].astype("object").where(closed[by].notna(), "(none)")
+    rows = []
+    for name, deals in closed.groupby(groups, sort=False):
+        if len(deals) < min_closed:
+            continue
+        won = deals["is_won"].astype(bool)
+        rows.append({by: name, "closed": len(deals), "won": int(won.sum()),
+                     "win_rate": _quiet(win_rate, deals, period=span),
+                     "cycle_days": _quiet(sales_cycle_days, deals, period=span),
+                     "average_deal_size": _quiet(average_deal_size, deals, period=span),
+                     "bookings": float(deals.loc[won, "amount"].sum())})
+    columns = [by, "closed", "won", "win_rate", "cycle_days", "average_deal_size", "bookings"]
+    out = pd.DataFrame(rows, columns=columns).set_index(by)
+    return out.sort_values(["bookings", "closed"], ascending=False, kind="stable")
+
+
+def open_pipeline(opportunities: pd.DataFrame, *, as_of, by: Sequence[str] = ("stage",),
+                  bands: Sequence[tuple[int, float]] = AGE_BANDS) -> pd.DataFrame:
+    """The deals open on ``as_of``, grouped by ``by`` (columns of the table, or ``"age"``).
+
+    A deal is open when it is not closed (``is_closed`` False) and was
+    created before ``as_of``. ``age`` is its :func:`age_band` (days from
+    creation to ``as_of``); it is *past due* when its expected close date is
+    before ``as_of``. ``weighted`` is ``Σ amount × rep_probability`` (NaN
+    without that column). Deals without an amount count in ``deals``, not
+    in the sums.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``deals, amount, weighted, past_due_deals, past_due_amount`` per group.
+
+    Examples
+    --------
+    >>> opps = pd.DataFrame({"stage": ["demo", "demo", "proposal"],
+    ...     "is_closed": [False] * 3, "amount": [100.0, 50.0, 80.0],
+    ...     "created_at": pd.to_datetime(["2025-03-01", "2024-10-01", "2025-03-20"]),
+    ...     "expected_close_date": pd.to_datetime(["2025-04-30", "2025-03-15", "2025-05-01"])})
+    >>> open_pipeline(opps, as_of="2025-04-01", by=["stage", "age"])[["deals", "amount",
+    ...     "past_due_deals"]]  # doctest: +NORMALIZE_WHITESPACE
+                    deals  amount  past_due_deals
+    stage    age
+    demo     30-59      1   100.0               0
+             180+       1    50.0               1
+    proposal 0-29       1    80.0               0
+    """
+    as_of = pd.Timestamp(as_of)
+    needed = ("is_closed", "amount", "created_at", "expected_close_date",
+              *[c for c in by if c != "age"],
+              *(["rep_probability"] if "rep_probability" in opportunities.columns else []))
+    opps = _opps(opportunities, needed, None)
+    live = opps[~opps["is_closed"].astype(bool) & (opps["created_at"] < as_of)]
+    frame = pd.DataFrame({c: live[c].to_numpy() for c in by if c != "age"}, index=live.index)
+    if "age" in by:
+        labels = age_band((as_of - live["created_at"]) / pd.Timedelta(days=1), bands=bands)
+        order = [f"{lo}+" if not np.isfinite(hi) else f"{lo}-{int(hi) - 1}" for lo, hi in bands]
+        frame["age"] = pd.Categorical(labels.to_numpy(), categories=order, ordered=True)
+    past = (live["expected_close_date"] < as_of).to_numpy()
+    amount = live["amount"].to_numpy(dtype=float)
+    probability = (live["rep_probability"].to_numpy(dtype=float)
+                   if "rep_probability" in live else np.full(len(live), np.nan))
+    frame = frame.assign(deals=1, amount=amount, weighted=amount * probability,
+                         past_due_deals=past.astype(int),
+                         past_due_amount=np.where(past, amount, 0.0))
+    g = frame.groupby(list(by), observed=True, sort=True)
+    out = pd.DataFrame({"deals": g["deals"].sum(), "amount": g["amount"].sum(),
+                        "weighted": g["weighted"].sum(min_count=1),
+                        "past_due_deals": g["past_due_deals"].sum(),
+                        "past_due_amount": g["past_due_amount"].sum()})
+    return out.astype({"deals": "int64", "past_due_deals": "int64", "amount": float,
+                       "weighted": float, "past_due_amount": float})
+
+
+@_metric
+def past_due_share(opportunities: pd.DataFrame, *, as_of) -> float:
+    """Share of the open pipeline's amount past its own expected close date on ``as_of``.
+
+    ``past-due share = Σ amount of open deals with expected close < as_of /
+    Σ amount of open deals`` (:func:`open_pipeline`). Unit: share of the open
+    amount. A pipeline-hygiene measure: a deal past its close date is either
+    lost or mis-dated, and overstates what can close.
+
+    Examples
+    --------
+    >>> opps = pd.DataFrame({"stage": ["demo", "demo"], "is_closed": [False, False],
+    ...     "amount": [300.0, 100.0], "created_at": pd.to_datetime(["2025-01-01"] * 2),
+    ...     "expected_close_date": pd.to_datetime(["2025-03-01", "2025-06-01"])})
+    >>> past_due_share(opps, as_of="2025-04-01")
+    0.75
+    """
+    table = open_pipeline(opportunities, as_of=as_of, by=("is_closed",))
+    return _ratio(table["past_due_amount"].sum(), table["amount"].sum(),
+                  f"no open amount on {pd.Timestamp(as_of):%Y-%m-%d}")
+
+
+@_metric
+def target_coverage(opportunities: pd.DataFrame, *, as_of, start, end, target: float) -> float:
+    """Open pipeline expected to close in ``[start, end)`` over the bookings ``target``.
+
+    ``coverage = Σ amount of deals open on as_of with start ≤ expected close
+    < end / target``. Unit: ratio (×). A common rule of thumb asks for 3×
+    coverage of the quarter's target (e.g. Salesforce, "pipeline coverage").
+
+    Examples
+    --------
+    >>> opps = pd.DataFrame({"is_closed": [False, False, True], "amount": [300.0, 100.0, 50.0],
+    ...     "created_at": pd.to_datetime(["2025-01-01"] * 3),
+    ...     "expected_close_date": pd.to_datetime(["2025-04-10", "2025-08-01", "2025-04-20"])})
+    >>> target_coverage(opps, as_of="2025-04-01", start="2025-04-01", end="2025-07-01",
+    ...                 target=100.0)
+    3.0
+    """
+    if isinstance(target, bool) or not isinstance(target, int | float) or not target > 0:
+        raise ValueError(f"target must be a number > 0 (the bookings target), got {target!r}")
+    as_of, start, end = pd.Timestamp(as_of), pd.Timestamp(start), pd.Timestamp(end)
+    opps = _opps(opportunities, ("is_closed", "amount", "created_at", "expected_close_date"),
+                 None)
+    due = (~opps["is_closed"].astype(bool) & (opps["created_at"] < as_of)
+           & (opps["expected_close_date"] >= start) & (opps["expected_close_date"] < end))
+    return float(opps.loc[due, "amount"].sum() / target)
+
+
+def cohort_revenue_retention(mrr: pd.DataFrame, *, last: pd.Timestamp | None = None,
+                             freq: str = "Q",
+                             ages: Sequence[int] = (0, 3, 6, 9, 12, 18, 24)) -> pd.DataFrame:
+    """Net revenue retention of each cohort of customers at each age in months.
+
+    A customer's cohort is the ``freq`` period of its first paying month ``f``;
+    ``retention(cohort, k) = Σ MRR(f + k) / Σ MRR(f)`` over the cohort's
+    accounts. Accounts already paying in the data's first month were acquired
+    before it and are left out. An age is shown only when every account of the cohort has reached
+    it by ``last`` (default: the last month of data), so no cell mixes
+    customers observed for different lengths of time.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Cohorts (``"2024Q1"`` ...) × ages in months, NaN where not yet observable.
+
+    Examples
+    --------
+    >>> mrr = pd.DataFrame({"account_id": ["x", "a", "a", "a", "b", "b"],
+    ...     "month": pd.to_datetime(["2024-12-01", "2025-01-01", "2025-02-01", "2025-04-01",
+    ...                              "2025-02-01", "2025-05-01"]),
+    ...     "mrr": [900.0, 100.0, 100.0, 150.0, 100.0, 50.0]})
+    >>> cohort_revenue_retention(mrr, ages=[0, 3])  # doctest: +NORMALIZE_WHITESPACE
+    age       0    3
+    cohort
+    2025Q1  1.0  1.0
+
+    x already pays in the data's first month and is left out. At three months a pays
+    150 and b 50: (150 + 50) / (100 + 100) = 100 %.
+    """
+    if len(mrr) == 0:
+        return pd.DataFrame(columns=list(ages), dtype=float)
+    paid = mrr[mrr["mrr"] > 0].groupby(["account_id", "month"], as_index=False)["mrr"].sum()
+    if last is None:
+        last = paid["month"].max()
+    paid = paid[paid["month"] <= last]
+    start = paid.groupby("account_id")["month"].transform("min")
+    # Accounts already paying in the data's first month were won before it (left-censored):
+    # their "cohort" would mix customers of every age, so they are left out.
+    acquired = start > paid["month"].min()
+    paid, start = paid[acquired], start[acquired]
+    if len(paid) == 0:
+        return pd.DataFrame(columns=list(ages), dtype=float)
+    paid = paid.assign(
+        age=(paid["month"].dt.year - start.dt.year) * 12 + paid["month"].dt.month
+        - start.dt.month,
+        cohort=start.dt.to_period(freq).astype(str), start=start)
+    newest = paid.groupby("cohort")["start"].max()
+    reach = (last.year - newest.dt.year) * 12 + last.month - newest.dt.month
+    table = (paid[paid["age"].isin(list(ages))]
+             .pivot_table(index="cohort", columns="age", values="mrr", aggfunc="sum")
+             .reindex(columns=list(ages)).fillna(0.0))
+    table = table.div(table[0], axis=0)
+    observable = np.asarray(ages)[None, :] <= reach.reindex(table.index).to_numpy()[:, None]
+    table.columns.name = "age"
+    return table.where(observable)
+
+
+__all__ += ["cohort_revenue_retention", "AGE_BANDS", "age_band", "average_deal_size",
+            "bookings_by_period",
+            "performance_by", "open_pipeline", "past_due_share", "target_coverage"]

@@ -9,12 +9,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.ticker import PercentFormatter
+from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from .style import DEPARTMENT_COLORS, OKABE_ITO, STAGE_PALETTE, _check_lang, label, yen_formatter
 
 __all__ = ["funnel", "bowtie", "growth_curves", "mrr_bridge", "bar_compare",
-           "paired_differences", "unit_economics", "attainment_curve"]
+           "paired_differences", "unit_economics", "attainment_curve", "cohort_heatmap",
+           "forecast_vs_actual", "monthly_bookings", "pipeline_age"]
 
 _MOVEMENT_COLORS = {"new": OKABE_ITO[0], "expansion": OKABE_ITO[2],
                     "reactivation": OKABE_ITO[5], "contraction": OKABE_ITO[1],
@@ -72,7 +73,8 @@ def funnel(counts: pd.Series, *, message: str, ax: Axes | None = None, lang: str
     top = values[0] if values[0] > 0 else 1.0
     for yi, v in zip(y, values, strict=True):
         ax.text(v, yi, f"  {v:,.0f} ({v / top:.1%})", va="center", fontsize=9)
-    ax.set_yticks(y, [_stage_label(s, lang) for s in stages])
+    ax.set_yticks(y, [_REPORT_STAGES.get(s, (s, s))[lang == "ja"] if s in _REPORT_STAGES
+                      else _stage_label(s, lang) for s in stages])
     ax.set_xlim(0, values.max() * 1.3 if values.max() > 0 else 1)
     ax.set_xlabel(label("count", lang=lang))
     ax.set_title(message, loc="left")
@@ -395,5 +397,157 @@ def attainment_curve(probability: pd.Series, *, message: str, ax: Axes | None = 
     ax.set_xlabel(text["x"])
     ax.set_ylabel(text["y"])
     ax.legend(frameon=False, fontsize=8, loc="upper right")
+    ax.set_title(message, loc="left")
+    return ax
+
+
+# --- the report's charts (issue 16) ---
+def cohort_heatmap(table: pd.DataFrame, *, message: str, ax: Axes | None = None,
+                   lang: str = "en") -> Axes:
+    """Revenue retention of each cohort (rows) at each age (columns), as a labelled heatmap.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> t = pd.DataFrame({0: [1.0, 1.0], 3: [1.1, np.nan]}, index=["2025Q1", "2025Q2"])
+    >>> ax = cohort_heatmap(t, message="Cohorts grow after the first quarter")
+    >>> [x.get_text() for x in ax.texts]
+    ['100%', '110%', '100%']
+    """
+    _require_message(message)
+    _check_lang(lang)
+    ax = _axes(ax)
+    values = table.to_numpy(dtype=float)
+    image = ax.imshow(np.ma.masked_invalid(values), cmap="RdYlGn", vmin=0.6, vmax=1.4,
+                      aspect="auto")
+    for (i, j), v in np.ndenumerate(values):
+        if np.isfinite(v):
+            ax.text(j, i, f"{v:.0%}", ha="center", va="center", fontsize=8)
+    ax.set_xticks(range(table.shape[1]), [str(c) for c in table.columns])
+    ax.set_yticks(range(table.shape[0]), [str(i) for i in table.index])
+    ax.set_xlabel("経過月数" if lang == "ja" else "Months since the first payment")
+    ax.set_ylabel("コホート（初回支払い）" if lang == "ja" else "Cohort (first payment)")
+    ax.grid(False)
+    ax.figure.colorbar(image, ax=ax, fraction=0.04, pad=0.02, format="{x:.0%}")
+    ax.set_title(message, loc="left")
+    return ax
+
+
+def forecast_vs_actual(results: pd.DataFrame, *, message: str, ax: Axes | None = None,
+                       lang: str = "en") -> Axes:
+    """Actual bookings per period (bars) and each method's forecast (lines) of a backtest.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> r = pd.DataFrame({"period": ["2025Q1", "2025Q1", "2025Q2", "2025Q2"],
+    ...                   "method": ["judgment", "weighted"] * 2,
+    ...                   "forecast": [130.0, 95.0, 150.0, 110.0], "actual": [100.0] * 4})
+    >>> len(forecast_vs_actual(r, message="Judgment overshoots").lines)
+    2
+    """
+    _require_message(message)
+    _check_lang(lang)
+    ax = _axes(ax)
+    periods = list(dict.fromkeys(results["period"].astype(str)))
+    x = np.arange(len(periods))
+    actual = results.drop_duplicates("period").set_index(results.drop_duplicates("period")[
+        "period"].astype(str))["actual"].reindex(periods)
+    ax.bar(x, actual.to_numpy(dtype=float), color="#DDDDDD", width=0.7,
+           label="実績" if lang == "ja" else "actual")
+    names = {"judgment": ("judgment (reps)", "営業の判断"), "weighted": ("weighted pipeline",
+                                                                     "加重パイプライン"),
+             "predictive": ("predictive model", "予測モデル"), "commit": ("commit", "コミット"),
+             "pipeline_model": ("open pipeline × learned win rates",
+                                "未クローズ商談×学習した受注率")}
+    for k, (method, group) in enumerate(results.groupby("method", sort=False)):
+        values = group.set_index(group["period"].astype(str))["forecast"].reindex(periods)
+        ax.plot(x, values.to_numpy(dtype=float), marker="o", color=OKABE_ITO[k % 8],
+                label=names.get(method, (method, method))[lang == "ja"])
+    step = max(1, -(-len(periods) // 12))  # at most 12 labels, never overlapping
+    ax.set_xticks(x[::step], periods[::step], rotation=45 if len(periods) > 6 else 0,
+                  ha="right" if len(periods) > 6 else "center")
+    ax.yaxis.set_major_formatter(yen_formatter(lang=lang, decimals=2))
+    ax.legend(frameon=False, fontsize=8, ncol=2)
+    ax.set_title(message, loc="left")
+    return ax
+
+
+def monthly_bookings(monthly: pd.DataFrame, *, message: str, ax: Axes | None = None,
+                     lang: str = "en") -> Axes:
+    """Bookings per month (bars) with the month's win rate (line, right axis).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> m = pd.DataFrame({"bookings": [100.0, 300.0], "win_rate": [0.2, 0.3]},
+    ...                  index=pd.to_datetime(["2025-01-01", "2025-02-01"]))
+    >>> len(monthly_bookings(m, message="February booked three times January").patches)
+    2
+    """
+    _require_message(message)
+    _check_lang(lang)
+    ax = _axes(ax)
+    x = np.arange(len(monthly))
+    ax.bar(x, monthly["bookings"].to_numpy(dtype=float), color=OKABE_ITO[2], width=0.7)
+    ax.yaxis.set_major_formatter(yen_formatter(lang=lang, decimals=2))
+    ax.set_ylabel(label("bookings", lang=lang))
+    step = max(1, len(monthly) // 12)
+    ax.set_xticks(x[::step], [f"{m:%Y-%m}" for m in monthly.index[::step]], rotation=45,
+                  ha="right")
+    right = ax.twinx()
+    right.plot(x, monthly["win_rate"].to_numpy(dtype=float), color=OKABE_ITO[0], marker="o")
+    right.set_ylim(0, max(0.5, float(np.nanmax(monthly["win_rate"].to_numpy(dtype=float),
+                                               initial=0.0)) * 1.2))
+    right.yaxis.set_major_formatter("{x:.0%}")
+    right.set_ylabel(label("win_rate", lang=lang), color=OKABE_ITO[0])
+    right.grid(False)
+    ax.set_title(message, loc="left")
+    return ax
+
+
+_REPORT_STAGES = {"discovery": ("Discovery", "見極め"), "demo": ("Demo", "デモ・ニーズ分析"),
+                  "proposal": ("Proposal", "提案"), "negotiation": ("Negotiation", "交渉"),
+                  "unmapped": ("Unmapped stage", "未対応のフェーズ")}
+
+
+def pipeline_age(table: pd.DataFrame, *, message: str, ax: Axes | None = None,
+                 lang: str = "en") -> Axes:
+    """Open amount per stage (bars), split by age band (stacked, lighter = younger).
+
+    ``table`` is :func:`revopslab.metrics.open_pipeline` by ``("stage", "age")``.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> t = pd.DataFrame({"amount": [100.0, 50.0, 80.0]}, index=pd.MultiIndex.from_tuples(
+    ...     [("demo", "0-29"), ("demo", "180+"), ("proposal", "0-29")], names=["stage", "age"]))
+    >>> len(pipeline_age(t, message="Half of demo is old").patches)
+    4
+    """
+    _require_message(message)
+    _check_lang(lang)
+    ax = _axes(ax)
+    stages = list(dict.fromkeys(table.index.get_level_values("stage")))  # in the table's order
+    wide = table["amount"].unstack("age").fillna(0.0).reindex(stages)
+    y = np.arange(len(stages))
+    left = np.zeros(len(stages))
+    colours = plt.get_cmap("Blues")(np.linspace(0.3, 0.95, max(len(wide.columns), 1)))
+    for k, age in enumerate(wide.columns):
+        values = wide[age].to_numpy(dtype=float)
+        ax.barh(y, values, left=left, color=colours[k],
+                label=f"{age}日" if lang == "ja" else f"{age} days")
+        left += values
+    ax.set_yticks(y, [_REPORT_STAGES.get(s, (s, s))[lang == "ja"] if s in _REPORT_STAGES
+                      else _stage_label(s, lang) for s in stages])
+    ax.invert_yaxis()
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
+    ax.xaxis.set_major_formatter(yen_formatter(lang=lang, decimals=2))
+    ax.legend(frameon=False, fontsize=8, title="経過日数" if lang == "ja" else "Age",
+              loc="lower right")
     ax.set_title(message, loc="left")
     return ax

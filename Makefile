@@ -15,7 +15,7 @@ SOLUTIONS = $(sort $(wildcard notebooks/solutions/*.ipynb))
 # so committed outputs hold no widget state; `make lab` leaves them interactive.
 test unit notebooks execute solutions: export REVOPSLAB_STATIC = 1
 
-.PHONY: lab test unit notebooks execute solutions site bench data scorecard lint lock clean
+.PHONY: lab test unit notebooks execute solutions site bench data scorecard lint lock clean spark-check
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; RevOps Lab needs Python 3.11 (set PYTHON=...)"; exit 1; }
@@ -66,6 +66,14 @@ bench: $(STAMP)
 ## scorecard: recompute the book's claims into data/claims_scorecard.csv (several minutes)
 scorecard: $(STAMP)
 	$(BIN)/revopslab claims --output data/claims_scorecard.csv
+
+## spark-check: the SSOT tests on Spark; installs the spark extra, and Java if missing (CI runs it)
+spark-check: $(STAMP)
+	@command -v java >/dev/null || { echo "spark-check: no java on the PATH; installing default-jre-headless"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		default-jre-headless >/dev/null || { echo "error: install a Java runtime (17 or 21) first"; exit 1; }; }
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-spark.lock
+	REVOPSLAB_REQUIRE_SPARK=1 $(BIN)/python -m pytest tests/test_ssot_spark.py -q -rs
 
 ## data: regenerate the committed default company in data/
 data: $(STAMP)

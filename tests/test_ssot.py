@@ -320,3 +320,22 @@ def test_prioritise_leads_joined_beats_first_come(silos, splink_ssot):
         ssot.prioritise_leads(silos, splink_ssot, capacities=(0.0,))
     with pytest.raises(ValueError, match="hours_per_lead must be > 0"):
         ssot.prioritise_leads(silos, splink_ssot, hours_per_lead=0)
+
+
+# ----------------------------------------------------------------------- engines
+def test_engine_is_checked_before_any_work(silos):
+    with pytest.raises(ValueError, match=r"engine must be one of \('duckdb', 'spark'\)"):
+        SplinkMatcher(engine="bigquery")
+    with pytest.raises(ValueError, match="engine must be one of"):
+        build_ssot(silos, engine="postgres")
+    with pytest.raises(ValueError, match="spark .* only with engine='spark'"):
+        SplinkMatcher(spark=object())
+    with pytest.raises(ValueError, match="use them with matcher='splink'"):
+        build_ssot(silos, matcher="rules", engine="spark")
+    assert SplinkMatcher(engine="spark") != SplinkMatcher()
+    assert SplinkMatcher(engine="duckdb") == SplinkMatcher()
+
+
+def test_the_default_engine_is_duckdb(splink_ssot):
+    assert splink_ssot.engine == "duckdb" and SplinkMatcher().engine == "duckdb"
+    assert "engine" not in repr(splink_ssot)

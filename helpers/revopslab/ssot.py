@@ -1,9 +1,10 @@
-"""Entity resolution of the silo exports and the single source of truth (SSOT) built in DuckDB."""
+"""Entity resolution of the silo exports and the single source of truth (SSOT), DuckDB or Spark."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
 import unicodedata
 import warnings
@@ -47,6 +48,8 @@ __all__ = [
     "RulesMatcher",
     "SSOT",
     "build_ssot",
+    "local_spark",
+    "ENGINES",
     "evaluate",
     "f1_by_noise",
     "same_question_each_silo",
@@ -69,6 +72,9 @@ FREE_MAIL_DOMAINS: frozenset[str] = frozenset({
 
 #: The two kinds of entity the SSOT resolves.
 ENTITIES: tuple[str, ...] = ("account", "person")
+
+#: Where Splink runs the linkage: DuckDB in this process, or Spark (local or a cluster).
+ENGINES: tuple[str, ...] = ("duckdb", "spark")
 
 # ------------------------------------------------------------------------ normalisers
 _LEGAL_FORMS = re.compile(
@@ -560,9 +566,112 @@ def _connect(path: str = ":memory:") -> duckdb.DuckDBPyConnection:
     return con
 
 
+def local_spark(*, cores: int | str = "*", driver_memory: str = "4g",
+                shuffle_partitions: int = 8):
+    """A local ``SparkSession`` set up for Splink: its similarity functions, quiet logs.
+
+    The session is Spark's own singleton (``getOrCreate``): a second call
+    returns the running one, whatever its settings. On a cluster, build the
+    session your platform's way instead, with Splink's jar
+    (``splink.backends.spark.similarity_jar_location()``) in ``spark.jars``,
+    and pass it to :class:`SplinkMatcher` or :func:`build_ssot` as ``spark``.
+
+    Parameters
+    ----------
+    cores
+        Worker threads (``local[cores]``); ``"*"`` uses every core.
+    driver_memory
+        Heap of the driver JVM, which in local mode does all the work
+        (``spark.driver.memory``; it applies only when the JVM starts).
+    shuffle_partitions
+        ``spark.sql.shuffle.partitions``: Spark's default of 200 suits a
+        cluster, not one machine.
+
+    Raises
+    ------
+    ImportError
+        If ``pyspark`` is not installed (``pip install 'revopslab[spark]'``
+        or ``make spark-check``), or Java is not on the ``PATH``.
+    """
+    try:
+        from pyspark.sql import SparkSession
+        from splink.backends.spark import similarity_jar_location
+    except ImportError as err:  # pragma: no cover - depends on the environment
+        raise ImportError("engine='spark' needs pyspark: pip install 'revopslab[spark]' "
+                          f"(or make spark-check); {err}") from err
+    import shutil
+
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        raise ImportError("engine='spark' needs a Java runtime (17 or 21) on the PATH or in "
+                          "JAVA_HOME; on Debian: apt-get install default-jre-headless")
+    if not (isinstance(shuffle_partitions, int) and shuffle_partitions > 0):
+        raise ValueError(f"shuffle_partitions must be a positive int, got {shuffle_partitions!r}")
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # no warning about the host name
+    session = (SparkSession.builder.master(f"local[{cores}]").appName("revopslab-ssot")
+               .config("spark.jars", similarity_jar_location())
+               .config("spark.driver.memory", driver_memory)
+               .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+               .config("spark.ui.enabled", "false")
+               .config("spark.ui.showConsoleProgress", "false")
+               .config("spark.sql.session.timeZone", "UTC")
+               .getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+#: DuckDB's memory for Splink's linkage before it spills to a temporary folder.
+_SPLINK_DUCKDB_MEMORY = "1GB"
+
+_SPLINK_VIEW = re.compile(r"^(__splink__|(account|person)_(records|distinct)$)")
+
+
+@contextlib.contextmanager
+def _splink_api(engine: str, spark=None) -> Iterator:
+    """A Splink database API on ``engine``; its tables are dropped on the way out."""
+    if engine == "duckdb":
+        import tempfile
+
+        from splink import DuckDBAPI
+
+        with tempfile.TemporaryDirectory(prefix="revopslab-splink-") as spill:
+            con = _connect()
+            # Splink's candidate pairs (blocking on name prefixes grows them faster than the
+            # records) took 3.5 GB at 10x in memory; capped, DuckDB spills them to disk and
+            # the build peaks ~0.5 GB above its input, with the same links
+            con.execute(f"SET memory_limit = '{_SPLINK_DUCKDB_MEMORY}'")
+            con.execute(f"SET temp_directory = '{spill}'")
+            con.execute("SET preserve_insertion_order = false")
+            try:
+                yield DuckDBAPI(con)
+            finally:
+                con.close()
+        return
+    from splink.backends.spark import SparkAPI
+
+    session = local_spark() if spark is None else spark
+    has_checkpoint_dir = not session.sparkContext._jsc.sc().getCheckpointDir().isEmpty()
+    api = SparkAPI(spark_session=session,
+                   # parquet files in the checkpoint directory where the caller set one
+                   # (a cluster); otherwise cached in executor memory, spilling to disk
+                   break_lineage_method="parquet" if has_checkpoint_dir else "persist")
+    try:
+        yield api
+    finally:
+        for table in session.catalog.listTables():
+            if table.isTemporary and _SPLINK_VIEW.match(table.name):
+                session.catalog.uncacheTable(table.name)
+                session.catalog.dropTempView(table.name)
+
+
+def _check_engine(engine: str) -> str:
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    return engine
+
+
 @dataclass(frozen=True)
 class SplinkMatcher:
-    """Probabilistic matching (Fellegi–Sunter) with Splink on its DuckDB backend.
+    """Probabilistic matching (Fellegi–Sunter) with Splink, on DuckDB or on Spark.
 
     Candidate pairs come from blocking rules (same normalised name, same
     domain or e-mail, same first characters of the name …). Each pair is
@@ -587,6 +696,14 @@ class SplinkMatcher:
         Random pairs sampled to estimate the *u* probabilities.
     seed
         Seed of that sampling (the model is deterministic for a seed).
+    engine
+        Where Splink runs: ``"duckdb"`` (default, in this process) or
+        ``"spark"`` (Splink's Spark backend: the same settings, blocking
+        rules and training, for a company that outgrows one machine).
+    spark
+        The ``SparkSession`` of ``engine="spark"``: ``None`` starts a local
+        one (:func:`local_spark`); pass your cluster's session to run the
+        same code there.
 
     Examples
     --------
@@ -608,11 +725,17 @@ class SplinkMatcher:
     max_pairs: float = 5e5
     seed: int = 42
     name: str = field(default="splink")
+    engine: str = "duckdb"
+    spark: object | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not 0 < self.review <= self.threshold < 1:
             raise ValueError("SplinkMatcher needs 0 < review <= threshold < 1, got "
                              f"review={self.review!r}, threshold={self.threshold!r}")
+        _check_engine(self.engine)
+        if self.spark is not None and self.engine != "spark":
+            raise ValueError("spark (a SparkSession) is used only with engine='spark', got "
+                             f"engine={self.engine!r}")
 
     def settings(self, entity: str):
         """The Splink settings (comparisons and blocking rules) for ``entity``."""
@@ -671,6 +794,19 @@ class SplinkMatcher:
             retain_matching_columns=False,
         )
 
+    def _register(self, db, frame: pd.DataFrame, name: str):
+        """``frame`` as a table of ``db`` (on Spark with an explicit all-text schema, so that
+        a column with no value at all is still a string column)."""
+        if self.engine == "spark":
+            from pyspark.sql.types import StringType, StructField, StructType
+
+            schema = StructType([StructField(c, StringType(), True) for c in frame.columns])
+            rows = frame.astype(object).where(frame.notna(), None).itertuples(index=False,
+                                                                           name=None)
+            return db.register(db.spark.createDataFrame(list(rows), schema=schema),
+                               table_name=name)
+        return db.register(frame, table_name=name)
+
     def _linker(self, db, records: pd.DataFrame, entity: str):
         """A trained Splink linker over ``records`` (see the class docstring for the steps)."""
         from splink import Linker, block_on
@@ -693,7 +829,7 @@ class SplinkMatcher:
         left, right = _rule_links(records, entity)
         cluster = _components(records["unique_id"], left, right)
         distinct = frame[cluster == records["unique_id"].to_numpy()]
-        sampler = Linker(db.register(distinct, table_name=f"{entity}_distinct"),
+        sampler = Linker(self._register(db, distinct, f"{entity}_distinct"),
                          self.settings(entity), log_level=None)
         sampler.training.estimate_u_using_random_sampling(
             max_pairs=self.max_pairs, seed=self.seed, min_count_per_level=None, num_chunks=1)
@@ -705,7 +841,7 @@ class SplinkMatcher:
                     continue
                 u = level.get("u_probability")
                 level["u_probability"] = floor if u is None or u < floor else u
-        table = db.register(frame, table_name=f"{entity}_records")
+        table = self._register(db, frame, f"{entity}_records")
         linker = Linker(table, model, log_level=None)
         # 2. the prior: pairs a strict rule links, scaled by that rule's assumed recall.
         # 3. m: how often matches agree, by expectation maximisation on blocked pairs.
@@ -732,16 +868,10 @@ class SplinkMatcher:
         match a pair at that level adds. The prior (``probability_two_random
         _records_match``) is in ``DataFrame.attrs["prior"]``.
         """
-        from splink import DuckDBAPI
-
         _check_entity(entity)
         _check_records(records, entity)
-        con = _connect()
-        try:
-            with _quiet():
-                model = self._linker(DuckDBAPI(con), records, entity).misc.save_model_to_json()
-        finally:
-            con.close()
+        with _splink_api(self.engine, self.spark) as db, _quiet():
+            model = self._linker(db, records, entity).misc.save_model_to_json()
         rows = []
         for comparison in model["comparisons"]:
             for level in comparison["comparison_levels"]:
@@ -759,18 +889,13 @@ class SplinkMatcher:
         return out
 
     def resolve(self, records: pd.DataFrame, *, entity: str) -> pd.DataFrame:
-        from splink import DuckDBAPI
-
         _check_entity(entity)
         _check_records(records, entity)
-        con = _connect()
-        try:
-            with _quiet():
-                linker = self._linker(DuckDBAPI(con), records, entity)
-                pairs = linker.inference.predict(
-                    threshold_match_probability=self.review).as_pandas_dataframe()
-        finally:
-            con.close()
+        with _splink_api(self.engine, self.spark) as db, _quiet():
+            linker = self._linker(db, records, entity)
+            pairs = linker.inference.predict(threshold_match_probability=self.review)
+            pairs = pairs.as_pandas_dataframe()[["unique_id_l", "unique_id_r",
+                                                 "match_probability"]]
         pairs = pairs.rename(columns={"unique_id_l": "l", "unique_id_r": "r",
                                       "match_probability": "p"})
         pairs = pairs.sort_values(["l", "r"], kind="stable")
@@ -956,6 +1081,7 @@ class SSOT:
     con: duckdb.DuckDBPyConnection
     path: str
     matcher: str
+    engine: str = "duckdb"
 
     def sql(self, query: str) -> pd.DataFrame:
         """Run SQL against the SSOT and return the result as a DataFrame."""
@@ -1012,13 +1138,20 @@ class SSOT:
         counts = self.con.execute(
             "SELECT (SELECT count(*) FROM accounts), (SELECT count(*) FROM people), "
             "(SELECT count(*) FROM links), (SELECT count(*) FROM unresolved)").fetchone()
-        return (f"SSOT(path={self.path!r}, matcher={self.matcher!r}; accounts={counts[0]:,}, "
+        engine = "" if self.engine == "duckdb" else f", engine={self.engine!r}"
+        return (f"SSOT(path={self.path!r}, matcher={self.matcher!r}{engine}; "
+                f"accounts={counts[0]:,}, "
                 f"people={counts[1]:,}, links={counts[2]:,}, unresolved={counts[3]:,})")
 
 
-def _as_matcher(matcher) -> Matcher:
+def _as_matcher(matcher, engine: str = "duckdb", spark=None) -> Matcher:
+    _check_engine(engine)
     if matcher is None or matcher == "splink":
-        return SplinkMatcher()
+        return SplinkMatcher(engine=engine, spark=spark)
+    if engine != "duckdb" or spark is not None:
+        raise ValueError("engine and spark choose where Splink runs: use them with "
+                         f"matcher='splink' (or None), got matcher={matcher!r}; for other "
+                         "settings pass SplinkMatcher(..., engine='spark', spark=session)")
     if matcher == "rules":
         return RulesMatcher()
     if not isinstance(matcher, Matcher):
@@ -1140,7 +1273,7 @@ def _links_and_unresolved(records: pd.DataFrame, entity: str) -> tuple[pd.DataFr
 
 
 def build_ssot(silos: Silos, *, path: str | Path | None = None, matcher: Matcher | str | None
-               = None, people: bool = True) -> SSOT:
+               = None, people: bool = True, engine: str = "duckdb", spark=None) -> SSOT:
     """Resolve the silo exports into one customer database in DuckDB.
 
     Steps: load every export as a raw table (``ma_contacts``, ``sfa_accounts``
@@ -1163,6 +1296,14 @@ def build_ssot(silos: Silos, *, path: str | Path | None = None, matcher: Matcher
         ``"splink"`` (default), ``"rules"`` or any :class:`Matcher`.
     people
         Also resolve people (MA contacts, SFA leads and contacts).
+    engine
+        Where Splink links the records: ``"duckdb"`` (default) or ``"spark"``
+        (Splink's Spark backend, same settings and training; see
+        :class:`SplinkMatcher`). The SSOT itself is written to DuckDB either
+        way, so every query downstream stays the same.
+    spark
+        With ``engine="spark"``: a ``SparkSession`` (a cluster's), or
+        ``None`` for a local one (:func:`local_spark`).
 
     Returns
     -------
@@ -1183,7 +1324,7 @@ def build_ssot(silos: Silos, *, path: str | Path | None = None, matcher: Matcher
     """
     if not isinstance(silos, Silos):
         raise TypeError(f"silos must be a revopslab Silos, got {type(silos).__name__}")
-    matcher = _as_matcher(matcher)
+    matcher = _as_matcher(matcher, engine, spark)
     resolved = _resolve(silos, matcher, people=people)
     target = ":memory:" if path is None else str(path)
     con = _connect(target)
@@ -1219,7 +1360,8 @@ def build_ssot(silos: Silos, *, path: str | Path | None = None, matcher: Matcher
     except Exception:
         con.close()
         raise
-    return SSOT(con=con, path=target, matcher=matcher.name)
+    return SSOT(con=con, path=target, matcher=matcher.name,
+                engine=getattr(matcher, "engine", "duckdb"))
 
 
 def f1_by_noise(company: Company, *, noises: Iterable[float] = (0.0, 0.1, 0.2, 0.3, 0.5),

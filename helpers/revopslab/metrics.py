@@ -2870,7 +2870,8 @@ def bookings_by_period(opportunities: pd.DataFrame, *, period: Period, freq: str
     >>> opps = pd.DataFrame({"is_closed": [True, True, True, False],
     ...     "is_won": [True, False, True, False], "amount": [100.0, 50.0, 300.0, 10.0],
     ...     "closed_at": pd.to_datetime(["2025-01-05", "2025-01-20", "2025-04-02", None])})
-    >>> bookings_by_period(opps, period=("2025-01", "2025-06"), freq="Q")
+    >>> bookings_by_period(opps, period=("2025-01", "2025-06"),
+    ...                    freq="Q")  # doctest: +NORMALIZE_WHITESPACE
              won  lost  bookings  win_rate
     period
     2025Q1     1     1     100.0       0.5

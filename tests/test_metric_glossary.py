@@ -75,7 +75,7 @@ def test_sql_is_sal_plus_sgl_in_the_glossary_the_waterfall_and_the_data():
     from revopslab.datasets import load_company
 
     definition = glossary("SQL")["definition_en"]
-    assert "SQL = qualified SALs + SGLs" in definition
+    assert "SQL = SAL + SGL" in definition and "qualification check" in definition
     # SALs (inbound, outbound) and SGLs (sales) are the only ways into SQL
     into_sql = {step for path in PATHS.values() for step in path if step.endswith("_to_sql")}
     assert into_sql == {"sal_to_sql", "sgl_to_sql"}

@@ -28,6 +28,7 @@ from pandas.tseries.api import guess_datetime_format
 
 from ._safe_io import write_safe_csv
 from .simulate import _STAGE_PROBABILITY, OPPORTUNITY_STAGES
+from .vocabulary import STAGES as _WATERFALL_STAGES
 
 __all__ = [
     "CrmExport",
@@ -43,6 +44,12 @@ __all__ = [
     "TEMPLATE_FILES",
     "QUARANTINE_COLUMNS",
     "read_crm_export",
+    "read_table_export",
+    "write_company_exports",
+    "TableExport",
+    "TABLE_TEMPLATES",
+    "LEAD_COLUMNS",
+    "BILLING_COLUMNS",
     "mask_pii",
     "write_templates",
     "synthetic_export",
@@ -66,7 +73,7 @@ OPPORTUNITY_COLUMNS: tuple[str, ...] = (
 #: keeps the export's own stage name; ``source_row`` is the row's line in the file.
 EXTRA_COLUMNS: tuple[str, ...] = (
     "opportunity_name", "account_name", "stage_label", "pipeline", "lead_source", "currency",
-    "source_row",
+    "push_count", "source_row",
 )
 
 #: File names a mapping file may have (``revopslab mapping suggest`` writes YAML).
@@ -89,6 +96,7 @@ _KINDS: Mapping[str, str] = MappingProxyType({
     "rep_probability": "share", "forecast_category": "forecast", "activities": "count",
     "opportunity_name": "text", "account_name": "text", "pipeline": "text",
     "lead_source": "text", "currency": "currency", "deal_status": "outcome",
+    "push_count": "count",
 })
 _DERIVED = ("status", "stage_label", "source_row")
 _CLOSED = ("closed_won", "closed_lost")
@@ -239,6 +247,7 @@ _SALESFORCE = _template("salesforce", {
     "lead_source": ("Lead Source", "リードソース"),
     "is_won": ("Won", "成立", "IsWon"),
     "is_closed": ("Closed", "完了", "IsClosed"),
+    "push_count": ("Push Count", "PushCount"),
 }, probability_scale=100.0, close_date_required=True)
 
 _HUBSPOT = _template("hubspot", {
@@ -2001,33 +2010,14 @@ def _thousands(values: np.ndarray) -> list[str]:
     return [f"{int(v):,}" for v in values]
 
 
-def write_templates(folder: str | os.PathLike) -> list[Path]:
-    """Write the sample exports of :data:`TEMPLATE_FILES` into ``folder`` (made if missing).
+def _salesforce_id(opportunity_ids: pd.Series) -> np.ndarray:
+    """A Salesforce-shaped record ID for each of the package's opportunity IDs (``O000012``)."""
+    number = opportunity_ids.str[1:].astype(int).to_numpy()
+    return np.array([f"0065g{k:010d}AAQ" for k in number], dtype=object)
 
-    The rows are every opportunity of a small simulated company
-    (``simulate_company(CompanyConfig(months=12, scale=0.1), rng=1)``), as
-    a Japanese Salesforce opportunity report saved by Excel in CP932 (with
-    ``¥`` amounts, ``2025/03/01`` dates and the report footer), an English
-    one (UTF-8, US ``3/1/2025`` dates, ``JPY 1,200,000`` amounts, footer)
-    and a Japanese HubSpot deals export (UTF-8 with BOM, numeric record IDs,
-    ``2025-03-01 09:05`` times). The same call always writes the same bytes;
-    ``data/crm_templates/`` holds the committed copy.
 
-    Returns
-    -------
-    list of pathlib.Path
-        The files written.
-
-    Examples
-    --------
-    >>> list(TEMPLATE_FILES)
-    ['salesforce_opportunities_ja_cp932.csv', 'salesforce_opportunities_en.csv', \
-'hubspot_deals_ja_utf8bom.csv']
-    """
-    from .config import CompanyConfig
-    from .simulate import simulate_company
-
-    company = simulate_company(CompanyConfig(months=12, scale=0.1), rng=1)
+def _opportunity_frames(company) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """A company's opportunities as a Japanese and an English Salesforce report and HubSpot deals."""
     o = company.opportunities.sort_values(["created_at", "opportunity_id"]).reset_index(drop=True)
     names = company.accounts.set_index("account_id")["account_name"]
     reps = company.reps.set_index("rep_id")["rep_name"]
@@ -2035,14 +2025,13 @@ def write_templates(folder: str | os.PathLike) -> list[Path]:
     account = o["account_id"].map(names).to_numpy()
     owner = o["owner_rep_id"].map(reps).to_numpy()
     number = o["opportunity_id"].str[1:].astype(int).to_numpy()
-    sf_id = [f"0065g{k:010d}AAQ" for k in number]
+    sf_id = _salesforce_id(o["opportunity_id"])
     close = o["closed_at"].where(o["is_closed"], o["expected_close_date"])
     prob = (o["rep_probability"] * 100).round().astype(int).astype(str).to_numpy()
     amount = o["amount"].to_numpy()
     won = o["is_won"].astype(int).astype(str).to_numpy()
     done = o["is_closed"].astype(int).astype(str).to_numpy()
     new = o["opportunity_type"].eq("new_business").to_numpy()
-    when = company.as_of
     sources = o["lead_id"].map(channel)
 
     ja = pd.DataFrame({
@@ -2084,6 +2073,38 @@ def write_templates(folder: str | os.PathLike) -> list[Path]:
         "取引担当者": owner,
         "取引タイプ": np.where(new, "新規ビジネス", "既存ビジネス"),
     })
+    return ja, en, hubspot
+
+
+def write_templates(folder: str | os.PathLike) -> list[Path]:
+    """Write the sample exports of :data:`TEMPLATE_FILES` into ``folder`` (made if missing).
+
+    The rows are every opportunity of a small simulated company
+    (``simulate_company(CompanyConfig(months=12, scale=0.1), rng=1)``), as
+    a Japanese Salesforce opportunity report saved by Excel in CP932 (with
+    ``¥`` amounts, ``2025/03/01`` dates and the report footer), an English
+    one (UTF-8, US ``3/1/2025`` dates, ``JPY 1,200,000`` amounts, footer)
+    and a Japanese HubSpot deals export (UTF-8 with BOM, numeric record IDs,
+    ``2025-03-01 09:05`` times). The same call always writes the same bytes;
+    ``data/crm_templates/`` holds the committed copy.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+
+    Examples
+    --------
+    >>> list(TEMPLATE_FILES)
+    ['salesforce_opportunities_ja_cp932.csv', 'salesforce_opportunities_en.csv', \
+'hubspot_deals_ja_utf8bom.csv']
+    """
+    from .config import CompanyConfig
+    from .simulate import simulate_company
+
+    company = simulate_company(CompanyConfig(months=12, scale=0.1), rng=1)
+    ja, en, hubspot = _opportunity_frames(company)
+    when = company.as_of
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
     files = []
@@ -2200,3 +2221,505 @@ def synthetic_export(n_rows: int, path: str | os.PathLike, *,
         handle.write(("\r\n".join(_sf_footer("en", pd.Timestamp("2025-01-01"))) + "\r\n")
                      .encode("utf-8"))
     return target
+
+
+# ----------------------------------------------------------------------------- leads, billing
+#: Columns of a leads export the report reads (the package's ``leads`` table): the
+#: lead, its account, and the date it reached each stage of the waterfall
+#: (``<stage>_at`` for :data:`revopslab.vocabulary.STAGES`), and the opportunity it
+#: became (which joins it to the opportunity export).
+LEAD_COLUMNS: tuple[str, ...] = (
+    "lead_id", "account_id", "segment", "lead_source",
+    *(f"{stage}_at" for stage in _WATERFALL_STAGES), "opportunity_id",
+)
+#: Columns of a billing export: an account's MRR by month (``month, mrr``), or its
+#: subscriptions (``start_month, end_month, mrr``, spread over the months they run).
+BILLING_COLUMNS: tuple[str, ...] = (
+    "account_id", "subscription_id", "month", "start_month", "end_month", "mrr",
+)
+_TABLE_KINDS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = MappingProxyType({
+    # kind: (its columns, the columns every mapping must find)
+    "leads": (LEAD_COLUMNS, ("lead_id", "inquiry_at")),
+    "billing": (BILLING_COLUMNS, ("account_id", "mrr")),
+})
+_ACCOUNT_HEADERS = ("Account ID", "取引先 ID", "AccountId", "Account Name", "取引先名")
+
+
+def _stage_headers(stage: str) -> tuple[str, ...]:
+    name = stage.upper()
+    return (f"{name} Date", f"{name} 日", f"{name}日", f"{name}_Date__c", f"{stage}_at")
+
+
+_LEAD_SALESFORCE = _template("salesforce", {
+    "lead_id": ("Lead ID", "リード ID", "Id"),
+    "account_id": ("Converted Account ID", "ConvertedAccountId", "Company / Account",
+                   "Company", "会社名", "Account Name", "取引先名"),
+    "segment": ("Segment", "セグメント", "Segment__c"),
+    "lead_source": ("Lead Source", "リードソース", "LeadSource"),
+    "inquiry_at": ("Create Date", "Created Date", "作成日", "CreatedDate"),
+    **{f"{s}_at": _stage_headers(s) for s in _WATERFALL_STAGES[1:-1]},
+    "opportunity_at": ("Converted Date", "取引開始日", "ConvertedDate", *_stage_headers(
+        "opportunity")),
+    "opportunity_id": ("Converted Opportunity ID", "ConvertedOpportunityId", "Opportunity ID",
+                       "商談 ID"),
+})
+_LEAD_HUBSPOT = _template("hubspot", {
+    "lead_id": ("Record ID", "レコードID", "hs_object_id"),
+    "account_id": ("Associated Company IDs", "Associated Company", "関連付けられた会社",
+                   "Company Name", "会社名", "company"),
+    "segment": ("Segment", "セグメント"),
+    "lead_source": ("Original Source", "hs_analytics_source"),
+    "inquiry_at": ("Create Date", "作成日", "createdate"),
+    **{f"{s}_at": _stage_headers(s) for s in _WATERFALL_STAGES[1:-2]},
+    "sql_at": ("Became a Sales Qualified Lead Date",
+               "hs_lifecyclestage_salesqualifiedlead_date", *_stage_headers("sql")),
+    "opportunity_at": ("Became an Opportunity Date", "hs_lifecyclestage_opportunity_date",
+                       *_stage_headers("opportunity")),
+    "opportunity_id": ("Associated Deal IDs", "Associated Deal", "関連付けられた取引"),
+})
+_BILLING = _template("billing", {
+    "account_id": ("Account ID", "Customer ID", "取引先 ID", "顧客 ID", "AccountId", "customer",
+                   "Account Name", "Customer Name", "Customer", "取引先名", "顧客名"),
+    "subscription_id": ("Subscription ID", "契約 ID", "サブスクリプション ID", "subscription"),
+    "month": ("Month", "Billing Month", "Period", "月", "請求月", "対象月"),
+    "start_month": ("Start Date", "Subscription Start", "Start", "開始日", "契約開始日",
+                    "current_period_start"),
+    "end_month": ("End Date", "Cancellation Date", "Canceled At", "Ended At", "終了日",
+                  "契約終了日", "解約日", "ended_at"),
+    "mrr": ("MRR", "Monthly Recurring Revenue", "月次経常収益", "月額", "月額料金"),
+})
+
+#: Mappings of a leads export (``"salesforce"``: a leads report with the converted
+#: opportunity's ID; ``"hubspot"``: a contacts export with lifecycle-stage dates) and of a
+#: billing export (``"billing"``: one row per account and month, or per subscription).
+#: Stage dates other than the CRM's own are read from headers such as ``AQL Date`` or
+#: ``SQL日``; a mapping file or dict names any other header.
+TABLE_TEMPLATES: Mapping[str, Mapping[str, CrmTemplate]] = MappingProxyType({
+    "leads": MappingProxyType({"salesforce": _LEAD_SALESFORCE, "hubspot": _LEAD_HUBSPOT}),
+    "billing": MappingProxyType({"billing": _BILLING}),
+})
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class TableExport:
+    """A leads or billing export read into the package's table, with the rows that could not be.
+
+    Attributes
+    ----------
+    kind : str
+        ``"leads"`` or ``"billing"``.
+    table : pandas.DataFrame
+        For leads, the columns of :data:`LEAD_COLUMNS` the export has; for
+        billing, the package's ``mrr`` table (``account_id, month, mrr``, and
+        ``subscription_id`` when the export has one), one row per account (or
+        subscription) and month with MRR above 0.
+    quarantined : pandas.DataFrame
+        ``row`` (as a spreadsheet numbers it: the header is row 1), ``reason``,
+        and the row's values under the export's headers.
+    source : CrmSource
+        Encoding, delimiter, row counts and the columns used.
+    """
+
+    kind: str
+    table: pd.DataFrame
+    quarantined: pd.DataFrame
+    source: CrmSource
+
+    def summary(self) -> str:
+        """One sentence: rows read, kept and quarantined, encoding and mapping."""
+        s = self.source
+        return (f"{Path(s.path).name}: {s.rows_read:,} rows read ({s.encoding}, mapping "
+                f"{s.mapping!r}): {s.rows_kept:,} kept, {s.rows_quarantined:,} quarantined")
+
+    def __repr__(self) -> str:
+        return f"<TableExport {self.kind} {self.summary()}>"
+
+
+_MONTH_TEXT = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?\s*$")
+
+
+def _table_template(kind: str, mapping: Any) -> tuple[CrmTemplate | None, list[str]]:
+    columns, required = _TABLE_KINDS[kind]
+    templates = TABLE_TEMPLATES[kind]
+    if isinstance(mapping, CrmTemplate):
+        return mapping, []
+    if isinstance(mapping, os.PathLike) or (
+            isinstance(mapping, str) and mapping.casefold().endswith(MAPPING_SUFFIXES)):
+        return _table_mapping_file(kind, mapping)
+    if isinstance(mapping, str):
+        template = templates.get(mapping.casefold())
+        if template is None:
+            return None, [f"mapping of a {kind} export must be one of {list(templates)}, a "
+                          f"mapping file (.yaml) or a dict {{our column: your header}}, got "
+                          f"{mapping!r}"]
+        return template, []
+    if not isinstance(mapping, Mapping):
+        raise TypeError(f"mapping of a {kind} export must be one of {list(templates)} or a dict "
+                        f"{{our column: your header(s)}}, got {type(mapping).__name__}")
+    problems, chosen = [], {}
+    for column, headers in mapping.items():
+        if column not in columns:
+            problems.append(f"mapping: {column!r} is not a column of a {kind} export; expected "
+                            f"one of {list(columns)}")
+            continue
+        headers = (headers,) if isinstance(headers, str) else headers
+        if (not isinstance(headers, Sequence) or not headers
+                or not all(isinstance(h, str) for h in headers)):
+            problems.append(f"mapping[{column!r}] must be a header (str) or a list of headers, "
+                            f"got {headers!r}")
+            continue
+        chosen[column] = tuple(headers)
+    missing = [c for c in required if c not in chosen]
+    if missing:
+        problems.append(f"mapping has no header for the required column(s) {missing}")
+    return _template("custom", chosen), problems
+
+
+def _table_mapping_file(kind: str, path: str | os.PathLike
+                        ) -> tuple[CrmTemplate | None, list[str]]:
+    """A leads or billing mapping file: ``columns`` and optionally ``template`` (a built-in)."""
+    import yaml
+
+    file = Path(path)
+    where = f"mapping file {str(path)!r}"
+    if not file.is_file():
+        return None, [f"{where} does not exist"]
+    try:
+        spec = yaml.safe_load(file.read_text(encoding="utf-8-sig"))
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        return None, [f"{where} is not valid YAML (UTF-8): {str(error).splitlines()[0]}"]
+    templates = TABLE_TEMPLATES[kind]
+    if not isinstance(spec, Mapping) or not isinstance(spec.get("columns", {}), Mapping):
+        return None, [f"{where} must be a YAML mapping with 'columns' ({{our column: your "
+                      f"header}}) and optionally 'template' (one of {list(templates)})"]
+    base = spec.get("template")
+    if base is not None and str(base).casefold() not in templates:
+        return None, [f"{where}: template must be one of {list(templates)} for a {kind} "
+                      f"export, got {base!r}"]
+    unknown = [k for k in spec if k not in ("columns", "template", "name")]
+    if unknown:
+        return None, [f"{where}: unknown key(s) {unknown}; expected columns, template, name"]
+    columns = {**(templates[str(base).casefold()].columns if base is not None else {}),
+               **{k: v for k, v in (spec.get("columns") or {}).items() if v is not None}}
+    template, problems = _table_template(kind, columns)
+    if template is None or problems:
+        return None, [f"{where}: {p}" for p in problems]
+    return dataclasses.replace(template, name=str(spec.get("name") or file.name)), []
+
+
+def _column_dates(column: pa.ChunkedArray, *, month: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Dates of a text column (``datetime64[s]``) and which non-empty texts are not dates.
+
+    A year-last date is read day first when some first number of the column
+    is above 12 and no second one; ``month`` also reads ``2025-03``,
+    ``2025/3`` and ``2025年3月`` (as the month's first day).
+    """
+    distinct = _Distinct(pc.utf8_trim_whitespace(column))
+    texts = distinct.values
+    firsts = [m for m in (_YEAR_LAST.match(t or "") for t in texts) if m]
+    day_first = (any(int(m[1]) > 12 for m in firsts)
+                 and not any(int(m[2]) > 12 for m in firsts))
+    values = _read_dates([t or "" for t in texts], day_first)
+    if month:
+        for i, text in enumerate(texts):
+            found = _MONTH_TEXT.match(_nfkc(text or ""))
+            if found and 1 <= int(found[2]) <= 12:
+                values[i] = np.datetime64(f"{found[1]}-{int(found[2]):02d}-01", "s")
+    bad = np.array([bool(t) for t in texts], dtype=bool) & np.isnat(values)
+    return distinct.take(values), distinct.take(bad)
+
+
+def read_table_export(path: str | os.PathLike, *, kind: str,
+                      mapping: str | Mapping[str, str | Sequence[str]] | CrmTemplate | None = None,
+                      quarantine: str | os.PathLike | None = None,
+                      encoding: str | None = None) -> TableExport:
+    """Read a leads or billing export (CSV) into the package's table, setting bad rows aside.
+
+    The file is decoded, split and its footer recognised as
+    :func:`read_crm_export` does (UTF-8 with or without BOM, UTF-16, CP932;
+    comma, tab or semicolon), and its headers matched the same way (case,
+    width, spaces, hyphens and underscores ignored).
+
+    *Leads* (:data:`LEAD_COLUMNS`): one row per lead, with the date it was
+    created (``inquiry_at``) and, for each stage it reached, that date; a
+    lead whose ID repeats an earlier row's, whose ID or created date is
+    empty, or with a date that cannot be read is quarantined. A stage date
+    before the created date is quarantined too.
+
+    *Billing* (:data:`BILLING_COLUMNS`): either one row per account (or
+    subscription) and month with its MRR (``month``, e.g. ``2025-03``,
+    ``2025/03/01`` or ``2025年3月``), or one row per subscription with its
+    ``start_month``, optional ``end_month`` (the first month it no longer
+    runs; empty while it runs) and MRR, spread over the months from start to
+    end (to the latest month of the file when it still runs). A row with an
+    empty account, an MRR that is not a number or is negative, or an
+    unreadable date is quarantined. The result is the ``mrr`` table
+    (``account_id, month, mrr``), months with MRR above 0 only.
+
+    Parameters
+    ----------
+    path
+        The CSV file (only read).
+    kind
+        ``"leads"`` or ``"billing"``.
+    mapping
+        A name of :data:`TABLE_TEMPLATES` for ``kind`` (default: the first,
+        ``"salesforce"`` for leads, ``"billing"`` for billing), a mapping file
+        (``.yaml`` with ``kind:`` matching, see :mod:`revopslab.mapping`) or a
+        dict ``{our column: your header or [headers]}``.
+    quarantine
+        When given, write the quarantined rows there (as :func:`read_crm_export`
+        does: masked, every field quoted, atomically); written even when empty.
+    encoding
+        Force an encoding instead of detecting it.
+
+    Returns
+    -------
+    TableExport
+
+    Raises
+    ------
+    CrmExportError
+        A required column missing, an unknown mapping, an empty or unreadable file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> text = ("Account Name,Month,MRR\\nSato Inc.,2025-01,100\\nSato Inc.,2025/02,150\\n"
+    ...         "Kato KK,2025年2月,80\\nKato KK,2025-03,-5\\n")
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     file = Path(folder) / "mrr.csv"
+    ...     _ = file.write_text(text, encoding="utf-8")
+    ...     billing = read_table_export(file, kind="billing")
+    >>> billing.table
+      account_id      month    mrr
+    0    Kato KK 2025-02-01   80.0
+    1  Sato Inc. 2025-01-01  100.0
+    2  Sato Inc. 2025-02-01  150.0
+    >>> billing.quarantined[["row", "reason"]].to_dict("records")
+    [{'row': 5, 'reason': "MRR is negative: '-5'"}]
+    """
+    if kind not in _TABLE_KINDS:
+        raise ValueError(f"kind must be one of {list(_TABLE_KINDS)}, got {kind!r}")
+    file = _existing_file(path)
+    if quarantine is not None and Path(quarantine).resolve() == file.resolve():
+        raise ValueError(f"quarantine must not be the export itself, got {str(quarantine)!r}")
+    columns, required = _TABLE_KINDS[kind]
+    template, problems = _table_template(kind, mapping if mapping is not None
+                                         else next(iter(TABLE_TEMPLATES[kind])))
+    name = template.name if template is not None else str(mapping)
+    data = file.read_bytes()
+    header: list[str] | None = None
+    buffer = None
+    if data.startswith(_ZIP):
+        problems.append(f"the file is an Excel workbook: save the {kind} export as CSV")
+    elif not data or data.isspace():
+        problems.append(f"the file is empty ({len(data)} bytes): expected a header line and "
+                        "data rows")
+    else:
+        buffer, used, encoding_problems = _decode(data, encoding)
+        problems += encoding_problems
+    chosen: dict[str, int] = {}
+    if buffer is not None:
+        header, delimiter, body = _header(buffer)
+        end, footer = _footer(buffer, body, delimiter, len(header))
+        if not any(header):
+            problems.append("the first line (the header) is blank: expected column names")
+        elif template is not None:
+            positions: dict[str, int] = {}
+            for i, h in enumerate(header):
+                positions.setdefault(_key(h), i)
+            for column, candidates in template.columns.items():
+                found = [positions[_key(c)] for c in candidates if _key(c) in positions]
+                if found:
+                    chosen[column] = found[0]
+            missing = [c for c in required if c not in chosen]
+            if kind == "billing" and not ({"month", "start_month"} & set(chosen)):
+                missing.append("month or start_month")
+            problems += [f"no column for {c} (required): expected one of "
+                         + ", ".join(repr(h) for h in template.columns.get(c, ()))
+                         if c in template.columns else f"no column for {c} (required)"
+                         for c in missing]
+        if any(header) and re.search(rb"\S", memoryview(buffer)[body:end]) is None:
+            problems.append("the file has a header but no data rows")
+    if problems:
+        raise CrmExportError(problems, path=str(path), mapping=name,
+                             expected=None if template is None else template.columns,
+                             found=header)
+    assert buffer is not None and header is not None and template is not None
+    table, invalid, lines = _parse(buffer[:end], len(header), delimiter)
+    n = table.num_rows
+    reasons = _Reasons(n)
+    label = {c: header[i] for c, i in chosen.items()}
+    raw = {c: pc.utf8_trim_whitespace(table.column(f"f{i}")) for c, i in chosen.items()}
+    empty = {c: _bool(pc.equal(v, "")) for c, v in raw.items()}
+    filled = np.zeros(n, dtype=bool)
+    for i in range(len(header)):
+        filled |= ~_bool(pc.equal(pc.utf8_trim_whitespace(table.column(i)), ""))
+    reasons.only(~filled, "the row is empty")
+    out: dict[str, Any] = {}
+    for c in required:
+        reasons.add(filled & empty[c], f"{label[c]} is empty")
+    dates = [c for c in chosen if c.endswith("_at") or c in ("month", "start_month",
+                                                             "end_month")]
+    for c in dates:
+        values, bad = _column_dates(raw[c], month=c in ("month", "start_month", "end_month"))
+        reasons.add(bad, f"{label[c]} is not a date:", raw[c])
+        out[c] = values.astype("datetime64[ns]")
+    for c in chosen:
+        if c not in out and c != "mrr":
+            out[c] = np.where(empty[c], None, _np(raw[c]).astype(object))
+    if kind == "leads":
+        ids = pd.Series(out["lead_id"])
+        repeat = (ids.duplicated() & ids.notna()).to_numpy()
+        reasons.add(repeat, f"{label['lead_id']} repeats an earlier row's:", raw["lead_id"])
+        created = pd.Series(out["inquiry_at"])
+        for c in dates:
+            if c != "inquiry_at":
+                early = (pd.Series(out[c]) < created).to_numpy()
+                reasons.add(early, f"{label[c]} is before {label['inquiry_at']}:", raw[c])
+        if "opportunity_id" in out:  # HubSpot lists associated deals as "1;2": the first
+            out["opportunity_id"] = pd.Series(out["opportunity_id"], dtype=object).str.split(
+                ";").str[0].str.strip().to_numpy()
+    else:
+        mrr, status, _ = _money(_Numbers(table.column(f"f{chosen['mrr']}")),
+                                lambda code: 0 if not code else 1)
+        reasons.add(status == -1, f"{label['mrr']} is not an amount:", raw["mrr"])
+        reasons.add((status == 1) & (mrr < 0), f"{label['mrr']} is negative:", raw["mrr"])
+        out["mrr"] = mrr
+    keep = ~reasons.bad
+    frame = pd.DataFrame(out).loc[keep].reset_index(drop=True)
+    if kind == "billing":
+        frame = _billing_months(frame)
+    else:
+        frame = frame[[c for c in columns if c in frame.columns]]
+    names = _quarantine_names(header)
+    bad_rows = np.flatnonzero(reasons.bad)
+    values = table.take(pa.array(bad_rows, type=pa.int64())).to_pandas()
+    values.columns = names
+    joined = reasons.joined()
+    bad = pd.concat([
+        pd.DataFrame({"row": lines[bad_rows],
+                      "reason": pd.Series(joined.reindex(bad_rows).to_numpy(), dtype="str")}),
+        values.astype("str")], axis=1)
+    malformed = pd.DataFrame({
+        "row": np.array([r for r, _ in invalid], dtype=np.int64),
+        "reason": pd.Series([_field_count_reason(_count_fields(t, delimiter), len(header))
+                             for _, t in invalid], dtype="str")})
+    quarantined = (pd.concat([bad, malformed], ignore_index=True) if len(malformed) else bad)
+    quarantined = quarantined.sort_values("row", kind="stable").reset_index(drop=True)
+    quarantined["row"] = quarantined["row"].astype("int64")
+    if quarantine is not None:
+        write_safe_csv(mask_pii(quarantined), quarantine)
+    rows_read = n + len(invalid)
+    kept = int(keep.sum())
+    if rows_read != kept + len(quarantined):
+        raise AssertionError(f"rows read ({rows_read}) != rows kept ({kept}) + rows "
+                             f"quarantined ({len(quarantined)}): a reader bug, please report it")
+    if not kept:
+        raise CrmExportError([_nothing_kept(quarantined, quarantine)], path=str(file),
+                             mapping=name, found=header)
+    source = CrmSource(
+        path=str(file), mapping=name, encoding=used, delimiter=delimiter, rows_read=rows_read,
+        rows_kept=kept, rows_quarantined=len(quarantined), columns=MappingProxyType(label),
+        unused_columns=tuple(h for i, h in enumerate(header) if i not in set(chosen.values())),
+        footer=footer, date_order=None)
+    return TableExport(kind, frame, quarantined, source)
+
+
+def _billing_months(rows: pd.DataFrame) -> pd.DataFrame:
+    """Billing rows as the ``mrr`` table: by month as they are, or subscriptions spread out."""
+    keys = ["account_id", *(["subscription_id"] if "subscription_id" in rows else [])]
+    if "month" in rows:
+        months = rows.dropna(subset=["month"]).assign(
+            month=lambda f: f["month"].dt.to_period("M").dt.to_timestamp())
+    else:
+        start = rows["start_month"].dt.to_period("M")
+        end = (rows["end_month"].dt.to_period("M") if "end_month" in rows
+               else pd.Series(pd.NaT, index=rows.index).dt.to_period("M"))
+        last = max(start.max(), end.max() - 1 if end.notna().any() else start.max())
+        stop = end.where(end.notna(), last + 1)
+        spans = [pd.period_range(a, b - 1, freq="M") if b > a else pd.PeriodIndex([], freq="M")
+                 for a, b in zip(start, stop, strict=True)]
+        months = rows.loc[rows.index.repeat([len(s) for s in spans])].copy()
+        months["month"] = (pd.PeriodIndex(np.concatenate([s.asi8 for s in spans]), freq="M")
+                           .to_timestamp() if spans else pd.DatetimeIndex([]))
+    table = (months[months["mrr"] > 0].groupby([*keys, "month"], as_index=False, sort=True)
+             ["mrr"].sum())
+    return table[[*keys, "month", "mrr"]].reset_index(drop=True)
+
+
+def write_company_exports(company, folder: str | os.PathLike) -> dict[str, Path]:
+    """Write a simulated company as the three exports a report reads: deals, leads and billing.
+
+    ``opportunities.csv`` is an English Salesforce opportunity report (as
+    ``salesforce_opportunities_en.csv``; with a ``Push Count`` column, each
+    open deal's close-date pushes on the company's last pipeline snapshot,
+    when the company has snapshots); ``leads.csv`` a Salesforce leads report
+    (``Lead ID``, ``Created Date``, one ``<STAGE> Date`` column per later
+    stage, ``Converted Date`` and ``Converted Opportunity ID``, the
+    opportunity's ID as in the opportunity report); ``billing.csv`` one row per
+    account and month with its MRR (``Account Name, Month, MRR``). Accounts
+    are named as in the opportunity report, which is how the files join.
+    Existing files are replaced atomically.
+
+    Returns
+    -------
+    dict
+        ``{"opportunities": path, "leads": path, "billing": path}``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from revopslab.config import CompanyConfig
+    >>> from revopslab.simulate import simulate_company
+    >>> company = simulate_company(CompanyConfig(months=12, scale=0.1), rng=1)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     files = write_company_exports(company, folder)
+    ...     leads = read_table_export(files["leads"], kind="leads")
+    >>> leads.source.rows_read == len(company.leads), leads.source.rows_quarantined
+    (True, 0)
+    """
+    from ._safe_io import atomic_write
+
+    _, en, _ = _opportunity_frames(company)
+    o = company.opportunities.sort_values(["created_at", "opportunity_id"]).reset_index(drop=True)
+    snaps = getattr(company, "pipeline_snapshots", None)
+    if snaps is not None and len(snaps) and "push_count" in snaps:
+        last = snaps[snaps["snapshot_date"] == snaps["snapshot_date"].max()]
+        pushes = o["opportunity_id"].map(last.set_index("opportunity_id")["push_count"])
+        en["Push Count"] = [("" if pd.isna(v) else str(int(v))) for v in pushes]
+    names = company.accounts.set_index("account_id")["account_name"]
+    leads = company.leads.sort_values(["inquiry_at", "lead_id"]).reset_index(drop=True)
+    opp_of = company.opportunities.dropna(subset=["lead_id"]).drop_duplicates("lead_id")
+    opp_of = opp_of.set_index("lead_id")["opportunity_id"]
+
+    def stamp(values: pd.Series) -> list[str]:
+        return ["" if pd.isna(v) else f"{v:%Y-%m-%d %H:%M:%S}" for v in values]
+
+    lead_frame = pd.DataFrame({
+        "Lead ID": leads["lead_id"].to_numpy(),
+        "Company / Account": leads["account_id"].map(names).to_numpy(),
+        "Segment": leads["segment"].to_numpy(),
+        "Lead Source": leads["channel"].map(_SOURCE_LABELS["en"]).to_numpy(),
+        "Created Date": stamp(leads["inquiry_at"]),
+        **{f"{s.upper()} Date": stamp(leads[f"{s}_at"]) for s in _WATERFALL_STAGES[1:-1]},
+        "Converted Date": stamp(leads["opportunity_at"]),
+        "Converted Opportunity ID": [
+            "" if pd.isna(v) else _salesforce_id(pd.Series([v]))[0]
+            for v in leads["lead_id"].map(opp_of)],
+    })
+    mrr = company.mrr.groupby(["account_id", "month"], as_index=False)["mrr"].sum()
+    mrr = mrr[mrr["mrr"] > 0].sort_values(["month", "account_id"])
+    billing = pd.DataFrame({"Account Name": mrr["account_id"].map(names).to_numpy(),
+                            "Month": mrr["month"].dt.strftime("%Y-%m").to_numpy(),
+                            "MRR": [str(int(round(v))) for v in mrr["mrr"]]})
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for kind, frame in (("opportunities", en), ("leads", lead_frame), ("billing", billing)):
+        path = target / f"{kind}.csv"
+        with atomic_write(path, mode="wb") as handle:
+            handle.write(("\r\n".join(_csv_lines(frame, True)) + "\r\n").encode("utf-8"))
+        files[kind] = path
+    return files

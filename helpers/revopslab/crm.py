@@ -49,6 +49,7 @@ __all__ = [
     "TableExport",
     "TABLE_TEMPLATES",
     "LEAD_COLUMNS",
+    "MOTION_LABELS",
     "BILLING_COLUMNS",
     "mask_pii",
     "write_templates",
@@ -2229,9 +2230,18 @@ def synthetic_export(n_rows: int, path: str | os.PathLike, *,
 #: (``<stage>_at`` for :data:`revopslab.vocabulary.STAGES`), and the opportunity it
 #: became (which joins it to the opportunity export).
 LEAD_COLUMNS: tuple[str, ...] = (
-    "lead_id", "account_id", "segment", "lead_source",
+    "lead_id", "account_id", "segment", "lead_source", "motion",
     *(f"{stage}_at" for stage in _WATERFALL_STAGES), "opportunity_id",
 )
+#: A lead's motion as an export may write it -> the package's name (which decides the
+#: first step of its waterfall: inbound inquiries become AQLs, outbound targets TGLs,
+#: field-sales targets SGLs). Matching ignores case, width and spaces.
+MOTION_LABELS: Mapping[str, str] = MappingProxyType({
+    "inbound": "inbound", "インバウンド": "inbound", "outbound": "outbound",
+    "アウトバウンド": "outbound", "sales": "sales", "field sales": "sales",
+    "フィールドセールス": "sales", "営業開拓": "sales",
+})
+_MOTION_KEYS = {_key(label): motion for label, motion in MOTION_LABELS.items()}
 #: Columns of a billing export: an account's MRR by month (``month, mrr``), or its
 #: subscriptions (``start_month, end_month, mrr``, spread over the months they run).
 BILLING_COLUMNS: tuple[str, ...] = (
@@ -2256,6 +2266,7 @@ _LEAD_SALESFORCE = _template("salesforce", {
                    "Company", "会社名", "Account Name", "取引先名"),
     "segment": ("Segment", "セグメント", "Segment__c"),
     "lead_source": ("Lead Source", "リードソース", "LeadSource"),
+    "motion": ("Motion", "Lead Motion", "Motion__c", "モーション"),
     "inquiry_at": ("Create Date", "Created Date", "作成日", "CreatedDate"),
     **{f"{s}_at": _stage_headers(s) for s in _WATERFALL_STAGES[1:-1]},
     "opportunity_at": ("Converted Date", "取引開始日", "ConvertedDate", *_stage_headers(
@@ -2269,6 +2280,7 @@ _LEAD_HUBSPOT = _template("hubspot", {
                    "Company Name", "会社名", "company"),
     "segment": ("Segment", "セグメント"),
     "lead_source": ("Original Source", "hs_analytics_source"),
+    "motion": ("Motion", "Lead Motion", "モーション"),
     "inquiry_at": ("Create Date", "作成日", "createdate"),
     **{f"{s}_at": _stage_headers(s) for s in _WATERFALL_STAGES[1:-2]},
     "sql_at": ("Became a Sales Qualified Lead Date",
@@ -2578,6 +2590,13 @@ def read_table_export(path: str | os.PathLike, *, kind: str,
             if c != "inquiry_at":
                 early = (pd.Series(out[c]) < created).to_numpy()
                 reasons.add(early, f"{label[c]} is before {label['inquiry_at']}:", raw[c])
+        if "motion" in out:
+            motions = pd.Series(out["motion"], dtype=object)
+            read = motions.map(lambda v: None if v is None else _MOTION_KEYS.get(_key(v)))
+            reasons.add((motions.notna() & read.isna()).to_numpy(),
+                        f"{label['motion']} is not one of {sorted(set(MOTION_LABELS))}:",
+                        raw["motion"])
+            out["motion"] = read.to_numpy()
         if "opportunity_id" in out:  # HubSpot lists associated deals as "1;2": the first
             out["opportunity_id"] = pd.Series(out["opportunity_id"], dtype=object).str.split(
                 ";").str[0].str.strip().to_numpy()
@@ -2656,7 +2675,7 @@ def write_company_exports(company, folder: str | os.PathLike) -> dict[str, Path]
     ``salesforce_opportunities_en.csv``; with a ``Push Count`` column, each
     open deal's close-date pushes on the company's last pipeline snapshot,
     when the company has snapshots); ``leads.csv`` a Salesforce leads report
-    (``Lead ID``, ``Created Date``, one ``<STAGE> Date`` column per later
+    (``Lead ID``, ``Motion``, ``Created Date``, one ``<STAGE> Date`` column per later
     stage, ``Converted Date`` and ``Converted Opportunity ID``, the
     opportunity's ID as in the opportunity report); ``billing.csv`` one row per
     account and month with its MRR (``Account Name, Month, MRR``). Accounts
@@ -2702,6 +2721,8 @@ def write_company_exports(company, folder: str | os.PathLike) -> dict[str, Path]
         "Company / Account": leads["account_id"].map(names).to_numpy(),
         "Segment": leads["segment"].to_numpy(),
         "Lead Source": leads["channel"].map(_SOURCE_LABELS["en"]).to_numpy(),
+        "Motion": leads["motion"].map({"inbound": "Inbound", "outbound": "Outbound",
+                                       "sales": "Field Sales"}).to_numpy(),
         "Created Date": stamp(leads["inquiry_at"]),
         **{f"{s.upper()} Date": stamp(leads[f"{s}_at"]) for s in _WATERFALL_STAGES[1:-1]},
         "Converted Date": stamp(leads["opportunity_at"]),

@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
@@ -51,6 +53,16 @@ class ReportData:
         Reps and their annual quotas (``rep_id, quota_annual``, as
         :func:`revopslab.metrics.rep_attainment` reads them): the simulated
         company's reps, or an export's quotas file; ``None`` without one.
+    label_ja
+        :attr:`label` in Japanese (``None``: the English one is shown).
+    leads_export, billing_export
+        The :class:`~revopslab.crm.TableExport` of an export's leads and
+        billing files (``None`` without one).
+    frames
+        The tables the waterfall, bowtie and retention sections read, as
+        attributes (``leads``, ``opportunities``, ``mrr``, ``mrr_movements``,
+        ``nps_responses``, ``as_of``): the simulated company itself, or for an
+        export the files given (an absent one is an empty table).
     """
 
     kind: str
@@ -64,6 +76,14 @@ class ReportData:
     currency: str = "JPY"
     quotas: pd.DataFrame | None = None
     label_ja: str | None = None
+    leads_export: Any = None
+    billing_export: Any = None
+    frames: Any = None
+
+    def __post_init__(self) -> None:
+        if self.frames is None:
+            object.__setattr__(self, "frames", self.company if self.company is not None
+                               else _frames(self.opportunities, self.as_of))
 
     def describe(self, *, lang: str = "en") -> str:
         """Where the data came from, in ``lang`` (an export's notes stay in English)."""
@@ -106,8 +126,11 @@ class ReportData:
         quotas = self.quotas
         if quotas is not None and "segment" in quotas.columns:
             quotas = quotas[quotas["segment"] == segment]
+        frames = company
+        if company is None:
+            frames = _scope_frames(self.frames, opps, segment)
         return dataclasses.replace(self, opportunities=opps.reset_index(drop=True),
-                                   company=company, quotas=quotas,
+                                   company=company, quotas=quotas, frames=frames,
                                    label=f"{self.label}, segment {segment}",
                                    label_ja=None if self.label_ja is None else
                                    f"{self.label_ja}、セグメント {segment}")
@@ -131,37 +154,124 @@ def _scope_company(company, segment: str):
         **{name: df[df["account_id"].isin(ids)] for name, df in by_account.items()})
 
 
-def load_source(source: str | os.PathLike = "simulated", *, seed: int = DEFAULT_SEED,
+_EMPTY = {
+    "leads": {"lead_id": "str", "inquiry_at": "datetime64[ns]", "sql_at": "datetime64[ns]",
+              "opportunity_at": "datetime64[ns]"},
+    "mrr": {"account_id": "str", "month": "datetime64[ns]", "mrr": "float64"},
+    "mrr_movements": {"account_id": "str", "month": "datetime64[ns]", "movement": "str",
+                      "mrr_change": "float64"},
+    "nps_responses": {"account_id": "str", "surveyed_at": "datetime64[ns]", "score": "int64"},
+}
+
+
+def _empty(name: str) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in _EMPTY[name].items()})
+
+
+def _frames(opportunities: pd.DataFrame, as_of, *, leads: pd.DataFrame | None = None,
+            mrr: pd.DataFrame | None = None) -> SimpleNamespace:
+    """An export's tables as the sections read them; the absent ones are empty tables.
+
+    The MRR movements are :func:`revopslab.metrics.classify_mrr_movements` of
+    the billing export's MRR (an export has no movements table).
+    """
+    return SimpleNamespace(
+        opportunities=opportunities, as_of=pd.Timestamp(as_of),
+        leads=_empty("leads") if leads is None else leads,
+        mrr=_empty("mrr") if mrr is None else mrr,
+        mrr_movements=(_empty("mrr_movements") if mrr is None
+                       else metrics.classify_mrr_movements(mrr)),
+        nps_responses=_empty("nps_responses"))
+
+
+def _scope_frames(frames: SimpleNamespace, opps: pd.DataFrame, segment: str
+                  ) -> SimpleNamespace:
+    """An export's tables restricted to one segment.
+
+    Leads by their own ``segment`` column (else those whose opportunity is in
+    the segment); MRR and its movements by the accounts of the segment's
+    opportunities.
+    """
+    leads = frames.leads
+    if "segment" in leads.columns:
+        leads = leads[leads["segment"] == segment]
+    elif "opportunity_id" in leads.columns:
+        leads = leads[leads["opportunity_id"].isin(opps["opportunity_id"])]
+    accounts = opps["account_id"] if "account_id" in opps.columns else pd.Series(dtype=str)
+    mrr = frames.mrr[frames.mrr["account_id"].isin(accounts)]
+    moves = frames.mrr_movements[frames.mrr_movements["account_id"].isin(accounts)]
+    return SimpleNamespace(opportunities=opps, as_of=frames.as_of, leads=leads, mrr=mrr,
+                           mrr_movements=moves, nps_responses=frames.nps_responses)
+
+
+def _with_lead_ids(opps: pd.DataFrame, leads: pd.DataFrame) -> pd.DataFrame:
+    """The opportunities with ``lead_id`` from the leads' converted opportunity ID.
+
+    An export's own ``lead_id`` column is kept where it has a value.
+    """
+    if "opportunity_id" not in leads.columns:
+        return opps
+    source = leads.dropna(subset=["opportunity_id"]).drop_duplicates("opportunity_id")
+    found = opps["opportunity_id"].map(source.set_index("opportunity_id")["lead_id"])
+    if "lead_id" in opps.columns:
+        found = opps["lead_id"].where(opps["lead_id"].notna(), found)
+    return opps.assign(lead_id=found.astype(object))
+
+
+def _related_quarantine(quarantine: Path, kind: str) -> Path:
+    """Where a leads or billing export's bad rows go: beside the opportunity quarantine."""
+    return quarantine.with_name(f"{quarantine.stem}_{kind}{quarantine.suffix or '.csv'}")
+
+
+def load_source(source: str | os.PathLike = "simulated", *, rng: int = DEFAULT_SEED,
                 profile: str = "default", months: int = 36, scale: float = 1.0,
                 mapping: str | Mapping = "salesforce", quarantine: str | os.PathLike | None = None,
-                as_of: str | None = None, quotas: str | os.PathLike | None = None
+                as_of: str | None = None, quotas: str | os.PathLike | None = None,
+                leads: str | os.PathLike | None = None, leads_mapping: str | Mapping = "salesforce",
+                billing: str | os.PathLike | None = None,
+                billing_mapping: str | Mapping = "billing", seed: int | None = None
                 ) -> ReportData:
-    """Load the report's data: a simulated company, or a CRM export (opportunities only).
+    """Load the report's data: a simulated company, or CRM exports (opportunities, leads, billing).
 
     Parameters
     ----------
     source
-        ``"simulated"``, or the path of a CRM export (CSV in any encoding
-        :func:`~revopslab.crm.read_crm_export` detects, or ``.xlsx``). A path
-        is only a file name, whatever characters it holds.
-    seed, profile, months, scale
+        ``"simulated"``, or the path of a CRM opportunity export (CSV in any
+        encoding :func:`~revopslab.crm.read_crm_export` detects, or ``.xlsx``).
+        A path is only a file name, whatever characters it holds.
+    rng, profile, months, scale
         The simulated company: ``simulate_company(company_profile(profile,
-        months=months, scale=scale), rng=seed)``; the default company (seed
+        months=months, scale=scale), rng=rng)``; the default company (seed
         2024) is read from ``data/`` instead, which is the same and faster.
     mapping
-        The export's column mapping: ``"salesforce"``, ``"hubspot"``, the path
-        of a mapping file (``.yaml``, :mod:`revopslab.mapping`) or a dict. The
-        data's label ends with :func:`export_notes` (stage labels resolved,
-        deals without an amount), which the report shows.
+        The opportunity export's column mapping: ``"salesforce"``,
+        ``"hubspot"``, the path of a mapping file (``.yaml``,
+        :mod:`revopslab.mapping`) or a dict. The data's label ends with
+        :func:`export_notes` (stage labels resolved, deals without an
+        amount), which the report shows.
     quarantine
-        Where to write the export's unreadable rows (CSV); default
-        ``<export>_quarantine.csv`` beside the export.
+        Where to write the opportunity export's unreadable rows (CSV); default
+        ``<export>_quarantine.csv`` beside the export. A leads or billing
+        export's go beside it, ``<name>_leads.csv`` and ``<name>_billing.csv``.
     as_of
         Extraction date of an export (default: the day after its latest created
         or closed date). Ignored for a simulated company.
     quotas
         An export's quotas file (:func:`read_quotas`); the simulated company
         has its reps' quotas.
+    leads, leads_mapping
+        An export's leads file and its mapping
+        (:func:`revopslab.crm.read_table_export` with ``kind="leads"``): with
+        it, the waterfall and conversion sections. Leads join the
+        opportunities by the converted opportunity's ID.
+    billing, billing_mapping
+        An export's billing file (MRR by account and month, or subscriptions)
+        and its mapping (``kind="billing"``): with it, the retention section
+        and, with leads too, the bowtie. Accounts join the opportunities by
+        the opportunity export's ``account_id`` (its Account ID, else its
+        Account Name), so the billing file must name them the same way.
+    seed
+        Deprecated name of ``rng`` (warns).
 
     Returns
     -------
@@ -169,33 +279,43 @@ def load_source(source: str | os.PathLike = "simulated", *, seed: int = DEFAULT_
 
     Examples
     --------
-    >>> data = load_source("simulated", months=12, scale=0.1, seed=3)
+    >>> data = load_source("simulated", months=12, scale=0.1, rng=3)
     >>> data.kind, data.tables[:3], str(data.as_of.date())
     ('simulated', ('accounts', 'leads', 'opportunities'), '2024-01-01')
     """
+    if seed is not None:
+        warnings.warn("load_source(seed=...) is deprecated; the package's name for "
+                      "randomness is rng=", DeprecationWarning, stacklevel=2)
+        rng = seed
     if source == "simulated":
+        extra = [name for name, value in (("leads", leads), ("billing", billing))
+                 if value is not None]
+        if extra:
+            raise ValueError(f"{' and '.join(extra)} must be None for source='simulated' (the "
+                             "simulated company has its own); pass the path of your opportunity "
+                             "export as source")
         from ..config import CompanyConfig, company_profile
         from ..simulate import DEFAULT_SEED, TABLES, simulate_company
 
         config = company_profile(profile, months=months, scale=float(scale))
         company = None
-        if config == CompanyConfig() and seed == DEFAULT_SEED:
+        if config == CompanyConfig() and rng == DEFAULT_SEED:
             from ..datasets import available_companies, load_company
 
             with contextlib.suppress(FileNotFoundError):
                 if "default" in available_companies():
                     company = load_company("default")
         if company is None:
-            company = simulate_company(config, rng=seed)
-        text = (f"simulated company (profile {profile}, seed {seed}, {config.months} months, "
+            company = simulate_company(config, rng=rng)
+        text = (f"simulated company (profile {profile}, seed {rng}, {config.months} months, "
                 f"scale {float(scale):g})")
-        text_ja = (f"シミュレーションの会社（プロファイル {profile}、シード {seed}、"
+        text_ja = (f"シミュレーションの会社（プロファイル {profile}、シード {rng}、"
                    f"{config.months}か月、規模 {float(scale):g}）")
         return ReportData(kind="simulated", label=text, label_ja=text_ja,
                           opportunities=company.opportunities,
                           as_of=pd.Timestamp(company.as_of), tables=tuple(TABLES),
                           company=company, currency=config.currency, quotas=company.reps)
-    from ..crm import read_crm_export
+    from ..crm import read_crm_export, read_table_export
 
     path = Path(source)
     if quarantine is None:
@@ -213,11 +333,30 @@ def load_source(source: str | os.PathLike = "simulated", *, seed: int = DEFAULT_
     currencies = opps["currency"].dropna().unique() if "currency" in opps else []
     s = export.source
     text = f"{path.name} ({s.mapping}, {s.encoding})" + export_notes(s)
+    tables = ["opportunities"]
+    lead_export = billing_export = None
+    if leads is not None:
+        lead_export = read_table_export(leads, kind="leads", mapping=leads_mapping,
+                                        quarantine=_related_quarantine(Path(quarantine),
+                                                                       "leads"))
+        opps = _with_lead_ids(opps, lead_export.table)
+        tables.append("leads")
+        text += f"; leads: {Path(leads).name} ({lead_export.source.rows_kept:,} leads)"
+    if billing is not None:
+        billing_export = read_table_export(billing, kind="billing", mapping=billing_mapping,
+                                           quarantine=_related_quarantine(Path(quarantine),
+                                                                          "billing"))
+        tables += ["mrr", "mrr_movements"]
+        accounts = billing_export.table["account_id"].nunique()
+        text += f"; billing: {Path(billing).name} ({accounts:,} accounts)"
+    frames = _frames(opps, when, leads=None if lead_export is None else lead_export.table,
+                     mrr=None if billing_export is None else billing_export.table)
     return ReportData(kind="crm_export", label=text, opportunities=opps, as_of=when,
-                      tables=("opportunities",), export=export,
+                      tables=tuple(tables), export=export,
                       quarantine_path=Path(quarantine),
                       currency=str(currencies[0]) if len(currencies) == 1 else "JPY",
-                      quotas=None if quotas is None else read_quotas(quotas))
+                      quotas=None if quotas is None else read_quotas(quotas),
+                      leads_export=lead_export, billing_export=billing_export, frames=frames)
 
 
 def read_quotas(path: str | os.PathLike) -> pd.DataFrame:
@@ -354,8 +493,10 @@ def prepare(params: Mapping[str, Any]) -> tuple[ReportData, pd.Timestamp, pd.Tim
         The data, and the first and last month of the period.
     """
     p = params
-    data = load_source(p["source"], seed=p["seed"], profile=p["profile"], months=p["months"],
+    data = load_source(p["source"], rng=p["seed"], profile=p["profile"], months=p["months"],
                        scale=p["scale"], mapping=p["mapping"], quarantine=p["quarantine"],
-                       as_of=p["as_of"], quotas=p["quotas"]).scoped(p["segment"])
+                       as_of=p["as_of"], quotas=p["quotas"], leads=p["leads"],
+                       leads_mapping=p["leads_mapping"], billing=p["billing"],
+                       billing_mapping=p["billing_mapping"]).scoped(p["segment"])
     first, last = resolve_period(p["period"], as_of=data.as_of)
     return data, first, last

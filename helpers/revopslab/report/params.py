@@ -111,6 +111,38 @@ def _check_mapping(v: Any, p: Mapping[str, Any]) -> str | None:
             f"got {v!r}")
 
 
+def _check_related(name: str, what: str) -> Callable[[Any, Mapping[str, Any]], str | None]:
+    def check(v: Any, p: Mapping[str, Any]) -> str | None:
+        if v is None:
+            return None
+        if not _path_ok(v):
+            return f"{name} must be None or the path of a {what} export (CSV), got {v!r}"
+        if p.get("source") == "simulated":
+            return (f"{name} must be None when source is 'simulated' (the simulated company has "
+                    f"its own {what} data); pass your opportunity export as source, got {v!r}")
+        return None
+    return check
+
+
+def _check_table_mapping(name: str, kind: str) -> Callable[[Any, Mapping[str, Any]], str | None]:
+    def check(v: Any, p: Mapping[str, Any]) -> str | None:
+        from ..crm import TABLE_TEMPLATES
+
+        names = tuple(TABLE_TEMPLATES[kind])
+        if isinstance(v, Mapping):
+            bad = [k for k, h in v.items() if not isinstance(k, str) or not (
+                isinstance(h, str) or (isinstance(h, list) and all(isinstance(x, str)
+                                                                   for x in h)))]
+            return None if not bad else (
+                f"{name} as a dict must map column names (str) to a header (str) or a list of "
+                f"headers, got bad entries for {bad!r}")
+        if v in names or _is_mapping_file(v):
+            return None
+        return (f"{name} must be one of {', '.join(map(repr, names))}, the path of a mapping "
+                f"file (.yaml) or a dict {{our column: your header}}, got {v!r}")
+    return check
+
+
 def _check_as_of(v: Any, p: Mapping[str, Any]) -> str | None:
     if v is None:
         return None
@@ -256,6 +288,18 @@ SPEC: tuple[Parameter, ...] = (
     Parameter("mapping", "salesforce",
               "CRM export: column mapping, salesforce, hubspot or a mapping file (.yaml)",
               _check_mapping, str, "export"),
+    Parameter("leads", None,
+              "CRM export: a leads export (CSV), optional: adds the waterfall",
+              _check_related("leads", "leads"), str, "export"),
+    Parameter("leads_mapping", "salesforce",
+              "CRM export: leads mapping, salesforce, hubspot or a .yaml file",
+              _check_table_mapping("leads_mapping", "leads"), str, "export"),
+    Parameter("billing", None,
+              "CRM export: a billing export (CSV of MRR), optional: adds retention",
+              _check_related("billing", "billing"), str, "export"),
+    Parameter("billing_mapping", "billing",
+              "CRM export: billing mapping, billing or a .yaml file",
+              _check_table_mapping("billing_mapping", "billing"), str, "export"),
     Parameter("quotas", None, "CRM export: a quotas file (CSV: owner, quota), optional",
               lambda v, p: None if v is None or _path_ok(v) else
               f"quotas must be None or the path of a quotas file (CSV with owner and quota), "

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..vocabulary import LANGUAGES
 from .params import ReportParameterError, _is_mapping_file, check_parameters, injected_parameters
+from .data import _related_quarantine
 from .text import _TEXT, mask_text
 
 __all__ = ["NOTEBOOK", "ReportError", "ReportResult", "GridRun", "GridResult", "render_html",
@@ -204,6 +205,23 @@ def _prepare(parameters: Mapping[str, Any] | None, out: Path,
                             "(no such file); write one with `revopslab mapping suggest EXPORT "
                             "--out MAPPING.yaml`")
         p["mapping"] = str(mapping.resolve())
+    related = {}
+    for name in ("leads", "billing"):
+        if p[name] is None:
+            continue
+        file = Path(p[name]).expanduser()
+        if not file.is_file():
+            problems.append(f"{name} must name an existing {name} export (CSV), got "
+                            f"{p[name]!r} (no such file)")
+        p[name] = str(file.resolve())
+        related[name] = file
+        if _is_mapping_file(p[f"{name}_mapping"]):
+            table_mapping = Path(p[f"{name}_mapping"]).expanduser()
+            if not table_mapping.is_file():
+                problems.append(f"{name}_mapping must name an existing mapping file, got "
+                                f"{p[f'{name}_mapping']!r} (no such file)")
+            p[f"{name}_mapping"] = str(table_mapping.resolve())
+            related[f"{name}_mapping"] = table_mapping
     quotas = None
     if p["quotas"] is not None:
         quotas = Path(p["quotas"]).expanduser()
@@ -211,11 +229,15 @@ def _prepare(parameters: Mapping[str, Any] | None, out: Path,
             problems.append(f"quotas must name an existing CSV file (owner, quota_annual), got "
                             f"{p['quotas']!r} (no such file)")
         p["quotas"] = str(quotas.resolve())
+    outputs = {"out": out, "keep-notebook": executed,
+               "quarantine": None if p["source"] == "simulated" else p["quarantine"]}
+    for name in ("leads", "billing"):
+        if name in related:
+            outputs[f"{name} quarantine"] = _related_quarantine(Path(p["quarantine"]), name)
     problems += path_problems(
-        {"out": out, "keep-notebook": executed,
-         "quarantine": None if p["source"] == "simulated" else p["quarantine"]},
+        outputs,
         {"source": None if p["source"] == "simulated" else p["source"], "mapping": mapping,
-         "quotas": quotas, "notebook": notebook})
+         "quotas": quotas, "notebook": notebook, **related})
     if problems:
         raise ReportParameterError(problems)
     injected_parameters(p)
@@ -592,6 +614,9 @@ def _check_grid_paths(runs: Sequence[tuple[str, dict[str, Any]]], folder: Path,
             continue
         outputs = {"out": out, "quarantine": None if p["source"] == "simulated"
                    else Path(p["quarantine"])}
+        for kind in ("leads", "billing"):
+            if p[kind] is not None:
+                outputs[f"{kind} quarantine"] = _related_quarantine(Path(p["quarantine"]), kind)
         for what, path in outputs.items():
             if path is None:
                 continue

@@ -2444,7 +2444,7 @@ def _column_dates(column: pa.ChunkedArray, *, month: bool = False) -> tuple[np.n
 def read_table_export(path: str | os.PathLike, *, kind: str,
                       mapping: str | Mapping[str, str | Sequence[str]] | CrmTemplate | None = None,
                       quarantine: str | os.PathLike | None = None,
-                      encoding: str | None = None) -> TableExport:
+                      encoding: str | None = None, through=None) -> TableExport:
     """Read a leads or billing export (CSV) into the package's table, setting bad rows aside.
 
     The file is decoded, split and its footer recognised as
@@ -2463,7 +2463,7 @@ def read_table_export(path: str | os.PathLike, *, kind: str,
     ``2025/03/01`` or ``2025年3月``), or one row per subscription with its
     ``start_month``, optional ``end_month`` (the first month it no longer
     runs; empty while it runs) and MRR, spread over the months from start to
-    end (to the latest month of the file when it still runs). A row with an
+    end (to ``through``, or the latest month of the file, when it still runs). A row with an
     empty account, an MRR that is not a number or is negative, or an
     unreadable date is quarantined. The result is the ``mrr`` table
     (``account_id, month, mrr``), months with MRR above 0 only.
@@ -2484,6 +2484,10 @@ def read_table_export(path: str | os.PathLike, *, kind: str,
         does: masked, every field quoted, atomically); written even when empty.
     encoding
         Force an encoding instead of detecting it.
+    through
+        Billing by subscription: the last month a running subscription is
+        counted in (the extraction date's month before; default the latest
+        start or end month of the file).
 
     Returns
     -------
@@ -2609,7 +2613,7 @@ def read_table_export(path: str | os.PathLike, *, kind: str,
     keep = ~reasons.bad
     frame = pd.DataFrame(out).loc[keep].reset_index(drop=True)
     if kind == "billing":
-        frame = _billing_months(frame)
+        frame = _billing_months(frame, through)
     else:
         frame = frame[[c for c in columns if c in frame.columns]]
     names = _quarantine_names(header)
@@ -2646,7 +2650,7 @@ def read_table_export(path: str | os.PathLike, *, kind: str,
     return TableExport(kind, frame, quarantined, source)
 
 
-def _billing_months(rows: pd.DataFrame) -> pd.DataFrame:
+def _billing_months(rows: pd.DataFrame, through=None) -> pd.DataFrame:
     """Billing rows as the ``mrr`` table: by month as they are, or subscriptions spread out."""
     keys = ["account_id", *(["subscription_id"] if "subscription_id" in rows else [])]
     if "month" in rows:
@@ -2656,7 +2660,8 @@ def _billing_months(rows: pd.DataFrame) -> pd.DataFrame:
         start = rows["start_month"].dt.to_period("M")
         end = (rows["end_month"].dt.to_period("M") if "end_month" in rows
                else pd.Series(pd.NaT, index=rows.index).dt.to_period("M"))
-        last = max(start.max(), end.max() - 1 if end.notna().any() else start.max())
+        last = (pd.Timestamp(through).to_period("M") if through is not None else
+                max(start.max(), end.max() - 1 if end.notna().any() else start.max()))
         stop = end.where(end.notna(), last + 1)
         spans = [pd.period_range(a, b - 1, freq="M") if b > a else pd.PeriodIndex([], freq="M")
                  for a, b in zip(start, stop, strict=True)]

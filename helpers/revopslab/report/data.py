@@ -345,7 +345,8 @@ def load_source(source: str | os.PathLike = "simulated", *, rng: int = DEFAULT_S
     if billing is not None:
         billing_export = read_table_export(billing, kind="billing", mapping=billing_mapping,
                                            quarantine=_related_quarantine(Path(quarantine),
-                                                                          "billing"))
+                                                                          "billing"),
+                                           through=when - _DAY)
         tables += ["mrr", "mrr_movements"]
         accounts = billing_export.table["account_id"].nunique()
         text += f"; billing: {Path(billing).name} ({accounts:,} accounts)"

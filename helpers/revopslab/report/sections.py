@@ -17,7 +17,8 @@ from .text import _check_lang, format_value, needs_data, scope_name
 __all__ = ["OpportunitySummary", "BREAKDOWNS", "waterfall_counts", "bowtie_counts",
            "conversion_table", "bottleneck_table", "retention_summary", "cohort_retention",
            "forecast_backtest", "opportunity_summary", "performance", "quota_attainment",
-           "next_quarter", "pipeline_forecast", "coverage", "data_health", "kpis",
+           "next_quarter", "pipeline_forecast", "coverage", "close_date_pushes", "data_health",
+           "kpis",
            "quarantine_summary"]
 
 _OPEN_STAGES = OPPORTUNITY_STAGES
@@ -408,6 +409,65 @@ def coverage(data, *, target: float | None) -> float:
                   end=end, target=float(target))
 
 
+def close_date_pushes(data) -> pd.Series | None:
+    """How often the open deals' expected close dates were pushed, on the extraction date.
+
+    A deal's push count is the export's ``push_count`` column (Salesforce's
+    *Push Count*), or for a simulated company the count on its last weekly
+    pipeline snapshot up to the extraction date. Deals open on ``as_of``
+    (created before it, not closed) count; those without a known count are
+    left out of every figure but ``open_deals``.
+
+    Returns
+    -------
+    pandas.Series or None
+        ``open_deals, known, pushed_deals`` (pushed at least once),
+        ``pushed_twice`` (two times or more), ``pushed_amount``,
+        ``pushed_share`` (of the known deals' amount), ``pushes`` (all pushes);
+        ``None`` when the data has no push counts.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> opps = pd.DataFrame({"opportunity_id": ["a", "b", "c", "d"],
+    ...     "created_at": pd.to_datetime(["2025-01-05"] * 4),
+    ...     "is_closed": [False, False, False, True], "amount": [100.0, 300.0, 600.0, 50.0],
+    ...     "push_count": pd.array([0, 1, 3, 2], dtype="Int64")})
+    >>> data = SimpleNamespace(opportunities=opps, as_of=pd.Timestamp("2025-04-01"), company=None)
+    >>> close_date_pushes(data)[["pushed_deals", "pushed_twice", "pushed_amount", "pushed_share"]]
+    pushed_deals       2.0
+    pushed_twice       1.0
+    pushed_amount    900.0
+    pushed_share       0.9
+    Name: pushes, dtype: float64
+    """
+    o = data.opportunities
+    as_of = pd.Timestamp(data.as_of)
+    live = o[~o["is_closed"].astype(bool) & (o["created_at"] < as_of)]
+    company = data.company
+    if "push_count" in o.columns and o["push_count"].notna().any():
+        pushes = live["push_count"].astype("Float64").astype(float)
+    elif company is not None and "push_count" in company.pipeline_snapshots.columns:
+        snaps = company.pipeline_snapshots
+        snaps = snaps[snaps["snapshot_date"] <= as_of].sort_values("snapshot_date",
+                                                                    kind="stable")
+        latest = snaps.drop_duplicates("opportunity_id", keep="last").set_index(
+            "opportunity_id")["push_count"].astype(float)
+        pushes = live["opportunity_id"].map(latest)
+    else:
+        return None
+    known = pushes.notna()
+    pushed = known & (pushes >= 1)
+    amount = live["amount"].astype(float)
+    base = float(amount[known].sum())
+    return pd.Series({
+        "open_deals": float(len(live)), "known": float(known.sum()),
+        "pushed_deals": float(pushed.sum()), "pushed_twice": float((known & (pushes >= 2)).sum()),
+        "pushed_amount": float(amount[pushed].sum()),
+        "pushed_share": float(amount[pushed].sum()) / base if base else np.nan,
+        "pushes": float(pushes[known].sum())}, name="pushes")
+
+
 def data_health(data) -> pd.DataFrame:
     """What in the opportunities would mislead a reader: one row per check, with its count.
 
@@ -478,9 +538,12 @@ def kpis(data: ReportData, *, first: pd.Timestamp, last: pd.Timestamp,
                 table = table.assign(scope="company")
         else:
             opps = data.opportunities
-            usable = [k for k in metrics.REGISTRY if k.tables == ("opportunities",)
-                      and (k.name != "activity_volume" or "activities" in opps.columns)]
-            holder = SimpleNamespace(opportunities=opps, accounts=pd.DataFrame(
+            have = set(data.tables)
+            usable = [k for k in metrics.REGISTRY if set(k.tables) <= have
+                      and k.name not in _NEEDS_MARGIN and _columns_ok(k, data.frames)]
+            f = data.frames
+            holder = SimpleNamespace(opportunities=opps, leads=f.leads, mrr=f.mrr,
+                                     mrr_movements=f.mrr_movements, accounts=pd.DataFrame(
                 {"account_id": pd.Series(dtype="str"), "segment": pd.Series(dtype="str")}))
             table = metrics.kpi_table(holder, period=period, kpis=usable,
                                       gross_margin=1.0).assign(scope="export")
@@ -491,8 +554,7 @@ def kpis(data: ReportData, *, first: pd.Timestamp, last: pd.Timestamp,
                 "unit": [k.unit.format(currency=currency) for k in rest],
                 "department": [k.department for k in rest],
                 "definition": [k.definition for k in rest],
-                "note": [needs_data(k.tables, data.opportunities.columns, lang=lang)
-                         for k in rest],
+                "note": [_why_not(k, data, lang=lang) for k in rest],
                 "scope": "export"})], ignore_index=True)
     labels = {k.name: (k.label_ja if lang == "ja" else _kpi_name(k.name))
               for k in metrics.REGISTRY}
@@ -509,6 +571,34 @@ def kpis(data: ReportData, *, first: pd.Timestamp, last: pd.Timestamp,
 
 
 _STATUS = (("computed", "not computed"), ("計算済み", "計算できず"))
+
+#: KPIs that need the gross margin, which no export holds.
+_NEEDS_MARGIN = ("ltv", "ltv_formula", "ltv_cohort_24m", "ltv_to_cac")
+#: Columns of an export's table a KPI reads beyond the ones every export has.
+_KPI_COLUMNS = {"activity_volume": ("opportunities", "activities"),
+                "mql_rate": ("leads", "motion"),
+                "marketing_sourced_pipeline": ("leads", "motion"),
+                "marketing_sourced_pipeline_share": ("leads", "motion"),
+                "lead_to_close_days": ("opportunities", "lead_id"),
+                "cross_sell_rate": ("mrr_movements", "detail"),
+                "upsell_rate": ("mrr_movements", "detail")}
+
+
+def _columns_ok(kpi, frames) -> bool:
+    """True when an export's tables hold the columns ``kpi`` reads."""
+    table, column = _KPI_COLUMNS.get(kpi.name, (None, None))
+    return table is None or column in getattr(frames, table).columns
+
+
+def _why_not(kpi, data: ReportData, *, lang: str) -> str:
+    """Why an export's KPI is not computed, in plain words."""
+    missing = [t for t in kpi.tables if t not in data.tables]
+    if missing:
+        return needs_data(missing, lang=lang)
+    if kpi.name in _NEEDS_MARGIN:
+        return needs_data(("gross_margin",), lang=lang)
+    table, column = _KPI_COLUMNS[kpi.name]
+    return needs_data((f"{table}.{column}",), lang=lang)
 
 
 _ACRONYMS = {"mrr", "arr", "cac", "ltv", "roi", "nps", "csat", "mql", "nrr", "grr", "acv"}

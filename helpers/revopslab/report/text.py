@@ -166,10 +166,10 @@ NEEDS: Mapping[str, tuple[str, str]] = MappingProxyType({
                "(--target) to see it.",
                "目標が指定されていないため、カバレッジは計算していません。次四半期の受注目標"
                "（--target）を指定すると表示します。"),
-    "pushes": ("Close-date pushes are left out: the export has no history of close dates or "
-               "push counts.",
-               "完了予定日の延期回数は省略します: エクスポートに完了予定日の履歴や"
-               "延期回数がありません。"),
+    "pushes": ("Close-date pushes are left out: needs a push count on each deal (Salesforce's "
+               "Push Count column), which this export does not have.",
+               "完了予定日の延期は省略します: 商談ごとの延期回数（Salesforceの Push Count 列）が"
+               "必要ですが、このエクスポートにはありません。"),
 })
 
 def heading(key: str, *, lang: str = "en", level: int = 2) -> Prose:
@@ -519,7 +519,11 @@ _DATA_WORDS: Mapping[str, tuple[str, str]] = MappingProxyType({
     "usage": ("product usage", "製品利用のデータ"),
     "pipeline_snapshots": ("weekly pipeline snapshots", "週次のパイプライン記録"),
     "opportunity_stages": ("stage history", "フェーズの履歴"),
-    "activities": ("an activities column", "活動数の列"),
+    "gross_margin": ("the gross margin", "粗利率"),
+    "opportunities.activities": ("an activities column", "活動数の列"),
+    "opportunities.lead_id": ("leads joined to the deals", "商談に紐づくリード"),
+    "leads.motion": ("a motion column in the leads", "リードのモーションの列"),
+    "mrr_movements.detail": ("product and plan changes", "製品・プランの変更履歴"),
 })
 
 
@@ -535,7 +539,7 @@ def needs_data(tables: Sequence[str], columns: Sequence[str] = (), *, lang: str 
     """
     _check_lang(lang)
     i = _LANGS.index(lang)
-    wanted = [t for t in tables if t != "opportunities"] or ["activities"]
+    wanted = [t for t in tables if t != "opportunities"] or ["opportunities.activities"]
     words = list(dict.fromkeys(_DATA_WORDS.get(t, (t, t))[i] for t in wanted))
     if lang == "ja":
         return "・".join(words) + "が必要"

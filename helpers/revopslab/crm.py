@@ -2666,8 +2666,9 @@ def _billing_months(rows: pd.DataFrame, through=None) -> pd.DataFrame:
         spans = [pd.period_range(a, b - 1, freq="M") if b > a else pd.PeriodIndex([], freq="M")
                  for a, b in zip(start, stop, strict=True)]
         months = rows.loc[rows.index.repeat([len(s) for s in spans])].copy()
-        months["month"] = (pd.PeriodIndex(np.concatenate([s.asi8 for s in spans]), freq="M")
-                           .to_timestamp() if spans else pd.DatetimeIndex([]))
+        months["month"] = (pd.PeriodIndex.from_ordinals(
+            np.concatenate([s.asi8 for s in spans]), freq="M").to_timestamp()
+            if spans else pd.DatetimeIndex([]))
     table = (months[months["mrr"] > 0].groupby([*keys, "month"], as_index=False, sort=True)
              ["mrr"].sum())
     return table[[*keys, "month", "mrr"]].reset_index(drop=True)

@@ -575,19 +575,25 @@ _STATUS = (("computed", "not computed"), ("計算済み", "計算できず"))
 #: KPIs that need the gross margin, which no export holds.
 _NEEDS_MARGIN = ("ltv", "ltv_formula", "ltv_cohort_24m", "ltv_to_cac")
 #: Columns of an export's table a KPI reads beyond the ones every export has.
-_KPI_COLUMNS = {"activity_volume": ("opportunities", "activities"),
-                "mql_rate": ("leads", "motion"),
-                "marketing_sourced_pipeline": ("leads", "motion"),
-                "marketing_sourced_pipeline_share": ("leads", "motion"),
-                "lead_to_close_days": ("opportunities", "lead_id"),
-                "cross_sell_rate": ("mrr_movements", "detail"),
-                "upsell_rate": ("mrr_movements", "detail")}
+_KPI_COLUMNS = {"activity_volume": (("opportunities", "activities"),),
+                "mql_rate": (("leads", "motion"), ("leads", "aql_at")),
+                "marketing_sourced_pipeline": (("leads", "motion"), ("opportunities", "lead_id")),
+                "marketing_sourced_pipeline_share": (("leads", "motion"),
+                                                     ("opportunities", "lead_id")),
+                "lead_to_close_days": (("opportunities", "lead_id"),),
+                "cross_sell_rate": (("mrr_movements", "detail"),),
+                "upsell_rate": (("mrr_movements", "detail"),)}
+
+
+def _lacks(kpi, frames) -> list[str]:
+    """The ``table.column`` an export's tables lack for ``kpi`` (empty when it has them all)."""
+    return [f"{table}.{column}" for table, column in _KPI_COLUMNS.get(kpi.name, ())
+            if column not in getattr(frames, table).columns]
 
 
 def _columns_ok(kpi, frames) -> bool:
     """True when an export's tables hold the columns ``kpi`` reads."""
-    table, column = _KPI_COLUMNS.get(kpi.name, (None, None))
-    return table is None or column in getattr(frames, table).columns
+    return not _lacks(kpi, frames)
 
 
 def _why_not(kpi, data: ReportData, *, lang: str) -> str:
@@ -597,8 +603,7 @@ def _why_not(kpi, data: ReportData, *, lang: str) -> str:
         return needs_data(missing, lang=lang)
     if kpi.name in _NEEDS_MARGIN:
         return needs_data(("gross_margin",), lang=lang)
-    table, column = _KPI_COLUMNS[kpi.name]
-    return needs_data((f"{table}.{column}",), lang=lang)
+    return needs_data(_lacks(kpi, data.frames), lang=lang)
 
 
 _ACRONYMS = {"mrr", "arr", "cac", "ltv", "roi", "nps", "csat", "mql", "nrr", "grr", "acv"}

@@ -523,6 +523,7 @@ _DATA_WORDS: Mapping[str, tuple[str, str]] = MappingProxyType({
     "opportunities.activities": ("an activities column", "活動数の列"),
     "opportunities.lead_id": ("leads joined to the deals", "商談に紐づくリード"),
     "leads.motion": ("a motion column in the leads", "リードのモーションの列"),
+    "leads.aql_at": ("an AQL date column in the leads", "リードのAQL日の列"),
     "mrr_movements.detail": ("product and plan changes", "製品・プランの変更履歴"),
 })
 

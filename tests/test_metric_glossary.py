@@ -92,3 +92,20 @@ def test_conversion_term_and_the_waterfall_denominators_agree():
                          ("inquiry_to_sgl", "sales")):
         assert metrics.WATERFALL_MOTIONS[step] == (motion,)
     assert "inquiry → TGL on outbound" in definition and "inquiry → AQL on inbound" in definition
+
+
+#: Acronyms a Japanese definition may keep: the book and Japanese RevOps teams write them so.
+JA_ACRONYMS = {"MRR", "ARR", "NRR", "GRR", "CAC", "LTV", "ARPA", "MQL", "AQL", "NPS"}
+
+
+@pytest.mark.parametrize("kpi", metrics.REGISTRY, ids=lambda k: k.name)
+def test_each_kpi_has_a_japanese_definition_without_english_words(kpi):
+    import re
+
+    text = kpi.definition_ja
+    assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", text), (kpi.name, text)
+    words = set(re.findall(r"[A-Za-z]{2,}", text))
+    assert words <= JA_ACRONYMS, (kpi.name, words - JA_ACRONYMS)
+    # the formula's acronyms are the same in both languages
+    assert {w for w in re.findall(r"[A-Z]{2,}", kpi.definition) if w in JA_ACRONYMS} <= words, \
+        kpi.name

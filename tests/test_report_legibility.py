@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from revopslab import plots, report
+from revopslab import metrics, plots, report
 from revopslab.style import set_theme
 
 matplotlib.use("Agg")
@@ -167,6 +167,20 @@ def test_the_japanese_page_has_no_english_in_headings_headers_or_scope(pages):
         assert words <= allowed, (text, words - allowed)
     kpi_table = page[page.index("8. KPI一覧"):]
     assert "<th>定義</th>" in kpi_table  # the definitions column is there in Japanese
+    # ... and holds Japanese: each row's definition is metrics' definition_ja, whose only
+    # Latin letters are the acronyms Japanese teams write as they are
+    body = kpi_table[kpi_table.index("<tbody>"):kpi_table.index("</tbody>")]
+    rows = re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    head = re.findall(r"<th[^>]*>(.*?)</th>", kpi_table[:kpi_table.index("</thead>")], re.S)
+    where = head.index("定義")
+    definitions = [html_lib.unescape(re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[where])
+                   for row in rows]
+    assert len(definitions) == len(metrics.REGISTRY)
+    assert set(definitions) == {k.definition_ja for k in metrics.REGISTRY}
+    acronyms = allowed | {"CAC", "LTV", "ARPA", "NPS"}
+    for text in definitions:
+        words = set(re.findall(r"[A-Za-z]{2,}", text))
+        assert words <= acronyms, (text, words - acronyms)
     scopes = re.findall(r"<td>(会社全体|全セグメント|company|all segments|export)</td>", kpi_table)
     assert scopes and set(scopes) == {"会社全体"}
 

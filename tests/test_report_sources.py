@@ -37,7 +37,7 @@ OPPORTUNITIES = [
 LEADS = [
     ["Lead ID", "会社名", "Motion", "Created Date", "SQL Date", "Converted Date",
      "Converted Opportunity ID"],
-    ["L1", "アルファ", "Inbound", "2024-12-20", "2025-01-02", "2025-01-05", "006A"],  # inquiry before
+    ["L1", "アルファ", "Inbound", "2024-12-20", "2025-01-02", "2025-01-05", "006A"],  # December
     ["L2", "ベータ", "インバウンド", "2025-01-10", "2025-01-15", "2025-01-20", "006B"],
     ["L3", "ガンマ", "Outbound", "2025-02-01", "", "", ""],
     ["L4", "デルタ", "Inbound", "2025-03-05", "2025-03-08", "", ""],

@@ -2018,7 +2018,7 @@ def _salesforce_id(opportunity_ids: pd.Series) -> np.ndarray:
 
 
 def _opportunity_frames(company) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """A company's opportunities as a Japanese and an English Salesforce report and HubSpot deals."""
+    """A company's deals as a Japanese and an English Salesforce report and HubSpot deals."""
     o = company.opportunities.sort_values(["created_at", "opportunity_id"]).reset_index(drop=True)
     names = company.accounts.set_index("account_id")["account_name"]
     reps = company.reps.set_index("rep_id")["rep_name"]

@@ -37,6 +37,7 @@ import inspect
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from dataclasses import replace as _replace
 from types import MappingProxyType
 from typing import Any
 
@@ -2519,7 +2520,8 @@ class KPI:
     ``function`` is the metric; ``tables`` the company tables passed to it in
     order; ``options`` fixed keyword arguments; ``groups`` the ``by=`` values
     it can be split by (``"segment"``, ``"channel"``). ``unit`` may contain
-    ``{currency}``.
+    ``{currency}``. ``definition`` is the formula in words, ``definition_ja``
+    the same in Japanese (from :data:`_DEFINITIONS_JA`).
     """
 
     name: str
@@ -2532,6 +2534,7 @@ class KPI:
     options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}),
                                        hash=False)
     groups: tuple[str, ...] = ("segment",)
+    definition_ja: str = ""
 
     def __post_init__(self) -> None:
         if self.department not in DEPARTMENTS:
@@ -2666,6 +2669,61 @@ REGISTRY: tuple[KPI, ...] = (
        "customer_success", "Mean health score of customers in the period's last month",
        "カスタマーヘルススコア"),
 )
+
+# The definitions in Japanese, by KPI: the Japanese report's KPI table shows them.
+_DEFINITIONS_JA: Mapping[str, str] = MappingProxyType({
+    "total_revenue": "期間中に計上した経常収益（各月のMRRの合計）",
+    "mrr": "期間の最終月の月次経常収益",
+    "arr": "期間の最終月のMRRの12倍",
+    "revenue_growth_rate": "期間末のARRを期間直前のARRで割って1を引いた値",
+    "cac": "営業・マーケティング費用の総額を新規顧客数で割った値（全費用込みのCAC）",
+    "ltv": "ARPA × 粗利率 × 顧客寿命（1 / 月次解約率、上限60か月）",
+    "ltv_formula": "ARPA × 粗利率 / 月次解約率（顧客寿命に上限なし）",
+    "ltv_cohort_24m": "顧客1社が最初の24か月に実際にもたらした粗利（コホート別）",
+    "ltv_to_cac": "LTV（顧客寿命の上限5年）を全体のCACで割った値",
+    "cac_payback_months": "CACを新規顧客1社の月次粗利で割った月数",
+    "magic_number": "純増ARRを、1四半期前の同じ長さの期間の営業・マーケティング費用で割った値",
+    "marketing_efficiency_ratio": "新規顧客のARRをマーケティング費用で割った値",
+    "cac_ratio": ("営業・マーケティング費用を、新規顧客と拡大による新規ARRで割った値"
+                  "（全体のCACレシオ）"),
+    "sales_and_marketing_share_of_revenue": "営業・マーケティング費用を売上で割った値",
+    "burn_multiple": "純バーン（費用 − 売上）を純増ARRで割った値",
+    "rule_of_40": "ARR成長率 + 営業利益率",
+    "cross_sell_rate": "支払い中の顧客のうち、別の製品を追加した顧客の割合",
+    "upsell_rate": "支払い中の顧客のうち、席数を増やすか上位プランを購入した顧客の割合",
+    "lead_volume": "期間中にウォーターフォールに入ったリードの数",
+    "mql_rate": "インバウンドの問い合わせのうち、MQL（AQL）になった割合",
+    "cost_per_lead": "有料チャネルの施策費用を、そのチャネルのリード数で割った値",
+    "marketing_sourced_pipeline": "マーケティングのインバウンドリードから生まれたパイプライン金額",
+    "marketing_sourced_pipeline_share": "生まれたパイプラインのうち、マーケティング起点の割合",
+    "campaign_roi": "（起点となった初年度の受注額 − 施策費用）/ 施策費用",
+    "channel_cac": "施策費用を、そのチャネルから獲得した顧客数で割った値",
+    "pipeline_value": "期間最後の週次記録時点の未クローズのパイプライン金額",
+    "weighted_pipeline_value": "未クローズのパイプライン金額 × 営業の確度（最後の週次記録）",
+    "pipeline_coverage": ("各四半期の開始時点でその四半期に完了予定のパイプラインを、"
+                          "四半期のノルマで割った値"),
+    "pipeline_progression_rate": "未クローズの商談のうち、1段階以上進んだ商談の割合",
+    "win_rate": "期間中にクローズした商談の受注数 /（受注数 + 失注数）",
+    "sales_cycle_days": "商談の作成から受注までの日数の中央値",
+    "lead_to_close_days": "リードの最初の接点から受注までの日数の中央値",
+    "sales_velocity": "未クローズの商談数 × 受注率 × 平均受注額 / サイクル日数",
+    "quota_attainment": "受注額を、チームの期間按分・立ち上がり調整済みのノルマで割った値",
+    "reps_at_quota_share": ("期間中ずっと在籍した担当者のうち、立ち上がり調整済みのノルマに"
+                            "受注額が達した人の割合"),
+    "activity_volume": "期間中の新規商談に記録された活動数を、担当者1人あたりにした値",
+    "net_revenue_retention": "期初の顧客の期末MRRを、その顧客の期初MRRで割った値",
+    "gross_revenue_retention": "NRRと同じだが、各顧客の期末MRRを期初MRRで頭打ちにした値",
+    "logo_churn_rate": "期初の顧客のうち、期末に支払いがない顧客の割合",
+    "logo_retention_rate": "期初の顧客のうち、期末も支払いを続けている顧客の割合",
+    "revenue_churn_rate": "期初の顧客が解約・縮小で失ったMRRを期初MRRで割った値（1 − GRR）",
+    "expansion_rate": "期初の顧客が拡大で加えたMRRを期初MRRで割った値（NRR − GRR）",
+    "quick_ratio": "（新規 + 拡大 + 再開のMRR）/（解約 + 縮小のMRR）",
+    "nps": "推奨者（9〜10点）の割合 − 批判者（0〜6点）の割合",
+    "csat": "サポートの評価（5段階）のうち、4か5の割合",
+    "ticket_resolution_hours": "サポートの問い合わせを解決するまでの時間の中央値",
+    "customer_health_score": "期間の最終月における顧客のヘルススコアの平均",
+})
+REGISTRY = tuple(_replace(k, definition_ja=_DEFINITIONS_JA[k.name]) for k in REGISTRY)
 
 
 def _params(fn: Callable) -> set[str]:

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from ..vocabulary import LANGUAGES
-from .params import ReportParameterError, _is_mapping_file, check_parameters, injected_parameters
 from .data import _related_quarantine
+from .params import ReportParameterError, _is_mapping_file, check_parameters, injected_parameters
 from .text import _TEXT, mask_text
 
 __all__ = ["NOTEBOOK", "ReportError", "ReportResult", "GridRun", "GridResult", "render_html",

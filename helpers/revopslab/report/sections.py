@@ -517,8 +517,9 @@ def kpis(data: ReportData, *, first: pd.Timestamp, last: pd.Timestamp,
     pandas.DataFrame
         ``metric, kpi`` (its name in ``lang``), ``value`` (raw), ``shown``
         (formatted), ``unit, department, scope, status`` (computed or not),
-        ``definition, note`` (why a value is missing: for an export, the data
-        it needs, in plain words).
+        ``definition`` (in ``lang``: :attr:`revopslab.metrics.KPI.definition`
+        or ``definition_ja``), ``note`` (why a value is missing: for an
+        export, the data it needs, in plain words).
     """
     _check_lang(lang)
     period = (f"{first:%Y-%m}", f"{last:%Y-%m}")
@@ -558,7 +559,8 @@ def kpis(data: ReportData, *, first: pd.Timestamp, last: pd.Timestamp,
                 "scope": "export"})], ignore_index=True)
     labels = {k.name: (k.label_ja if lang == "ja" else _kpi_name(k.name))
               for k in metrics.REGISTRY}
-    definitions = {k.name: k.definition for k in metrics.REGISTRY}
+    definitions = {k.name: (k.definition_ja if lang == "ja" else k.definition)
+                   for k in metrics.REGISTRY}
     table = table.reset_index(drop=True)
     table["kpi"] = table["metric"].map(labels).fillna(table["metric"])
     table["definition"] = table["metric"].map(definitions)

@@ -287,3 +287,40 @@ def test_the_report_of_three_files_in_japanese_shows_every_section(files, tmp_pa
         assert shown in text, shown
     assert "省略: リードのデータ" not in text and "省略: NRR" not in text
     assert str(files["folder"]) not in text
+
+
+def test_a_grid_file_and_the_cli_take_the_leads_and_billing_exports(files, tmp_path,
+                                                                      monkeypatch):
+    from typer.testing import CliRunner
+
+    from revopslab.cli import app
+
+    seen = []
+
+    def fake(parameters, *, out, **_):
+        seen.append(dict(parameters))
+        Path(out).write_text("ok", encoding="utf-8")
+        return report.ReportResult(Path(out), None, 0.5, parameters)
+
+    monkeypatch.setattr(report.runner, "run_report", fake)
+    grid = tmp_path / "g.yaml"
+    grid.write_text(
+        f"defaults:\n  source: '{files['opportunities']}'\n  leads: '{files['leads']}'\n"
+        f"  leads_mapping: salesforce\n  as_of: '{AS_OF}'\nruns:\n"
+        f"  - {{name: deals-and-leads}}\n  - {{name: all, billing: '{files['billing']}'}}\n",
+        encoding="utf-8")
+    result = CliRunner().invoke(app, ["report", "--grid", str(grid), "--out-dir",
+                                      str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert [p["billing"] for p in seen] == [None, str(files["billing"].resolve())]
+    assert {p["leads"] for p in seen} == {str(files["leads"].resolve())}
+    # the CLI has one option per new parameter, from the spec
+    help_text = CliRunner().invoke(app, ["report", "--help"], env={"COLUMNS": "200"}).stdout
+    for flag in ("--leads", "--leads-mapping", "--billing", "--billing-mapping"):
+        assert flag in help_text, flag
+    # a missing leads file is refused before anything runs (exit code 2)
+    missing = CliRunner().invoke(app, ["report", "--source", str(files["opportunities"]),
+                                       "--leads", str(tmp_path / "nope.csv"),
+                                       "--out", str(tmp_path / "r.html")])
+    assert missing.exit_code == 2 and "leads must name an existing leads export" in \
+        missing.output

@@ -649,3 +649,16 @@ def test_large_date_time_columns_take_the_split_path(tmp_path, monkeypatch):
     assert export.opportunities["created_at"].tolist() == [
         pd.Timestamp(f"2025-01-0{i + 1} 1{i}:3{i}") for i in range(4)]
     assert export.quarantined["row"].tolist() == [6]
+
+
+def test_committed_exports_with_leads_and_billing_equal_a_fresh_write(company, tmp_path):
+    from revopslab.crm import write_company_exports
+
+    folder = TEMPLATES / "with_leads_and_billing"
+    written = write_company_exports(company, tmp_path)
+    for path in written.values():
+        assert path.read_bytes() == (folder / path.name).read_bytes(), (
+            f"data/crm_templates/with_leads_and_billing/{path.name} is stale: run "
+            "revopslab.crm.write_company_exports(company, that folder) and commit it")
+    readme = (TEMPLATES / "README.md").read_text(encoding="utf-8")
+    assert all(f"`{path.name}`" in readme for path in written.values())

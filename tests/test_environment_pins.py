@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from revopslab._lock import (
+    SUPPORTED_PYTHONS,
     diff_pins,
     normalise_name,
-    SUPPORTED_PYTHONS,
     parse_environment_pins,
     pin_name,
     pins_for,

@@ -19,6 +19,8 @@ SOLUTIONS = $(sort $(wildcard notebooks/solutions/*.ipynb))
 # What-if cells run once with their default values (no widgets) in tests and executions,
 # so committed outputs hold no widget state; `make lab` leaves them interactive.
 test unit notebooks execute solutions: export REVOPSLAB_STATIC = 1
+# Simulated companies are cached, bounded, in .cache/ (revopslab._cache; `make clean` empties it).
+export REVOPSLAB_CACHE_DIR ?= $(CURDIR)/.cache/companies
 
 .PHONY: install lab test unit notebooks execute solutions site bench data scorecard lint lock clean spark-check
 
@@ -100,4 +102,4 @@ lock: $(STAMP)
 	$(BIN)/python -m revopslab._lock
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) .cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,19 @@ def pytest_addoption(parser):
 
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+#: Test files that test the simulator itself (its determinism above all): they simulate
+#: every company afresh, never reading the cache of simulated companies.
+SIMULATOR_TESTS = {"test_simulate.py"}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """The cache is off for the whole run of a simulator test, its fixtures included."""
+    from revopslab._cache import disabled
+
+    with disabled() if item.path.name in SIMULATOR_TESTS else contextlib.nullcontext():
+        yield
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ What is stored, and how much
     * Only what is reused: the first simulation of a company leaves a zero-byte marker; a
       company is stored when it is simulated a second time (in any process). Experiments
       that run many arms over many seeds once each leave markers, not tables.
-    * Tables are pickled and zlib-compressed (the default company: about 3 MB).
+    * Tables are pickled and zlib-compressed at level 1 (the default company: 3.8 MB; level 6
+      saves 15 % of the bytes for seven times the time).
     * The folder is capped (:data:`DEFAULT_MAX_MB`, or ``REVOPSLAB_CACHE_MAX_MB``): after
       each store the least recently used entries are deleted until it fits.
 
@@ -235,7 +236,7 @@ def store(key: str, fields: Mapping[str, Any]) -> bool:
             marker.touch()
             _evict(folder, max_bytes=_max_bytes())
             return False
-        payload = zlib.compress(pickle.dumps(dict(fields), protocol=pickle.HIGHEST_PROTOCOL), 6)
+        payload = zlib.compress(pickle.dumps(dict(fields), protocol=pickle.HIGHEST_PROTOCOL), 1)
         max_bytes = _max_bytes()
         if len(payload) > max_bytes:
             return False

@@ -46,7 +46,8 @@ lab: $(STAMP)
 
 ## test: unit tests, doctests and every notebook under nbval (the CI command)
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadscope tests helpers/revopslab $(NOTEBOOKS) $(SOLUTIONS) \
+	$(BIN)/python -m pytest -n 2 --dist loadscope --no-loadscope-reorder tests helpers/revopslab \
+		$(NOTEBOOKS) $(SOLUTIONS) \
 		$(NBVAL_FLAGS) -q
 
 unit: $(STAMP)

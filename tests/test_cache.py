@@ -89,7 +89,8 @@ def test_seed_config_and_history_each_change_the_key():
 
 
 def test_equal_configs_share_a_key_whatever_the_mapping_type_or_order():
-    one = dataclasses.replace(TINY, speed_multipliers=MappingProxyType({"aql_to_tal": 1.5, "tal_to_tql": 2.0}))
+    one = dataclasses.replace(
+        TINY, speed_multipliers=MappingProxyType({"aql_to_tal": 1.5, "tal_to_tql": 2.0}))
     two = dataclasses.replace(TINY, speed_multipliers={"tal_to_tql": 2.0, "aql_to_tal": 1.5})
     assert _cache.company_key(one, 3) == _cache.company_key(two, 3)
 

@@ -18,7 +18,7 @@ What is stored, and how much
 
 The key
     A SHA-256 of the package version, the source of every revopslab module the simulator
-    imports, the numpy, pandas and scipy versions, the seed, and the configuration and
+    imports, the Python, numpy, pandas and scipy versions, the seed, and the configuration and
     history written out field by field. Editing the simulator changes the key, so a stale
     company is never returned.
 
@@ -38,6 +38,7 @@ import hashlib
 import json
 import os
 import pickle
+import sys
 import tempfile
 import zlib
 from collections.abc import Iterator, Mapping
@@ -163,7 +164,7 @@ def _code_digest() -> str:
         todo.extend(_module_imports(_PACKAGE / f"{name}.py"))
     digest = hashlib.sha256()
     for part in (f"format={_FORMAT}", __version__, numpy.__version__, pandas.__version__,
-                 scipy.__version__):
+                 scipy.__version__, f"python={sys.version_info.major}.{sys.version_info.minor}"):
         digest.update(part.encode() + b"\0")
     for name in sorted(seen):
         digest.update(name.encode() + b"\0" + (_PACKAGE / f"{name}.py").read_bytes() + b"\0")

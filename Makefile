@@ -1,5 +1,10 @@
 # RevOps Lab: every target bootstraps .venv from the pinned lock on first use.
-PYTHON ?= python3.11
+# Python: the first of python3.11, python3.12, python3.13 that runs, else python3 if it is one
+# of them; `make PYTHON=/path/to/python3.x ...` picks another (the .venv keeps the first one used).
+SUPPORTED_PYTHONS := 3.11 3.12 3.13
+PYTHON ?= $(or $(firstword $(foreach v,$(SUPPORTED_PYTHONS),$(shell python$(v) -c "" >/dev/null 2>&1 \
+	&& echo python$(v)))),$(shell python3 -c "import sys; print('python3' * ('%d.%d' % \
+	sys.version_info[:2] in '$(SUPPORTED_PYTHONS)'.split()))" 2>/dev/null),python3.11)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -14,11 +19,15 @@ SOLUTIONS = $(sort $(wildcard notebooks/solutions/*.ipynb))
 # What-if cells run once with their default values (no widgets) in tests and executions,
 # so committed outputs hold no widget state; `make lab` leaves them interactive.
 test unit notebooks execute solutions: export REVOPSLAB_STATIC = 1
+# Simulated companies are cached, bounded, in .cache/ (revopslab._cache; `make clean` empties it).
+export REVOPSLAB_CACHE_DIR ?= $(CURDIR)/.cache/companies
 
-.PHONY: lab test unit notebooks execute solutions site bench data scorecard lint lock clean spark-check
+.PHONY: install lab test unit notebooks execute solutions site bench data scorecard lint lock clean spark-check
 
 $(STAMP): requirements.lock pyproject.toml
-	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; RevOps Lab needs Python 3.11 (set PYTHON=...)"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -c "import sys; sys.exit('%d.%d' % sys.version_info[:2] \
+		not in '$(SUPPORTED_PYTHONS)'.split())" 2>/dev/null || { echo "error: $(PYTHON) is not \
+		Python $(SUPPORTED_PYTHONS) (or is missing): install one, or run make PYTHON=python3.x"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
@@ -27,13 +36,18 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m revopslab._kernel >/dev/null
 	touch $(STAMP)
 
+## install: set up .venv from the pinned lock and register the kernel, without starting anything
+install: $(STAMP)
+	@echo "RevOps Lab is installed in $(VENV) ($$($(BIN)/python --version)); run 'make lab' to start."
+
 ## lab: start JupyterLab on notebooks/
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 ## test: unit tests, doctests and every notebook under nbval (the CI command)
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadscope tests helpers/revopslab $(NOTEBOOKS) $(SOLUTIONS) \
+	$(BIN)/python -m pytest -n 2 --dist loadscope --no-loadscope-reorder tests helpers/revopslab \
+		$(NOTEBOOKS) $(SOLUTIONS) \
 		$(NBVAL_FLAGS) -q
 
 unit: $(STAMP)
@@ -84,8 +98,9 @@ lint: $(STAMP)
 
 ## lock: re-pin every dependency (then run `make test`)
 lock: $(STAMP)
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal \
+		--python-version $(firstword $(SUPPORTED_PYTHONS)) -o requirements.lock
 	$(BIN)/python -m revopslab._lock
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) .cache

@@ -10,9 +10,12 @@ import pytest
 import yaml
 
 from revopslab._lock import (
+    SUPPORTED_PYTHONS,
     diff_pins,
     normalise_name,
     parse_environment_pins,
+    pin_name,
+    pins_for,
     read_environment_pins,
     read_lock_pins,
     render_environment,
@@ -23,6 +26,10 @@ REPO = Path(__file__).resolve().parents[1]
 LOCK = REPO / "requirements.lock"
 ENVIRONMENT = REPO / "environment.yml"
 PYPROJECT = REPO / "pyproject.toml"
+MAKEFILE = REPO / "Makefile"
+#: The interpreters the universal lock is checked for (the newest patch releases matter
+#: little: a marker that splits a pin names a minor version, or 3.11.5 at most).
+PYTHONS = [f"{version}.{patch}" for version in SUPPORTED_PYTHONS for patch in (0, 9)]
 
 FIX = "regenerate it with `.venv/bin/python -m revopslab._lock`"
 
@@ -44,7 +51,7 @@ def _lock_direct_dependencies() -> set[str]:
     direct, current = set(), None
     for line in LOCK.read_text(encoding="utf-8").splitlines():
         if line and not line[0].isspace() and not line.startswith("#"):
-            current = normalise_name(line.split("==")[0])
+            current = pin_name(normalise_name(line.split("==")[0]))
         elif current and "revopslab (pyproject.toml)" in line:
             direct.add(current)
     return direct
@@ -66,24 +73,56 @@ def test_environment_yml_is_the_rendered_lock():
     assert ENVIRONMENT.read_text(encoding="utf-8") == expected, f"environment.yml is stale; {FIX}"
 
 
-def test_environment_yml_installs_python_311_pip_and_the_package():
+def test_environment_yml_installs_a_supported_python_pip_and_the_package():
     document = yaml.safe_load(ENVIRONMENT.read_text(encoding="utf-8"))
     dependencies = document["dependencies"]
-    assert "python=3.11" in dependencies
+    assert f"python={SUPPORTED_PYTHONS[0]}" in dependencies
     assert "pip" in dependencies
     pip_section = next(entry["pip"] for entry in dependencies if isinstance(entry, dict))
     assert pip_section[-1] == "-e .", "the package itself must be installed last, from the repo"
+
+
+def test_pyproject_and_makefile_support_the_same_pythons_as_the_lock():
     requires_python = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"][
         "requires-python"
     ]
-    assert requires_python == ">=3.11,<3.12", (
-        f"pyproject.toml now requires Python {requires_python}: update PYTHON_VERSION in "
-        "revopslab/_lock.py, the Makefile's PYTHON and the README"
+    major, last = SUPPORTED_PYTHONS[-1].split(".")
+    expected = f">={SUPPORTED_PYTHONS[0]},<{major}.{int(last) + 1}"
+    assert requires_python == expected, (
+        f"pyproject.toml requires Python {requires_python}, revopslab._lock.SUPPORTED_PYTHONS "
+        f"says {expected}: update both, the Makefile's SUPPORTED_PYTHONS and the README"
+    )
+    line = next(line for line in MAKEFILE.read_text(encoding="utf-8").splitlines()
+                if line.startswith("SUPPORTED_PYTHONS :="))
+    assert line.split(":=")[1].split() == list(SUPPORTED_PYTHONS), line
+
+
+def test_the_lock_is_universal():
+    header = LOCK.read_text(encoding="utf-8").splitlines()[1]
+    assert "--universal" in header and f"--python-version {SUPPORTED_PYTHONS[0]}" in header, (
+        f"requirements.lock was not compiled for every supported Python: {header.strip()}"
     )
 
 
+@pytest.mark.parametrize("platform", ["linux", "darwin", "win32"])
+@pytest.mark.parametrize("python", PYTHONS)
+def test_every_declared_dependency_is_pinned_once_for_each_supported_python(python, platform):
+    pins = pins_for(read_lock_pins(LOCK), python, sys_platform=platform)  # raises if ambiguous
+    missing = sorted(name for name in _declared_dependencies() if name not in pins)
+    assert not missing, f"nothing pinned for Python {python} on {platform}: {missing}"
+
+
+def test_a_pin_that_applies_twice_is_refused():
+    pins = {"numpy ; python_full_version < '3.13'": "2.4.6",
+            "numpy ; python_full_version >= '3.12'": "2.5.5"}
+    assert pins_for(pins, "3.11.7") == {"numpy": "2.4.6"}
+    assert pins_for(pins, "3.13.0") == {"numpy": "2.5.5"}
+    with pytest.raises(ValueError, match="numpy is pinned twice for Python 3.12.1"):
+        pins_for(pins, "3.12.1")
+
+
 def test_every_declared_dependency_is_pinned_in_the_lock():
-    pinned = read_lock_pins(LOCK)
+    pinned = {pin_name(key) for key in read_lock_pins(LOCK)}
     missing = sorted(name for name in _declared_dependencies() if name not in pinned)
     assert not missing, f"declared in pyproject.toml but not pinned (run `make lock`): {missing}"
 
@@ -150,13 +189,31 @@ def test_names_are_compared_normalised():
 
 @pytest.mark.parametrize(
     "bad_line",
-    ["numpy>=2", "numpy==2.4.6 ; sys_platform == 'linux'", "-e .", "--hash=sha256:abc"],
+    ["numpy>=2", "numpy==2.4.6 ;", "-e .", "--hash=sha256:abc", "numpy==2.4.6"],
 )
 def test_a_lock_line_that_is_not_a_plain_pin_is_an_error(tmp_path, bad_line):
     lock = tmp_path / "requirements.lock"
     lock.write_text(f"# header\nnumpy==2.4.6\n{bad_line}\n", encoding="utf-8")
     with pytest.raises(ValueError, match="line 3"):
         read_lock_pins(lock)
+
+
+def test_a_marked_pin_is_kept_with_its_marker_through_environment_yml(tmp_path):
+    lock = "numpy==2.4.6\npywinpty==3.1.2 ; os_name == 'nt'\n"
+    pins = {"numpy": "2.4.6", "pywinpty ; os_name == 'nt'": "3.1.2"}
+    assert read_lock_pins(_write(tmp_path, lock)) == pins
+    assert parse_environment_pins(render_environment(pins)) == pins
+    assert diff_pins(pins, {"numpy": "2.4.6", "pywinpty": "3.1.2"}) == [
+        "pywinpty: environment.yml pins 3.1.2, requirements.lock does not list it",
+        "pywinpty ; os_name == 'nt': requirements.lock pins 3.1.2, environment.yml does not "
+        "list it",
+    ]
+
+
+def _write(folder: Path, text: str) -> Path:
+    path = folder / "requirements.lock"
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 def test_sync_environment_writes_the_rendered_lock(tmp_path):

@@ -14,7 +14,15 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["LINE", "quiet_kernel"]
+__all__ = ["KERNEL_NAME", "KERNEL_DISPLAY_NAME", "KERNELSPEC", "LINE", "quiet_kernel"]
+
+#: The kernel `make lab` registers (``ipykernel install --name ... --display-name ...`` in the
+#: Makefile); every committed notebook carries the same kernelspec (``python -m
+#: revopslab._notebooks`` writes it), so opening a notebook in JupyterLab changes nothing.
+KERNEL_NAME = "python3"
+KERNEL_DISPLAY_NAME = "Python 3 (RevOps Lab)"
+KERNELSPEC: dict[str, str] = {
+    "display_name": KERNEL_DISPLAY_NAME, "language": "python", "name": KERNEL_NAME}
 
 LINE = 'c.IPKernelApp.log_level = "ERROR"  # revopslab: no TCP notice on every run'
 

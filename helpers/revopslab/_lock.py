@@ -15,6 +15,8 @@ __all__ = [
     "read_lock_pins",
     "parse_environment_pins",
     "read_environment_pins",
+    "pin_name",
+    "pin_marker",
     "render_environment",
     "diff_pins",
     "sync_environment",
@@ -22,9 +24,16 @@ __all__ = [
 
 LOCK_FILE = "requirements.lock"
 ENVIRONMENT_FILE = "environment.yml"
-PYTHON_VERSION = "3.11"
+#: The Python versions the project supports, oldest first: pyproject.toml's requires-python,
+#: the Makefile's search for an interpreter and the universal lock all follow this list.
+SUPPORTED_PYTHONS: tuple[str, ...] = ("3.11", "3.12", "3.13")
+#: The Python conda installs for environment.yml (any of SUPPORTED_PYTHONS works).
+PYTHON_VERSION = SUPPORTED_PYTHONS[0]
 
-_PIN = re.compile(r"^(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)==(?P<version>[^\s;#]+)$")
+_PIN = re.compile(
+    r"^(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)==(?P<version>[^\s;#]+)"
+    r"(?:\s*;\s*(?P<marker>[^#]*?))?\s*$"
+)
 
 _HEADER = """\
 # RevOps Lab for conda users: the same pins as requirements.lock, installed through pip.
@@ -68,20 +77,61 @@ def _add_pin(pins: dict[str, str], entry: str, where: str) -> None:
 
 
 def _parse_pin(text: str, where: str) -> tuple[str, str]:
+    """``name==version[ ; marker]`` -> (key, version); the key is the normalised name, followed
+    by ``" ; marker"`` when the pin only applies where the environment marker holds."""
     match = _PIN.match(text.strip())
-    if match is None:
+    if match is None or (match["marker"] is not None and not match["marker"]):
         raise ValueError(
-            f"{where}: expected a pin of the form 'name==version', got {text.strip()!r}"
+            f"{where}: expected a pin of the form 'name==version' or "
+            f"'name==version ; marker', got {text.strip()!r}"
         )
-    return normalise_name(match["name"]), match["version"]
+    key = normalise_name(match["name"])
+    if match["marker"]:
+        key += f" ; {match['marker']}"
+    return key, match["version"]
+
+
+def _normalise_key(key: str) -> str:
+    marker = pin_marker(key)
+    return normalise_name(pin_name(key)) + (f" ; {marker}" if marker else "")
+
+
+def pin_name(key: str) -> str:
+    """The package name of a pin key (the key without its environment marker).
+
+    Examples
+    --------
+    >>> pin_name("pywinpty ; os_name == 'nt'")
+    'pywinpty'
+    >>> pin_name("numpy")
+    'numpy'
+    """
+    return key.split(";", 1)[0].strip()
+
+
+def pin_marker(key: str) -> str | None:
+    """The environment marker of a pin key, or None when the pin applies everywhere.
+
+    Examples
+    --------
+    >>> pin_marker("overrides ; python_full_version < '3.12'")
+    "python_full_version < '3.12'"
+    >>> pin_marker("numpy") is None
+    True
+    """
+    _, _, marker = key.partition(";")
+    return marker.strip() or None
 
 
 def parse_lock_pins(text: str, *, source: str = LOCK_FILE) -> dict[str, str]:
     """Read the ``name==version`` pins of a lock file written by ``uv pip compile``.
 
-    Comment lines (the header and the indented ``# via`` notes) and blank lines are skipped.
-    Any other line (an option, a hash, an environment marker, an editable install) is an error,
-    so a change in the lock's form cannot be silently dropped from ``environment.yml``.
+    The lock is universal (``uv pip compile --universal``): a pin that only applies on some
+    platforms or Python versions carries an environment marker, ``name==version ; marker``,
+    and its key is ``"name ; marker"``, so one package may be pinned to different versions
+    under different markers. Comment lines (the header and the indented ``# via`` notes) and
+    blank lines are skipped. Any other line (an option, a hash, an editable install) is an
+    error, so a change in the lock's form cannot be silently dropped from ``environment.yml``.
 
     Parameters
     ----------
@@ -93,13 +143,14 @@ def parse_lock_pins(text: str, *, source: str = LOCK_FILE) -> dict[str, str]:
     Returns
     -------
     dict of str to str
-        Normalised package name to pinned version, in the lock's order.
+        Pin key (normalised package name, with ``" ; marker"`` if the pin has one) to pinned
+        version, in the lock's order.
 
     Raises
     ------
     ValueError
-        If a package is pinned twice or a line is not a plain ``name==version`` pin; the message
-        names the line.
+        If a package is pinned twice under the same marker or a line is not a
+        ``name==version[ ; marker]`` pin; the message names the line.
 
     Examples
     --------
@@ -110,13 +161,15 @@ def parse_lock_pins(text: str, *, source: str = LOCK_FILE) -> dict[str, str]:
     ...     # via revopslab (pyproject.toml)
     ... PyYAML==6.0.4
     ...     # via revopslab (pyproject.toml)
+    ... pywinpty==3.1.2 ; os_name == 'nt'
     ... '''
     >>> parse_lock_pins(lock)
-    {'numpy': '2.4.6', 'pyyaml': '6.0.4'}
+    {'numpy': '2.4.6', 'pyyaml': '6.0.4', "pywinpty ; os_name == 'nt'": '3.1.2'}
     >>> parse_lock_pins("numpy>=2")
     Traceback (most recent call last):
     ...
-    ValueError: requirements.lock line 1: expected a pin of the form 'name==version', got 'numpy>=2'
+    ValueError: requirements.lock line 1: expected a pin of the form 'name==version' or \
+'name==version ; marker', got 'numpy>=2'
     """
     pins: dict[str, str] = {}
     for number, line in enumerate(text.splitlines(), start=1):
@@ -126,6 +179,60 @@ def parse_lock_pins(text: str, *, source: str = LOCK_FILE) -> dict[str, str]:
         where = f"{source} line {number}"
         _add_pin(pins, stripped, where)
     return pins
+
+
+def pins_for(pins: Mapping[str, str], python: str, *, sys_platform: str = "linux"
+             ) -> dict[str, str]:
+    """The pins that apply to one interpreter: what ``uv pip sync`` installs there.
+
+    Parameters
+    ----------
+    pins : mapping of str to str
+        Pin keys to versions, as :func:`parse_lock_pins` returns them.
+    python : str
+        A full Python version, e.g. ``"3.12.1"``.
+    sys_platform : str, optional
+        The platform whose markers are evaluated (``"linux"``, ``"darwin"``, ``"win32"``);
+        ``os_name`` follows it.
+
+    Returns
+    -------
+    dict of str to str
+        Package name to version for every pin whose marker holds there.
+
+    Raises
+    ------
+    ValueError
+        If two pins of one package both apply (the lock would be ambiguous).
+
+    Examples
+    --------
+    >>> pins = {"numpy": "2.4.6", "overrides ; python_full_version < '3.12'": "7.7.0",
+    ...         "pywinpty ; os_name == 'nt'": "3.1.2"}
+    >>> pins_for(pins, "3.11.7")
+    {'numpy': '2.4.6', 'overrides': '7.7.0'}
+    >>> pins_for(pins, "3.13.0", sys_platform="win32")
+    {'numpy': '2.4.6', 'pywinpty': '3.1.2'}
+    """
+    from packaging.markers import Marker
+
+    major_minor = ".".join(python.split(".")[:2])
+    environment = {"python_version": major_minor, "python_full_version": python,
+                   "sys_platform": sys_platform, "os_name": "nt" if sys_platform == "win32"
+                   else "posix", "platform_system": {"win32": "Windows", "darwin": "Darwin"}
+                   .get(sys_platform, "Linux"), "implementation_name": "cpython",
+                   "platform_python_implementation": "CPython"}
+    chosen: dict[str, str] = {}
+    for key, version in pins.items():
+        marker = pin_marker(key)
+        if marker is not None and not Marker(marker).evaluate(environment):
+            continue
+        name = pin_name(key)
+        if name in chosen:
+            raise ValueError(f"{name} is pinned twice for Python {python} on {sys_platform} "
+                             f"({chosen[name]} and {version})")
+        chosen[name] = version
+    return chosen
 
 
 def read_lock_pins(path: str | Path) -> dict[str, str]:
@@ -255,7 +362,8 @@ def render_environment(
 
     Examples
     --------
-    >>> print(render_environment({"numpy": "2.4.6", "pyyaml": "6.0.4"}), end="")
+    >>> print(render_environment({"numpy": "2.4.6", "pywinpty ; os_name == 'nt'": "3.1.2"}),
+    ...       end="")
     # RevOps Lab for conda users: the same pins as requirements.lock, installed through pip.
     #   conda env create -f environment.yml && conda activate revopslab
     # Generated from requirements.lock by `python -m revopslab._lock`: do not edit by hand.
@@ -268,7 +376,7 @@ def render_environment(
       - pip
       - pip:
           - numpy==2.4.6
-          - pyyaml==6.0.4
+          - pywinpty==3.1.2 ; os_name == 'nt'
           - -e .
     """
     lines = [
@@ -282,7 +390,9 @@ def render_environment(
         "  - pip",
         "  - pip:",
     ]
-    lines += [f"      - {package}=={version}" for package, version in pins.items()]
+    for key, version in pins.items():
+        marker = pin_marker(key)
+        lines.append(f"      - {pin_name(key)}=={version}" + (f" ; {marker}" if marker else ""))
     lines.append("      - -e .")
     return "\n".join(lines) + "\n"
 
@@ -312,8 +422,8 @@ def diff_pins(lock: Mapping[str, str], environment: Mapping[str, str]) -> list[s
     >>> diff_pins({"PyYAML": "6.0.4"}, {"pyyaml": "6.0.4"})
     []
     """
-    locked = {normalise_name(package): version for package, version in lock.items()}
-    listed = {normalise_name(package): version for package, version in environment.items()}
+    locked = {_normalise_key(package): version for package, version in lock.items()}
+    listed = {_normalise_key(package): version for package, version in environment.items()}
     problems = []
     for package in sorted(locked.keys() | listed.keys()):
         if package not in listed:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, logit, ndtri, pdtr, pdtrik
 
-from . import _names
+from . import _cache, _names
 from .config import GTM_EFFECTS, PLG_MONTHLY_SIGNUPS, CompanyConfig
 from .vocabulary import CHANNELS, DEFAULT_SEED, OPPORTUNITY_STAGES, SEGMENTS, STAGES
 
@@ -360,10 +360,19 @@ def simulate_company(
     if history is not None and not isinstance(history, CompanyConfig):
         raise TypeError(f"history must be a CompanyConfig or None, got {type(history).__name__}")
     root, seed = seed_sequence(rng)
-    streams = dict(zip(_STREAMS, root.spawn(len(_STREAMS)), strict=True))
     past = config if history is None else dataclasses.replace(
         history, **{name: getattr(config, name) for name in _STRUCTURE})
-    return _Simulation(config, streams, seed, past=past).run()
+    # A company simulated before is read back (revopslab._cache; int seeds only).
+    key = (None if seed is None or _cache.cache_dir() is None
+           else _cache.company_key(config, seed, None if past == config else past))
+    stored = None if key is None else _cache.load(key)
+    if stored is not None:
+        return Company(config=config, seed=seed, **stored)
+    streams = dict(zip(_STREAMS, root.spawn(len(_STREAMS)), strict=True))
+    company = _Simulation(config, streams, seed, past=past).run()
+    if key is not None:
+        _cache.store(key, {"as_of": company.as_of, **company.tables()})
+    return company
 
 
 #: What a company *is* (taken from ``config`` even when ``history`` is given); every

@@ -15,6 +15,7 @@ from types import MappingProxyType, ModuleType
 
 import nbformat
 
+from ._kernel import KERNELSPEC as _KERNELSPEC  # the kernel `make lab` registers
 from .exercises import Exercise
 from .vocabulary import DEFAULT_SEED
 
@@ -48,7 +49,6 @@ _ALIASES = MappingProxyType({
 #: Names the setup cell defines itself.
 _SETUP_NAMES = frozenset({"company", "seed", "check"})
 _MISSING = object()
-_KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
 
 def chapters() -> tuple[str, ...]:

@@ -1,0 +1,300 @@
+"""A bounded, content-addressed disk cache of simulated companies.
+
+The simulation is deterministic: the same configuration, seed and simulator code give the
+same tables. The notebooks, their solutions and the tests simulate the same companies again
+and again in separate processes (every notebook simulates the default company, nbval and
+papermill re-run them), so :func:`revopslab.simulate.simulate_company` asks this cache first.
+
+What is stored, and how much
+    * Only companies simulated from an int seed (a Generator or a SeedSequence is never
+      cached).
+    * Only what is reused: the first simulation of a company leaves a zero-byte marker; a
+      company is stored when it is simulated a second time (in any process). Experiments
+      that run many arms over many seeds once each leave markers, not tables.
+    * Tables are pickled and zlib-compressed at level 1 (the default company: 3.8 MB; level 6
+      saves 15 % of the bytes for seven times the time).
+    * The folder is capped (:data:`DEFAULT_MAX_MB`, or ``REVOPSLAB_CACHE_MAX_MB``): after
+      each store the least recently used entries are deleted until it fits.
+
+The key
+    A SHA-256 of the package version, the source of every revopslab module the simulator
+    imports, the Python, numpy, pandas and scipy versions, the seed, and the configuration and
+    history written out field by field. Editing the simulator changes the key, so a stale
+    company is never returned.
+
+Where
+    ``REVOPSLAB_CACHE_DIR`` if set (the repository's ``conftest.py`` and the Makefile set it
+    to ``.cache/companies`` in the checkout, which git ignores); otherwise the cache is off.
+    ``REVOPSLAB_CACHE=off`` turns it off whatever the folder (the simulator's own
+    determinism tests run that way). ``rm -rf .cache`` empties it.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import dataclasses
+import hashlib
+import json
+import os
+import pickle
+import sys
+import tempfile
+import zlib
+from collections.abc import Iterator, Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "DEFAULT_MAX_MB",
+    "cache_dir",
+    "company_key",
+    "disabled",
+    "load",
+    "store",
+    "usage",
+]
+
+#: Size cap of the cache folder in megabytes when ``REVOPSLAB_CACHE_MAX_MB`` is not set.
+DEFAULT_MAX_MB = 300
+#: Markers (companies simulated once) kept at most; the oldest go first.
+MAX_MARKERS = 20_000
+_SUFFIX = ".pkl.z"
+_MARKER = ".seen"
+_FORMAT = 1  # bump when the stored layout changes
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def cache_dir() -> Path | None:
+    """The cache folder, or None when the cache is off.
+
+    Examples
+    --------
+    >>> with disabled():
+    ...     cache_dir() is None
+    True
+    """
+    if os.environ.get("REVOPSLAB_CACHE", "").strip().lower() in {"0", "off", "false", "no"}:
+        return None
+    folder = os.environ.get("REVOPSLAB_CACHE_DIR", "").strip()
+    return Path(folder) if folder else None
+
+
+@contextlib.contextmanager
+def disabled() -> Iterator[None]:
+    """Turn the cache off inside a ``with`` block (this process and the kernels it starts)."""
+    before = os.environ.get("REVOPSLAB_CACHE")
+    os.environ["REVOPSLAB_CACHE"] = "off"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["REVOPSLAB_CACHE"]
+        else:
+            os.environ["REVOPSLAB_CACHE"] = before
+
+
+def _max_bytes() -> int:
+    raw = os.environ.get("REVOPSLAB_CACHE_MAX_MB", "").strip()
+    if not raw:
+        return DEFAULT_MAX_MB * 1_000_000
+    try:
+        megabytes = float(raw)
+    except ValueError:
+        raise ValueError(
+            f"REVOPSLAB_CACHE_MAX_MB must be a number of megabytes, got {raw!r}") from None
+    if megabytes < 0:
+        raise ValueError(f"REVOPSLAB_CACHE_MAX_MB must be >= 0, got {raw!r}")
+    return int(megabytes * 1_000_000)
+
+
+def _canonical(value: Any) -> Any:
+    """A JSON-ready form of a configuration that two equal configurations share.
+
+    Examples
+    --------
+    >>> from types import MappingProxyType
+    >>> _canonical(MappingProxyType({"b": 1.0, "a": (2, None)}))
+    {'a': [2, None], 'b': 'f1.0'}
+    """
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {"__class__": type(value).__qualname__, **fields}
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if isinstance(value, float):
+        return "f" + repr(value)  # 1 and 1.0 are one config, but keep the type visible
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    raise TypeError(f"cannot key a configuration field of type {type(value).__name__}")
+
+
+def _module_imports(path: Path) -> set[str]:
+    """The revopslab modules a module imports relatively (``from .x import ...``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            if node.module:
+                names.add(node.module.split(".")[0])
+            else:
+                names.update(alias.name for alias in node.names)
+    return names
+
+
+@lru_cache(maxsize=1)
+def _code_digest() -> str:
+    """Digest of the simulator's code: simulate.py and every revopslab module it reaches."""
+    import numpy
+    import pandas
+    import scipy
+
+    from . import __version__
+
+    seen: set[str] = set()
+    todo = ["simulate"]
+    while todo:
+        name = todo.pop()
+        if name in seen or not (_PACKAGE / f"{name}.py").is_file():
+            continue
+        seen.add(name)
+        todo.extend(_module_imports(_PACKAGE / f"{name}.py"))
+    digest = hashlib.sha256()
+    for part in (f"format={_FORMAT}", __version__, numpy.__version__, pandas.__version__,
+                 scipy.__version__, f"python={sys.version_info.major}.{sys.version_info.minor}"):
+        digest.update(part.encode() + b"\0")
+    for name in sorted(seen):
+        digest.update(name.encode() + b"\0" + (_PACKAGE / f"{name}.py").read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def company_key(config, seed: int, history=None) -> str:
+    """The content address of ``simulate_company(config, rng=seed, history=history)``.
+
+    Examples
+    --------
+    >>> from revopslab.config import CompanyConfig
+    >>> key = company_key(CompanyConfig(), 2024)
+    >>> len(key), key == company_key(CompanyConfig(), 2024)
+    (64, True)
+    >>> key == company_key(CompanyConfig(), 2025)
+    False
+    >>> key == company_key(CompanyConfig(), 2024, history=CompanyConfig())
+    False
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    text = json.dumps({"code": _code_digest(), "seed": seed, "config": _canonical(config),
+                       "history": _canonical(history)}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _paths(folder: Path, key: str) -> tuple[Path, Path]:
+    return folder / f"{key}{_SUFFIX}", folder / f"{key}{_MARKER}"
+
+
+def load(key: str) -> dict[str, Any] | None:
+    """The stored fields of a company (``as_of`` and every table), or None on a miss.
+
+    A hit marks the entry as recently used. An unreadable entry (truncated, another
+    format) counts as a miss and is deleted.
+    """
+    folder = cache_dir()
+    if folder is None:
+        return None
+    path, _ = _paths(folder, key)
+    try:
+        payload = path.read_bytes()
+    except OSError:
+        return None
+    try:
+        fields = pickle.loads(zlib.decompress(payload))
+    except Exception:  # noqa: BLE001 - a damaged entry is a miss, never an error
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return None
+    with contextlib.suppress(OSError):
+        os.utime(path)
+    return fields
+
+
+def store(key: str, fields: Mapping[str, Any]) -> bool:
+    """Store a company simulated a second time; mark one simulated the first time.
+
+    Returns True if the company was written. Errors writing the cache (a read-only or full
+    disk) are ignored: the cache only ever saves time.
+    """
+    folder = cache_dir()
+    if folder is None:
+        return False
+    path, marker = _paths(folder, key)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not marker.exists():
+            marker.touch()
+            _evict(folder, max_bytes=_max_bytes())
+            return False
+        payload = zlib.compress(pickle.dumps(dict(fields), protocol=pickle.HIGHEST_PROTOCOL), 1)
+        max_bytes = _max_bytes()
+        if len(payload) > max_bytes:
+            return False
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".tmp-", delete=False) as handle:
+            handle.write(payload)
+        os.replace(handle.name, path)  # atomic: a reader sees the whole entry or none
+        _evict(folder, max_bytes=max_bytes)
+        return True
+    except OSError:
+        return False
+
+
+def _evict(folder: Path, *, max_bytes: int) -> None:
+    """Delete least recently used entries until the folder holds at most ``max_bytes``."""
+    entries, markers = [], []
+    for entry in os.scandir(folder):
+        try:
+            info = entry.stat()
+        except OSError:
+            continue
+        if entry.name.endswith(_SUFFIX):
+            entries.append((info.st_mtime, info.st_size, entry.path))
+        elif entry.name.endswith(_MARKER):
+            markers.append((info.st_mtime, entry.path))
+    total = sum(size for _, size, _ in entries)
+    for _, size, path in sorted(entries):
+        if total <= max_bytes:
+            break
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+            total -= size
+    for _, path in sorted(markers)[: max(0, len(markers) - MAX_MARKERS)]:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+def usage(folder: str | os.PathLike | None = None) -> dict[str, int]:
+    """What the cache holds: ``{"companies": n, "markers": m, "bytes": total}``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> usage(tempfile.mkdtemp())
+    {'companies': 0, 'markers': 0, 'bytes': 0}
+    """
+    folder = Path(folder) if folder is not None else cache_dir()
+    counts = {"companies": 0, "markers": 0, "bytes": 0}
+    if folder is None or not folder.is_dir():
+        return counts
+    for entry in os.scandir(folder):
+        if entry.name.endswith(_SUFFIX):
+            counts["companies"] += 1
+            counts["bytes"] += entry.stat().st_size
+        elif entry.name.endswith(_MARKER):
+            counts["markers"] += 1
+    return counts
+
+
+if __name__ == "__main__":
+    print(cache_dir(), usage())

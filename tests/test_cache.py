@@ -1,0 +1,182 @@
+"""The cache of simulated companies: exact, keyed on everything that matters, and bounded."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from revopslab import _cache
+from revopslab import simulate as simulate_module
+from revopslab.config import CompanyConfig
+from revopslab.simulate import TABLES, simulate_company
+
+TINY = CompanyConfig(months=6, scale=0.1)
+
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch):
+    """An empty cache folder of this test's own, the cache on."""
+    monkeypatch.delenv("REVOPSLAB_CACHE", raising=False)
+    monkeypatch.delenv("REVOPSLAB_CACHE_MAX_MB", raising=False)
+    monkeypatch.setenv("REVOPSLAB_CACHE_DIR", str(tmp_path / "companies"))
+    return tmp_path / "companies"
+
+
+@pytest.fixture
+def no_simulation(monkeypatch):
+    """Calling this makes any further simulation fail: what follows must come from the cache."""
+
+    def forbid():
+        def refuse(self):
+            raise AssertionError("simulated although the company is in the cache")
+
+        monkeypatch.setattr(simulate_module._Simulation, "run", refuse)
+
+    return forbid
+
+
+def _assert_same_company(cached, fresh):
+    assert cached.config == fresh.config
+    assert cached.seed == fresh.seed
+    assert cached.as_of == fresh.as_of
+    for name in TABLES:
+        pd.testing.assert_frame_equal(getattr(cached, name), getattr(fresh, name),
+                                      check_exact=True)
+
+
+def test_a_company_is_stored_on_its_second_simulation_and_read_back_exactly(
+        folder, no_simulation):
+    first = simulate_company(TINY, rng=3)
+    assert _cache.usage(folder) == {"companies": 0, "markers": 1, "bytes": 0}
+    second = simulate_company(TINY, rng=3)
+    assert _cache.usage(folder)["companies"] == 1
+    no_simulation()
+    third = simulate_company(TINY, rng=3)
+    _assert_same_company(third, first)
+    _assert_same_company(second, first)
+    # Each read is a fresh copy: changing one does not change the next.
+    third.leads.loc[:, "channel"] = "changed"
+    assert (simulate_company(TINY, rng=3).leads["channel"] != "changed").all()
+
+
+def test_the_cached_company_equals_a_simulation_without_the_cache(folder):
+    for _ in range(2):
+        simulate_company(TINY, rng=5, history=dataclasses.replace(TINY, org_model="siloed"))
+    cached = simulate_company(TINY, rng=5, history=dataclasses.replace(TINY, org_model="siloed"))
+    with _cache.disabled():
+        fresh = simulate_company(TINY, rng=5,
+                                 history=dataclasses.replace(TINY, org_model="siloed"))
+    _assert_same_company(cached, fresh)
+
+
+def test_seed_config_and_history_each_change_the_key():
+    base = _cache.company_key(TINY, 3)
+    others = [
+        _cache.company_key(TINY, 4),
+        _cache.company_key(dataclasses.replace(TINY, flywheel=False), 3),
+        _cache.company_key(dataclasses.replace(TINY, handoff_sla_days=1.0), 3),
+        _cache.company_key(dataclasses.replace(TINY, conversion_multipliers={"sal_to_sql": 1.1}),
+                           3),
+        _cache.company_key(TINY, 3, history=dataclasses.replace(TINY, org_model="siloed")),
+    ]
+    assert len({base, *others}) == len(others) + 1
+
+
+def test_equal_configs_share_a_key_whatever_the_mapping_type_or_order():
+    one = dataclasses.replace(
+        TINY, speed_multipliers=MappingProxyType({"aql_to_tal": 1.5, "tal_to_tql": 2.0}))
+    two = dataclasses.replace(TINY, speed_multipliers={"tal_to_tql": 2.0, "aql_to_tal": 1.5})
+    assert _cache.company_key(one, 3) == _cache.company_key(two, 3)
+
+
+def test_the_key_covers_the_simulator_code_and_the_numeric_libraries():
+    modules = set()
+    todo = ["simulate"]
+    while todo:
+        name = todo.pop()
+        if name not in modules and (_cache._PACKAGE / f"{name}.py").is_file():
+            modules.add(name)
+            todo.extend(_cache._module_imports(_cache._PACKAGE / f"{name}.py"))
+    assert {"simulate", "config", "vocabulary", "_names"} <= modules
+    _cache._code_digest.cache_clear()
+    before = _cache._code_digest()
+    original = np.__version__
+    try:
+        np.__version__ = original + "+other"
+        _cache._code_digest.cache_clear()
+        assert _cache._code_digest() != before
+    finally:
+        np.__version__ = original
+        _cache._code_digest.cache_clear()
+    assert _cache._code_digest() == before
+
+
+def test_a_generator_or_seed_sequence_is_never_cached(folder):
+    for _ in range(2):
+        simulate_company(TINY, rng=np.random.default_rng(3))
+        simulate_company(TINY, rng=np.random.SeedSequence(3))
+    assert _cache.usage(folder) == {"companies": 0, "markers": 0, "bytes": 0}
+
+
+@pytest.mark.parametrize("switch", ["off", "0", "false"])
+def test_the_cache_can_be_turned_off(folder, monkeypatch, switch):
+    monkeypatch.setenv("REVOPSLAB_CACHE", switch)
+    for _ in range(3):
+        simulate_company(TINY, rng=3)
+    assert not folder.exists()
+
+
+def test_without_a_folder_the_cache_is_off(monkeypatch, tmp_path):
+    monkeypatch.delenv("REVOPSLAB_CACHE_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert _cache.cache_dir() is None
+    simulate_company(TINY, rng=3)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_folder_is_capped_and_the_least_recently_used_company_goes_first(folder, monkeypatch):
+    for seed in (1, 2):
+        for _ in range(2):
+            simulate_company(TINY, rng=seed)
+    sizes = sorted(path.stat().st_size for path in folder.glob("*.pkl.z"))
+    assert len(sizes) == 2
+    # Room for two companies, not three: storing a third evicts the least recently used.
+    monkeypatch.setenv("REVOPSLAB_CACHE_MAX_MB", str((sizes[0] + sizes[1] + 1000) / 1e6))
+    old = time.time() - 100
+    for seed in (1, 2):
+        os.utime(folder / f"{_cache.company_key(TINY, seed)}.pkl.z", (old, old + seed))
+    simulate_company(TINY, rng=1)  # a hit: seed 1 is now the most recently used
+    for _ in range(2):
+        simulate_company(TINY, rng=3)
+    kept = {path.name for path in folder.glob("*.pkl.z")}
+    assert kept == {f"{_cache.company_key(TINY, s)}.pkl.z" for s in (1, 3)}
+    assert _cache.usage(folder)["bytes"] <= (sizes[0] + sizes[1] + 1000)
+
+
+def test_a_company_larger_than_the_cap_is_not_stored(folder, monkeypatch):
+    monkeypatch.setenv("REVOPSLAB_CACHE_MAX_MB", "0.001")
+    for _ in range(3):
+        simulate_company(TINY, rng=3)
+    assert _cache.usage(folder)["companies"] == 0
+
+
+def test_a_bad_cap_names_the_variable(folder, monkeypatch):
+    monkeypatch.setenv("REVOPSLAB_CACHE_MAX_MB", "lots")
+    with pytest.raises(ValueError, match="REVOPSLAB_CACHE_MAX_MB must be a number"):
+        _cache._max_bytes()
+
+
+def test_a_damaged_entry_is_a_miss_and_is_replaced(folder):
+    for _ in range(2):
+        fresh = simulate_company(TINY, rng=3)
+    path = folder / f"{_cache.company_key(TINY, 3)}.pkl.z"
+    path.write_bytes(path.read_bytes()[:100])
+    again = simulate_company(TINY, rng=3)  # simulated: the truncated entry is dropped
+    _assert_same_company(again, fresh)
+    assert _cache.load(_cache.company_key(TINY, 3)) is not None  # stored whole again

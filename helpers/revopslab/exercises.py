@@ -940,8 +940,8 @@ def _rounded_text(expected: float, decimals: int | None, sig: int | None) -> str
     if decimals is not None:
         return f"{round(expected, decimals):,.{decimals}f}"
     if sig is not None and expected != 0:
-        places = max(0, sig - 1 - math.floor(math.log10(abs(expected))))
-        return f"{round(expected, places):,.{places}f}"
+        places = sig - 1 - math.floor(math.log10(abs(expected)))
+        return f"{round(expected, places):,.{max(0, places)}f}"
     return f"{expected:,.6g}"
 
 

@@ -200,7 +200,7 @@ EXERCISES = (
     ),
     Exercise(
         "02.6",
-        "Find the flaw: a dashboard shows 'NRR' as the company's total MRR in December of the "
+        "Find the flaw: a dashboard shows, as its NRR, the company's total MRR in December of the "
         "last full year over its total MRR in the December before. By how much does that "
         "ratio exceed the true NRR of the same year? As a difference of ratios, to 3 decimal "
         "places.",

@@ -264,7 +264,7 @@ EXERCISES = (
     ),
     Exercise(
         "05.5",
-        "Read the chart of section 4 that compares the cohort and period views of "
+        "Read the chart of section 4.2 that compares the cohort and period views of "
         "opportunity_to_won by quarter. Which reading is right? One of ch05.VIEW_READINGS "
         "(its index 0 to 3 or its text).",
         expect_choice(

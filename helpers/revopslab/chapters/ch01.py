@@ -167,8 +167,8 @@ EXERCISES = (
         "01.4",
         "Experiment: for each seed of ch01.experiment_seeds(company), simulate "
         "ch01.small_config(company, org_model=...) siloed and aligned. In what share of the 5 "
-        "seeds does the siloed company earn less total revenue? As a fraction, to 1 decimal "
-        "place.",
+        "seeds does the siloed company earn less total revenue? As a fraction (not a "
+        "percentage), to 1 decimal place.",
         expect_number(_share_siloed_loses, decimals=1, fraction=True, name="your share",
                       mistakes={"that is the share of seeds where the siloed company earns "
                                 "more; count those where it earns less.":

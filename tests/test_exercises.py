@@ -567,7 +567,8 @@ def test_a_percentage_for_a_fraction_is_caught_at_any_size_typed(typed):
     from revopslab.exercises import expect_number
 
     share = expect_number(lambda: 0.01843, decimals=3, fraction=True, name="your share")
-    assert share(typed) == "your share looks like a percentage: give it as a fraction (0.25, not 25)."
+    assert share(typed) == ("your share looks like a percentage: give it as a fraction "
+                            "(0.25, not 25).")
 
 
 def test_a_known_mistake_gets_its_diagnosis_never_the_answer():

@@ -28,8 +28,8 @@ import pytest
 from revopslab import forecast, solutions
 from revopslab.config import CompanyConfig, company_profile
 from revopslab.exercises import (
-    ____,
     Checker,
+    ____,
     check,
     expected,
     progress,

@@ -77,7 +77,8 @@ _PHRASES: dict[str, dict[str, str]] = {
         "correct": "正解",
         "incorrect": "もう一歩：",
         "not_attempted": "未回答 —",
-        "nudge": "プレースホルダー {placeholder} を答えに置き換えて、セルをもう一度実行してください。",
+        "nudge": "プレースホルダー {placeholder} を答えに置き換えて、"
+                 "セルをもう一度実行してください。",
         "expected": "期待される答え：{value}",
         "hint": "ヒント",
         "solution": "解答",
@@ -1082,7 +1083,8 @@ def expect_number(
         if unit is not None and _shown_decimals(value) < _shown_decimals(
                 _rounded(expected, decimals, sig)) and _matches(
                 value, expected, 10.0 ** -_shown_decimals(value), 0.0, 0.0):
-            return f"{name} is rounded too coarsely: give it {_precision_phrase(decimals, sig, False)}."
+            wanted = _precision_phrase(decimals, sig, False)
+            return f"{name} is rounded too coarsely: give it {wanted}."
         return _how_far(value, expected, name)
 
     def text() -> str:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import math
-import numbers
 from typing import Any
 
 import pandas as pd
 
 from ..exercises import Checker, Exercise, expect_choice, expect_number, register
-from ..simulate import simulate_company
 from ..forecast import bias, mape, wape
 from ..process import PATHS, STEPS, bottleneck, conversion, with_outcomes
+from ..simulate import simulate_company
 from . import Binding, experiment_seeds, small_config
 
 __all__ = ["bind", "EXERCISES", "BEFORE_HANDOFF", "FORECAST_DRILL", "TINY_DRILL", "VIEW_READINGS",

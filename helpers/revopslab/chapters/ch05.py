@@ -307,7 +307,7 @@ EXERCISES = (
     ),
     Exercise(
         "05.7",
-        "Report reading: the cell above prints the recommendations a RevOps report makes from "
+        "Report reading: the next cell prints the recommendations a RevOps report makes from "
         "ch05.report_findings(). Which finding caused its first recommendation? One of "
         "ch05.FINDING_CAUSES.",
         expect_choice(_top_cause, options=FINDING_CAUSES,

@@ -541,3 +541,88 @@ def test_frame_broken_expectations():
             check("98.1", _frame())
         with pytest.raises(ExerciseError, match="must return a DataFrame or Series; got list"):
             check("98.2", _frame())
+
+
+# --- marking as a learner types (issue 17) -----------------------------------------------------
+
+
+def test_a_number_passes_at_the_precision_the_prompt_asks_for_and_no_coarser():
+    from revopslab.exercises import expect_number
+
+    share = expect_number(lambda: 0.01843, decimals=3, fraction=True, name="your share")
+    assert share(0.018) is None and share(0.0184) is None and share(0.01843) is None
+    assert share(0.019) == "your share is a little too high (1–10% off)."
+    assert share(0.02) == "your share is rounded too coarsely: give it to 3 decimal places."
+    assert share.precision == "as a fraction (not a percentage), to 3 decimal places"
+    assert (share.expected_text(), share.typed()) == ("0.018", 0.018)
+    sig = expect_number(lambda: 38_233_600, sig=3)
+    assert sig(38_200_000) is None and sig(38_233_600) is None and sig(38_400_000) is not None
+    assert sig.expected_text() == "38,200,000"
+    with pytest.raises(ValueError, match="decimals or sig, not both"):
+        expect_number(lambda: 1, decimals=1, sig=2)
+
+
+@pytest.mark.parametrize("typed", [1.8, 1.84, 1.843, 2])
+def test_a_percentage_for_a_fraction_is_caught_at_any_size_typed(typed):
+    from revopslab.exercises import expect_number
+
+    share = expect_number(lambda: 0.01843, decimals=3, fraction=True, name="your share")
+    assert share(typed) == ("your share looks like a percentage: give it as a fraction "
+                            "(0.25, not 25).")
+
+
+def test_a_known_mistake_gets_its_diagnosis_never_the_answer():
+    from revopslab.exercises import expect_number
+
+    rate = expect_number(lambda: 0.759, decimals=3, fraction=True, name="your rate",
+                         mistakes={"that is the cohort view's rate.": lambda: 0.652})
+    assert rate(0.652) == "that is the cohort view's rate." and rate(0.65) is not None
+    assert "0.759" not in rate(0.652)
+
+
+def test_choices_accept_spelling_variants_aliases_and_a_computed_answer():
+    from revopslab.exercises import expect_choice
+
+    governance = expect_choice("centralised", options=["centralised", "decentralised"])
+    for typed in ("centralized", "Centralised", " CENTRALIZED ", "'centralised'"):
+        assert governance(typed) is None, typed
+    assert governance("decentralized") == "'decentralised' is not the right choice."
+    roles = expect_choice("data management and insights",
+                          options=["data management and insights", "revenue enablement"],
+                          aliases={"data & insights": "data management and insights"})
+    assert roles("Data management & insights") is None and roles("data & insights") is None
+    computed = expect_choice(lambda: "b", options=["a", "b"])
+    assert computed("b") is None and computed.expected_text() == "'b'"
+    broken = expect_choice(lambda: "z", options=["a", "b"])
+    with pytest.raises(ExerciseError, match="not an option"):
+        broken("a")
+
+
+def test_feedback_speaks_the_language_asked_for():
+    from revopslab.exercises import expect_number, feedback_text
+
+    ex = Exercise("97.1", "Six times seven?", expect_number(lambda: 42), hint="Multiply.",
+                  solution="answer = 42", prompt_ja="6×7は？", hint_ja="掛け算です。")
+    with registry_override(ex):
+        assert str(check("97.1", 42, lang="ja")) == "正解"
+        assert str(check("97.1", 42)) == "Correct"
+        assert str(check("97.1", 42, show_expected=True)) == "Correct — expected 42"
+        assert str(check("97.1", 42, show_expected=True, lang="ja")) == "正解 — 期待される答え：42"
+        assert check("97.1", ____, lang="ja").message == feedback_text(
+            "nudge", "ja", placeholder="____")
+        assert hint("97.1", lang="ja").text == "掛け算です。" and hint("97.1").text == "Multiply."
+        assert ex.prompt_in("ja") == "6×7は？"
+        with pytest.raises(ValueError, match="lang must be one of"):
+            check("97.1", 42, lang="fr")
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"stars": 4}, "stars must be 1, 2 or 3"),
+    ({"stars": True}, "stars must be 1, 2 or 3"),
+    ({"kind": "quiz"}, "kind must be one of"),
+    ({"prompt_ja": " "}, "prompt_ja must be None or a non-empty str"),
+    ({"expected": "42"}, "expected must be None or a callable"),
+])
+def test_exercise_refuses_bad_levels_kinds_and_translations(kwargs, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        Exercise("97.2", "p", lambda a: None, hint="h", solution="s", **kwargs)

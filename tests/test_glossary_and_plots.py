@@ -26,9 +26,30 @@ def test_every_syllabus_term_is_in_the_glossary_in_both_languages(term):
     assert glossary(row["term_ja"])["term_en"] == row["term_en"]
 
 
-def test_unknown_term_suggests_close_ones():
-    with pytest.raises(KeyError, match="closest terms"):
-        glossary("churn rat")
+def test_unknown_term_answers_one_line_did_you_mean_not_a_traceback():
+    miss = glossary("churn rat")
+    assert not miss
+    assert str(miss) == "'churn rat' is not in the glossary. Did you mean 'churn rate'?"
+    assert "\n" not in repr(miss)
+    with pytest.raises(KeyError, match="Did you mean 'churn rate'"):
+        miss["term_ja"]
+    assert "glossary_table() lists every term" in str(glossary("zzzzzzzz"))
+
+
+def test_glossary_shows_whole_definitions_in_both_languages():
+    from revopslab.glossary import _table, show_glossary
+
+    row = _table().set_index("term_en").loc["churn rate"]
+    shown = repr(glossary("churn rate"))
+    assert row["definition_en"] in shown and row["definition_ja"] in shown
+    assert len(row["definition_en"]) > 50  # long enough that a DataFrame repr would cut it
+    table = show_glossary("05")
+    terms = glossary_table(chapter="05")
+    assert len(table.entries) == len(terms)
+    for text in (str(table), table._repr_html_()):
+        for _, term in terms.iterrows():
+            assert term["definition_ja"] in text
+    assert str(glossary_table(chapter="05")["definition_en"].iloc[0]) in str(table)
 
 
 def test_chapter_filter_and_its_error():

@@ -2,7 +2,8 @@
 
 - every committed ``notebooks/solutions/NN_solutions.ipynb`` holds exactly the cells that
   `revopslab.solutions.build_solutions_notebook` builds from the chapter module, and its
-  committed outputs read "Correct" for every exercise (nbval re-runs them in ``make test``);
+  committed outputs read "Correct — expected …" for every exercise, the expected value or
+  choice printed for the trainer (nbval re-runs them in ``make test``);
 - every chapter notebook has one, bound to the same company profile and seed;
 - the learner notebooks hold no solution code, and every exercise's starter cell still
   reads ``answer = ____``;
@@ -91,7 +92,9 @@ def test_committed_solutions_are_executed_and_every_check_reads_correct(path):
                    for output in cell.get("outputs", []) if output.output_type == "execute_result"]
         assert results, (f"{path.name}: the check of {exercise.id} has no output; execute the "
                          "notebook (make solutions) before committing it")
-        assert results[-1] == "Correct", f"{path.name}, {exercise.id}: {results[-1]!r}"
+        assert results[-1].startswith("Correct — expected "), (
+            f"{path.name}, {exercise.id}: {results[-1]!r} (a trainer reads the expected answer "
+            "next to 'Correct')")
 
 
 def _parameters(nb: nbformat.NotebookNode) -> dict[str, object]:

@@ -37,3 +37,20 @@ def test_bad_controls_are_refused():
         Choice(("a", "b"), value="c")
     with pytest.raises(TypeError, match="function must be callable"):
         what_if(3)
+
+
+def test_slider_readout_follows_the_chart_title_format(monkeypatch):
+    monkeypatch.setenv(whatif.STATIC_ENV, "0")
+    shown = what_if(lambda growth: None,
+                    growth=Slider(0.0, 0.04, 0.005, value=0.015, format=".1%"))
+    slider = shown.children[0]
+    assert slider.readout_format == ".1%"
+    assert Slider(0.0, 0.04, 0.005, value=0.015, format=".1%").readout(0.015) == "1.5%"
+    assert f"{0.015:.1%}" == "1.5%"  # the chart titles' format reads the same
+    assert Slider(0.0, 1.0, 0.1, value=0.3).readout(0.3) == "0.30"
+
+
+@pytest.mark.parametrize("bad", ["%", "{:.1%}", ".1e", "", 3])
+def test_slider_refuses_a_readout_format_the_widget_cannot_read(bad):
+    with pytest.raises(ValueError, match="Slider format must look like"):
+        Slider(0.0, 1.0, 0.1, value=0.3, format=bad)

@@ -9,6 +9,7 @@ import importlib
 import math
 import numbers
 import re
+import unicodedata
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -38,6 +39,11 @@ __all__ = [
     "expect_choice",
     "expect_set",
     "expect_frame",
+    "expected",
+    "progress",
+    "Progress",
+    "KINDS",
+    "feedback_text",
 ]
 
 #: The placeholder the notebooks put where the learner's answer goes.
@@ -48,9 +54,66 @@ ____ = PLACEHOLDER
 Status = Literal["correct", "incorrect", "not_attempted"]
 
 _ID_PATTERN = re.compile(r"\d{2}\.\d+[a-z]?")
-_NOT_ATTEMPTED = (
-    f"replace the placeholder {PLACEHOLDER} with your answer, then run the cell again."
-)
+
+#: The kinds of exercise a chapter mixes (issue 17): compute with the package on the company,
+#: an experiment over seeds, interpreting a chart or table, finding the flaw in an analysis,
+#: reading the report, and recalling the text (kept rare).
+KINDS: tuple[str, ...] = ("compute", "experiment", "interpret", "flaw", "report", "recall")
+
+#: The fixed phrases of the feedback, per language; the Japanese edition fills in ``"ja"``.
+_PHRASES: dict[str, dict[str, str]] = {
+    "en": {
+        "correct": "Correct",
+        "incorrect": "Not quite:",
+        "not_attempted": "Not attempted yet —",
+        "nudge": "replace the placeholder {placeholder} with your answer, then run the cell "
+                 "again.",
+        "expected": "expected {value}",
+        "hint": "Hint",
+        "solution": "Solution",
+        "exercise": "exercise",
+    },
+    "ja": {
+        "correct": "正解",
+        "incorrect": "もう一歩：",
+        "not_attempted": "未回答 —",
+        "nudge": "プレースホルダー {placeholder} を答えに置き換えて、"
+                 "セルをもう一度実行してください。",
+        "expected": "期待される答え：{value}",
+        "hint": "ヒント",
+        "solution": "解答",
+        "exercise": "演習",
+    },
+}
+
+
+def feedback_text(key: str, lang: str = "en", **values: Any) -> str:
+    """Return a fixed phrase of the feedback in ``lang``, filled with ``values``.
+
+    Every fixed phrase `check`, `hint` and `solution` show goes through this
+    function, so a notebook in another language only needs its phrases here
+    (and ``prompt_ja``/``hint_ja`` on its exercises).
+
+    Examples
+    --------
+    >>> feedback_text("correct"), feedback_text("correct", "ja")
+    ('Correct', '正解')
+    >>> feedback_text("expected", value="0.018")
+    'expected 0.018'
+    >>> feedback_text("correct", "fr")
+    Traceback (most recent call last):
+    ...
+    ValueError: lang must be one of ['en', 'ja']; got 'fr'
+    """
+    if lang not in _PHRASES:
+        raise ValueError(f"lang must be one of {sorted(_PHRASES)}; got {lang!r}")
+    phrases = _PHRASES[lang]
+    if key not in phrases:
+        raise KeyError(f"unknown phrase {key!r}; known: {sorted(phrases)}")
+    return phrases[key].format(**values)
+
+
+_NOT_ATTEMPTED = feedback_text("nudge", placeholder=PLACEHOLDER)
 _COLORS = {"correct": "#1a7f37", "not_attempted": "#b35900", "incorrect": "#c62828"}
 
 
@@ -96,6 +159,13 @@ class Checker:
 
     func: Callable[[Any], str | None]
     expects: str
+    #: Text of the expected answer (computed at call time), shown to trainers by
+    #: ``check(..., show_expected=True)``; None when the checker cannot say it.
+    expected_text: Callable[[], str] | None = None
+    #: The expected answer as a learner would type it at the prompt's precision (tests).
+    typed: Callable[[], Any] | None = None
+    #: The precision the prompt must state, such as "as a fraction, to 3 decimal places".
+    precision: str | None = None
 
     def __call__(self, answer: Any) -> str | None:
         try:
@@ -124,6 +194,15 @@ class Exercise:
         A nudge shown by `hint`.
     solution
         Code text shown by `solution`.
+    stars
+        Difficulty, 1 (★) to 3 (★★★); a chapter's exercises rise in difficulty.
+    kind
+        One of `KINDS`: what the exercise practises.
+    expected
+        Optional callable returning the text of the expected answer for
+        trainers; by default the checker's ``expected_text``.
+    prompt_ja, hint_ja
+        Optional Japanese prompt and hint, for the Japanese edition.
 
     Raises
     ------
@@ -152,6 +231,21 @@ class Exercise:
     checker: Callable[[Any], str | None]
     hint: str
     solution: str
+    stars: int = 1
+    kind: str = "compute"
+    expected: Callable[[], str] | None = None
+    prompt_ja: str | None = None
+    hint_ja: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The difficulty as stars, such as ``"★★"``."""
+        return "★" * self.stars
+
+    def expected_text(self) -> str | None:
+        """The expected answer as text (for trainers), or None if the checker cannot say it."""
+        compute = self.expected or getattr(self.checker, "expected_text", None)
+        return None if compute is None else str(compute())
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not _ID_PATTERN.fullmatch(self.id):
@@ -172,6 +266,35 @@ class Exercise:
                 f"checker must be callable (answer -> None or message); got "
                 f"{type(self.checker).__name__}"
             )
+        if isinstance(self.stars, bool) or self.stars not in (1, 2, 3):
+            raise ValueError(f"stars must be 1, 2 or 3; got {self.stars!r}")
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {list(KINDS)}; got {self.kind!r}")
+        for name in ("prompt_ja", "hint_ja"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise ValueError(f"{name} must be None or a non-empty str; got {value!r}")
+        if self.expected is not None and not callable(self.expected):
+            raise TypeError(f"expected must be None or a callable; got "
+                            f"{type(self.expected).__name__}")
+
+    def prompt_in(self, lang: str = "en") -> str:
+        """The prompt in ``lang`` (English when no translation is given).
+
+        Examples
+        --------
+        >>> ex = Exercise("99.1", "Say hi.", lambda a: None, hint="h", solution="s",
+        ...               prompt_ja="挨拶してください。")
+        >>> ex.prompt_in("ja"), ex.prompt_in("en")
+        ('挨拶してください。', 'Say hi.')
+        """
+        feedback_text("correct", lang)  # validates lang
+        return (self.prompt_ja or self.prompt) if lang == "ja" else self.prompt
+
+    def hint_in(self, lang: str = "en") -> str:
+        """The hint in ``lang`` (English when no translation is given)."""
+        feedback_text("correct", lang)
+        return (self.hint_ja or self.hint) if lang == "ja" else self.hint
 
 
 @dataclass(frozen=True, repr=False)
@@ -199,6 +322,7 @@ class CheckResult:
     exercise_id: str
     status: Status
     message: str = ""
+    lang: str = "en"
 
     @property
     def correct(self) -> bool:
@@ -209,10 +333,11 @@ class CheckResult:
         return self.correct
 
     def _headline(self) -> str:
-        return {"correct": "Correct", "incorrect": "Not quite:",
-                "not_attempted": "Not attempted yet —"}[self.status]
+        return feedback_text(self.status, self.lang)
 
     def __str__(self) -> str:
+        if self.status == "correct" and self.message:
+            return f"{self._headline()} — {self.message}"
         return f"{self._headline()} {self.message}".rstrip()
 
     __repr__ = __str__
@@ -222,8 +347,10 @@ class CheckResult:
         return (
             f'<div style="border-left: 4px solid {color}; padding: 0.3em 0.8em;">'
             f'<span style="color: {color}; font-weight: bold;">{html.escape(self._headline())}'
-            f"</span> {html.escape(self.message)}"
-            f'<span style="color: #777; font-size: 0.85em;"> (exercise '
+            f"</span> {'— ' if self.status == 'correct' and self.message else ''}"
+            f"{html.escape(self.message)}"
+            f'<span style="color: #777; font-size: 0.85em;"> '
+            f'({feedback_text("exercise", self.lang)} '
             f"{html.escape(self.exercise_id)})</span></div>"
         )
 
@@ -244,32 +371,37 @@ class Reveal:
     exercise_id: str
     kind: Literal["hint", "solution"]
     text: str
+    lang: str = "en"
 
     def __str__(self) -> str:
         if self.kind == "hint":
-            return f"Hint: {self.text}"
-        return f"Solution:\n{self.text}"
+            return f"{feedback_text('hint', self.lang)}: {self.text}"
+        return f"{feedback_text('solution', self.lang)}:\n{self.text}"
 
     __repr__ = __str__
 
     def _repr_markdown_(self) -> str:
         if self.kind == "hint":
-            return f"**Hint ({self.exercise_id}):** {self.text}"
-        return f"**Solution ({self.exercise_id}):**\n\n```python\n{self.text.strip()}\n```"
+            return f"**{feedback_text('hint', self.lang)} ({self.exercise_id}):** {self.text}"
+        return (f"**{feedback_text('solution', self.lang)} ({self.exercise_id}):**\n\n"
+                f"```python\n{self.text.strip()}\n```")
 
     def _repr_html_(self) -> str:
         if self.kind == "hint":
             return (f'<div style="border-left: 4px solid #0072B2; padding: 0.3em 0.8em;">'
-                    f"<b>Hint ({html.escape(self.exercise_id)}):</b> "
+                    f"<b>{feedback_text('hint', self.lang)} ({html.escape(self.exercise_id)}):</b> "
                     f"{html.escape(self.text)}</div>")
         return (f'<div style="border-left: 4px solid #0072B2; padding: 0.3em 0.8em;">'
-                f"<b>Solution ({html.escape(self.exercise_id)}):</b>"
+                f"<b>{feedback_text('solution', self.lang)} "
+                f"({html.escape(self.exercise_id)}):</b>"
                 f"<pre><code>{html.escape(self.text.strip())}</code></pre></div>")
 
 
 # --- registry -------------------------------------------------------------------------------
 
 _REGISTRY: dict[str, Exercise] = {}
+#: Exercise id -> the last status `check` gave in this session (read by `progress`).
+_SESSION: dict[str, Status] = {}
 
 
 def _id_key(exercise_id: str) -> tuple[int, int, str]:
@@ -355,7 +487,9 @@ def registry_override(*exercises: Exercise) -> Iterator[None]:
     False
     """
     saved = dict(_REGISTRY)
+    session = dict(_SESSION)
     _REGISTRY.clear()
+    _SESSION.clear()
     try:
         for exercise in exercises:
             register(exercise)
@@ -363,6 +497,8 @@ def registry_override(*exercises: Exercise) -> Iterator[None]:
     finally:
         _REGISTRY.clear()
         _REGISTRY.update(saved)
+        _SESSION.clear()
+        _SESSION.update(session)
 
 
 def _load_chapter(chapter: str) -> None:
@@ -453,7 +589,8 @@ def _describe(answer: Any) -> str:
     return f"a {type(answer).__name__}"
 
 
-def check(exercise_id: str, answer: Any) -> CheckResult:
+def check(exercise_id: str, answer: Any, *, show_expected: bool = False,
+          lang: str = "en") -> CheckResult:
     """Check a learner's answer to an exercise.
 
     Never raises because of the answer: a placeholder (None, ``...``,
@@ -469,6 +606,11 @@ def check(exercise_id: str, answer: Any) -> CheckResult:
         The exercise's id, such as ``"00.1"``.
     answer
         The learner's answer.
+    show_expected
+        For trainers (the solutions notebooks): a correct result also shows
+        the expected value or choice, computed for the bound company.
+    lang
+        Language of the fixed phrases (``"en"`` or ``"ja"``).
 
     Returns
     -------
@@ -500,8 +642,23 @@ def check(exercise_id: str, answer: Any) -> CheckResult:
     Not quite: your answer should be a single number, but it is the string 'forty-two'.
     """
     exercise = _lookup(exercise_id)
+    feedback_text("correct", lang)  # validates lang
+    result = _check(exercise, answer, lang)
+    if result.status == "correct" and show_expected:
+        text = exercise.expected_text()
+        if text:
+            result = CheckResult(exercise.id, "correct",
+                                 feedback_text("expected", lang, value=text), lang)
+    status = result.status if _SESSION.get(exercise.id) != "correct" else "correct"
+    _SESSION.pop(exercise.id, None)  # the last checked comes last (progress' default)
+    _SESSION[exercise.id] = status  # a later slip does not undo a success
+    return result
+
+
+def _check(exercise: Exercise, answer: Any, lang: str) -> CheckResult:
     if is_placeholder(answer):
-        return CheckResult(exercise.id, "not_attempted", _NOT_ATTEMPTED)
+        return CheckResult(exercise.id, "not_attempted",
+                           feedback_text("nudge", lang, placeholder=PLACEHOLDER), lang)
     try:
         outcome = exercise.checker(answer)
     except Incorrect as exc:
@@ -516,18 +673,18 @@ def check(exercise_id: str, answer: Any) -> CheckResult:
         else:
             message = (f"your answer could not be checked: it is {_describe(answer)}, which is "
                        "not the kind of answer this exercise expects. Re-read the prompt.")
-        return CheckResult(exercise.id, "incorrect", message)
+        return CheckResult(exercise.id, "incorrect", message, lang)
     if outcome is None:
-        return CheckResult(exercise.id, "correct")
+        return CheckResult(exercise.id, "correct", "", lang)
     if isinstance(outcome, str) and outcome.strip():
-        return CheckResult(exercise.id, "incorrect", outcome.strip())
+        return CheckResult(exercise.id, "incorrect", outcome.strip(), lang)
     raise ExerciseError(
         f"the checker of exercise {exercise.id} returned {type(outcome).__name__} "
         f"{_short(outcome)}; a checker returns None (correct) or a non-empty message str"
     )
 
 
-def hint(exercise_id: str) -> Reveal:
+def hint(exercise_id: str, *, lang: str = "en") -> Reveal:
     """Return the hint of an exercise (shown as Markdown in Jupyter).
 
     Raises
@@ -544,7 +701,7 @@ def hint(exercise_id: str) -> Reveal:
     Hint: Multiply the two numbers.
     """
     exercise = _lookup(exercise_id)
-    return Reveal(exercise.id, "hint", exercise.hint)
+    return Reveal(exercise.id, "hint", exercise.hint_in(lang), lang)
 
 
 def solution(exercise_id: str) -> Reveal:
@@ -565,6 +722,110 @@ def solution(exercise_id: str) -> Reveal:
     """
     exercise = _lookup(exercise_id)
     return Reveal(exercise.id, "solution", exercise.solution)
+
+
+def expected(exercise_id: str) -> str | None:
+    """Return the expected answer of an exercise as text, for trainers.
+
+    It is computed for the company the chapter's exercises are bound to, so
+    it is the answer of the notebook's own seed. None when the checker
+    cannot state it.
+
+    Examples
+    --------
+    >>> ex = Exercise("99.1", "What is 6 × 7?", expect_number(lambda: 42),
+    ...               hint="Multiply.", solution="answer = 6 * 7")
+    >>> with registry_override(ex):
+    ...     expected("99.1")
+    '42'
+    """
+    return _lookup(exercise_id).expected_text()
+
+
+@dataclass(frozen=True, repr=False)
+class Progress:
+    """Which exercises of a chapter were checked in this session, displayed as a table.
+
+    Attributes
+    ----------
+    chapter
+        Two-digit chapter number.
+    rows
+        ``(exercise id, stars, status)`` for each exercise, status being
+        ``"correct"``, ``"incorrect"`` (tried, not solved yet) or
+        ``"not_attempted"``.
+    """
+
+    chapter: str
+    rows: tuple[tuple[str, str, str], ...]
+
+    @property
+    def done(self) -> tuple[str, ...]:
+        """The ids answered correctly."""
+        return tuple(i for i, _, status in self.rows if status == "correct")
+
+    _MARKS = {"correct": "done", "incorrect": "tried", "not_attempted": "not yet"}
+
+    def __str__(self) -> str:
+        lines = [f"Chapter {self.chapter}: {len(self.done)} of {len(self.rows)} exercises "
+                 "done in this session"]
+        lines += [f"  {i:<6} {stars:<4} {self._MARKS[status]}" for i, stars, status in self.rows]
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        cells = "".join(
+            f"<tr><td>{html.escape(i)}</td><td>{stars}</td>"
+            f'<td style="color: {_COLORS[status]}">{self._MARKS[status]}</td></tr>'
+            for i, stars, status in self.rows)
+        return (f"<p><b>Chapter {html.escape(self.chapter)}:</b> {len(self.done)} of "
+                f"{len(self.rows)} exercises done in this session</p>"
+                f"<table><tr><th>exercise</th><th>level</th><th>status</th></tr>{cells}</table>")
+
+
+def progress(chapter: str | None = None) -> Progress:
+    """Show which exercises of a chapter are done in this session (for self-study).
+
+    Parameters
+    ----------
+    chapter
+        Two-digit chapter such as ``"03"``; None takes the chapter of the
+        exercise checked last.
+
+    Returns
+    -------
+    Progress
+        One row per exercise of the chapter: done, tried or not yet.
+
+    Raises
+    ------
+    ValueError
+        If ``chapter`` is not two digits, or it is None and nothing was
+        checked yet.
+
+    Examples
+    --------
+    >>> a = Exercise("99.1", "p", expect_number(lambda: 1), hint="h", solution="s")
+    >>> b = Exercise("99.2", "p", expect_number(lambda: 2), hint="h", solution="s", stars=2)
+    >>> with registry_override(a, b):
+    ...     _ = check("99.1", 1)
+    ...     print(progress("99"))
+    Chapter 99: 1 of 2 exercises done in this session
+      99.1   ★    done
+      99.2   ★★   not yet
+    """
+    if chapter is None:
+        if not _SESSION:
+            raise ValueError("chapter must be given (such as '03') until an exercise is "
+                             "checked in this session")
+        chapter = list(_SESSION)[-1][:2]
+    if not isinstance(chapter, str) or not re.fullmatch(r"\d{2}", chapter):
+        raise ValueError(f"chapter must be two digits such as '03'; got {chapter!r}")
+    _load_chapter(chapter)
+    ids = [i for i in exercise_ids() if i[:2] == chapter]
+    rows = tuple((i, _REGISTRY[i].label, _SESSION.get(i, "not_attempted")) for i in ids)
+    return Progress(chapter, rows)
 
 
 # --- checker builders -----------------------------------------------------------------------
@@ -639,35 +900,109 @@ def _how_far(value: float, expected: float, name: str) -> str:
     return f"{name} is far too {direction} (more than 50% off)."
 
 
+def _shown_decimals(value: float) -> int:
+    """Decimal places the learner typed (``0.018`` -> 3, ``1.8`` -> 1, ``12`` -> 0)."""
+    if not math.isfinite(value) or value == int(value):
+        return 0
+    return max(0, -Decimal(repr(float(value))).as_tuple().exponent)
+
+
+def _unit(expected: float, decimals: int | None, sig: int | None) -> float | None:
+    """The last digit's place of the precision the prompt asks for (None: no precision)."""
+    if decimals is not None:
+        return 10.0 ** -decimals
+    if sig is not None:
+        if expected == 0:
+            return None
+        return 10.0 ** (math.floor(math.log10(abs(expected))) - sig + 1)
+    return None
+
+
+def _matches(value: float, target: float, unit: float | None, rel_tol: float,
+             abs_tol: float) -> bool:
+    """Whether ``value`` is ``target`` given to the precision ``unit`` (or to the tolerances)."""
+    if unit is not None and abs(value - target) <= unit / 2 * (1 + 1e-9) + 1e-12:
+        return True
+    return math.isclose(value, target, rel_tol=rel_tol, abs_tol=abs_tol)
+
+
+def _precision_phrase(decimals: int | None, sig: int | None, fraction: bool) -> str | None:
+    what = "as a fraction (not a percentage), " if fraction else ""
+    if decimals is not None:
+        places = "decimal place" if decimals == 1 else "decimal places"
+        return f"{what}to {decimals} {places}" if decimals else f"{what}as a whole number"
+    if sig is not None:
+        return f"{what}to {sig} significant figures"
+    return what.rstrip(", ") or None
+
+
+def _rounded_text(expected: float, decimals: int | None, sig: int | None) -> str:
+    """The expected value as the prompt's precision shows it."""
+    if decimals is not None:
+        return f"{round(expected, decimals):,.{decimals}f}"
+    if sig is not None and expected != 0:
+        places = sig - 1 - math.floor(math.log10(abs(expected)))
+        return f"{round(expected, places):,.{max(0, places)}f}"
+    return f"{expected:,.6g}"
+
+
+def _rounded(expected: float, decimals: int | None, sig: int | None) -> float:
+    if decimals is not None:
+        return round(expected, decimals)
+    if sig is not None and expected != 0:
+        return round(expected, sig - 1 - math.floor(math.log10(abs(expected))))
+    return expected
+
+
 def expect_number(
     compute_expected: Callable[[], float],
     *,
     rel_tol: float = 1e-3,
     abs_tol: float = 1e-9,
+    decimals: int | None = None,
+    sig: int | None = None,
+    fraction: bool = False,
+    mistakes: Mapping[str, Callable[[], float]] | None = None,
     name: str = "your answer",
 ) -> Checker:
-    """Build a checker for a numeric answer.
+    """Build a checker for a numeric answer, marked to the precision the prompt asks for.
 
     The expected value comes from ``compute_expected()`` at check time (for
     example from the company's data), so no answer is written in the
-    notebook. Wrong answers are told "too high" or "too low" in coarse
-    relative bands (under 1%, 1–10%, 10–50%, more), or a likely slip when
-    the answer is about 12, 100, 1,000 or 10,000 times off; never the value.
+    notebook. With ``decimals`` or ``sig`` an answer passes when it equals
+    the expected value to that precision (``0.018`` for 0.01843 to 3 decimal
+    places), or more precisely. Wrong answers get, in order: the diagnosis
+    of a known mistake (``mistakes``), a percentage given for a fraction (at
+    any size and the precision typed), an answer rounded more coarsely than
+    asked, a likely slip when the answer is about 12, 100, 1,000 or 10,000
+    times off, else "too high" or "too low" in coarse relative bands (under
+    1%, 1–10%, 10–50%, more); never the value.
 
     Parameters
     ----------
     compute_expected
         Callable with no arguments returning the expected number.
     rel_tol, abs_tol
-        Tolerances of `math.isclose`. The default relative tolerance of 0.1%
-        accepts answers rounded to four significant figures.
+        Tolerances of `math.isclose`, used when no precision is given (the
+        default relative tolerance of 0.1% accepts answers rounded to four
+        significant figures) and in addition to it.
+    decimals, sig
+        The precision the prompt states: decimal places, or significant
+        figures (give at most one).
+    fraction
+        The answer is a fraction (0.25); a percentage (25) is diagnosed.
+    mistakes
+        Diagnosis -> callable computing the value a common mistake gives;
+        an answer equal to it (to the same precision) gets the diagnosis.
     name
         What the messages call the answer, e.g. ``"your MRR"``.
 
     Returns
     -------
     Checker
-        Expects a single int or float (NumPy scalars included).
+        Expects a single int or float (NumPy scalars included); its
+        ``expected_text`` shows the value at the prompt's precision and its
+        ``precision`` the phrase the prompt must contain.
 
     Raises
     ------
@@ -685,37 +1020,106 @@ def expect_number(
     'your MRR is a little too low (1–10% off).'
     >>> mrr([1, 2])
     'your MRR should be a single number, but it is a list of 2 items.'
+    >>> share = expect_number(lambda: 0.01843, decimals=3, fraction=True, name="your share")
+    >>> share(0.018) is None, share(0.0184) is None
+    (True, True)
+    >>> share(1.8)
+    'your share looks like a percentage: give it as a fraction (0.25, not 25).'
+    >>> share(0.02)
+    'your share is rounded too coarsely: give it to 3 decimal places.'
+    >>> share.precision, share.expected_text()
+    ('as a fraction (not a percentage), to 3 decimal places', '0.018')
     """
     _require_callable(compute_expected, "compute_expected")
     rel_tol = _require_tolerance(rel_tol, "rel_tol")
     abs_tol = _require_tolerance(abs_tol, "abs_tol")
     if not isinstance(name, str) or not name:
         raise TypeError(f"name must be a non-empty str; got {name!r}")
+    if decimals is not None and sig is not None:
+        raise ValueError(f"give decimals or sig, not both; got decimals={decimals}, sig={sig}")
+    for label, count, low in (("decimals", decimals, 0), ("sig", sig, 1)):
+        if count is not None and (isinstance(count, bool) or not isinstance(count, int)
+                                  or count < low):
+            raise ValueError(f"{label} must be None or an int >= {low}; got {count!r}")
+    mistakes = dict(mistakes or {})
+    for message, compute in mistakes.items():
+        if not isinstance(message, str) or not message.strip():
+            raise TypeError(f"mistakes must map a non-empty diagnosis str to a callable; "
+                            f"got key {message!r}")
+        _require_callable(compute, f"mistakes[{message!r}]")
 
-    def check_number(answer: Any) -> str | None:
-        value = _as_real(answer, name)
+    def value_expected() -> float:
         raw = _expected(compute_expected, "number")
         try:
-            expected = float(raw)
+            value = float(raw)
         except (TypeError, ValueError) as exc:
             raise ExerciseError(
                 f"compute_expected must return a number; got {type(raw).__name__}"
             ) from exc
-        if not math.isfinite(expected):
-            raise ExerciseError(f"compute_expected returned {expected}; expected a finite number")
+        if not math.isfinite(value):
+            raise ExerciseError(f"compute_expected returned {value}; expected a finite number")
+        return value
+
+    def check_number(answer: Any) -> str | None:
+        value = _as_real(answer, name)
+        expected = value_expected()
         if math.isnan(value):
             return f"{name} is NaN (not a number): look for missing values or a division by zero."
-        if math.isclose(value, expected, rel_tol=rel_tol, abs_tol=abs_tol):
+        unit = _unit(expected, decimals, sig)
+        if _matches(value, expected, unit, rel_tol, abs_tol):
             return None
         if math.isinf(value):
             return f"{name} is infinite: look for a division by zero."
+        for message, compute in mistakes.items():
+            wrong = float(_expected(compute, "mistaken number"))
+            if math.isfinite(wrong) and not _matches(expected, wrong, unit, rel_tol, abs_tol) \
+                    and _matches(value, wrong, _unit(wrong, decimals, sig), rel_tol, abs_tol):
+                return message
+        if fraction and expected != 0:
+            shown = 10.0 ** -(_shown_decimals(value) + 2)
+            if _matches(value / 100, expected, max(shown, unit or 0.0), 0.02, abs_tol):
+                return (f"{name} looks like a percentage: give it as a fraction "
+                        "(0.25, not 25).")
+        if unit is not None and _shown_decimals(value) < _shown_decimals(
+                _rounded(expected, decimals, sig)) and _matches(
+                value, expected, 10.0 ** -_shown_decimals(value), 0.0, 0.0):
+            wanted = _precision_phrase(decimals, sig, False)
+            return f"{name} is rounded too coarsely: give it {wanted}."
         return _how_far(value, expected, name)
 
-    return Checker(check_number, expects="a single number (an int or a float)")
+    def text() -> str:
+        return _rounded_text(value_expected(), decimals, sig)
+
+    def typed() -> float:
+        return _rounded(value_expected(), decimals, sig)
+
+    return Checker(check_number, expects="a single number (an int or a float)",
+                   expected_text=text, typed=typed,
+                   precision=_precision_phrase(decimals, sig, fraction))
 
 
-def _find_option(answer: Any, options: Sequence[Any]) -> tuple[bool, Any]:
-    """Return (found, option) matching ``answer`` exactly, else case-insensitively."""
+_US_SPELLING = re.compile(r"(?<=[a-z])(i|y)z(e|ed|es|ing|ation|ations|er|ers)\b")
+
+
+def _spelling(text: str) -> str:
+    """Fold what learners type differently: case, width, spaces, '-', '_', '&', US -ize.
+
+    Examples
+    --------
+    >>> _spelling("Centralized"), _spelling("data management & insights")
+    ('centralised', 'data management and insights')
+    >>> _spelling("  first-come ")
+    'first come'
+    """
+    text = unicodedata.normalize("NFKC", text).casefold().strip().strip("'\"")
+    text = text.replace("&", " and ")
+    text = re.sub(r"[\s_\-]+", " ", text).strip()
+    return _US_SPELLING.sub(lambda m: f"{m.group(1)}s{m.group(2)}", text)
+
+
+def _find_option(answer: Any, options: Sequence[Any],
+                 aliases: Mapping[str, Any] | None = None) -> tuple[bool, Any]:
+    """Return (found, option) matching ``answer`` exactly, else up to spelling, else an alias."""
     answer = _plain(answer)
     for option in options:
         if not (isinstance(answer, str | numbers.Number) or type(answer) is type(option)):
@@ -726,34 +1130,45 @@ def _find_option(answer: Any, options: Sequence[Any]) -> tuple[bool, Any]:
         except (TypeError, ValueError):
             continue
     if isinstance(answer, str):
-        folded = [o for o in options if isinstance(o, str)
-                  and o.strip().casefold() == answer.strip().casefold()]
-        if len(folded) == 1:
-            return True, folded[0]
+        folded = _spelling(answer)
+        matches = [o for o in options if isinstance(o, str) and _spelling(o) == folded]
+        if len(matches) == 1:
+            return True, matches[0]
+        for alias, option in (aliases or {}).items():
+            if _spelling(alias) == folded:
+                return True, option
     return False, None
 
 
 def expect_choice(
-    correct: Hashable,
+    correct: Hashable | Callable[[], Hashable],
     *,
     options: Sequence[Hashable],
     feedback: Mapping[Hashable, str] | None = None,
+    aliases: Mapping[str, Hashable] | None = None,
 ) -> Checker:
     """Build a checker for a multiple-choice answer.
 
-    String answers also match an option that differs only in case or
-    surrounding spaces. A wrong option is named (it is the learner's own)
-    with its ``feedback`` if any, never the right one; an answer that is
-    not an option gets the list of options.
+    String answers also match an option spelt differently: case, width,
+    surrounding spaces or quotes, ``-``/``_`` for a space, ``&`` for "and"
+    and US ``-ize`` for ``-ise`` do not matter, and ``aliases`` maps other
+    labels (such as the notebook's own label for an option) to an option. A
+    wrong option is named (it is the learner's own) with its ``feedback``
+    if any, never the right one; an answer that is not an option gets the
+    list of options.
 
     Parameters
     ----------
     correct
-        The right option.
+        The right option, or a callable with no arguments computing it at
+        check time (when it depends on the company).
     options
         All options, in the order the prompt lists them.
     feedback
-        Optional message per wrong option, saying why it is wrong.
+        Optional message per wrong option, saying why it is wrong (the
+        diagnosis of the commonest wrong choice).
+    aliases
+        Other labels accepted for an option: label -> option.
 
     Returns
     -------
@@ -764,7 +1179,7 @@ def expect_choice(
     ------
     ValueError
         If ``options`` is empty or repeats an option, ``correct`` is not an
-        option, or ``feedback`` names a non-option.
+        option, or ``feedback`` or ``aliases`` name a non-option.
 
     Examples
     --------
@@ -776,33 +1191,49 @@ def expect_choice(
     "'A' is not the right choice. A counts leads, not accounts."
     >>> q("D")
     "'D' is not one of the options: 'A', 'B', 'C'."
+    >>> gov = expect_choice("centralised", options=["centralised", "hybrid"])
+    >>> gov("centralized") is None, gov.expected_text()
+    (True, "'centralised'")
     """
     options = tuple(options)
     if len(options) < 2:
         raise ValueError(f"options must list at least two choices; got {options!r}")
     if len(set(options)) != len(options):
         raise ValueError(f"options must not repeat a choice; got {options!r}")
-    if correct not in options:
+    if not callable(correct) and correct not in options:
         raise ValueError(f"correct must be one of options {options!r}; got {correct!r}")
     feedback = dict(feedback or {})
     unknown = [key for key in feedback if key not in options]
     if unknown:
         raise ValueError(f"feedback keys must be options {options!r}; got {unknown!r}")
+    aliases = dict(aliases or {})
+    stray = [value for value in aliases.values() if value not in options]
+    if stray:
+        raise ValueError(f"aliases must map labels to options {options!r}; got {stray!r}")
     listing = ", ".join(map(repr, options))
 
+    def right() -> Hashable:
+        if not callable(correct):
+            return correct
+        value = _expected(correct, "choice")
+        if value not in options:
+            raise ExerciseError(f"the computed right choice {value!r} is not an option")
+        return value
+
     def check_choice(answer: Any) -> str | None:
-        found, option = _find_option(answer, options)
+        found, option = _find_option(answer, options, aliases)
         if not found:
             plain = _plain(answer)
             simple = isinstance(plain, str | numbers.Number) and not isinstance(plain, bool)
             what = _short(plain) if simple else _describe(answer)
             return f"{what} is not one of the options: {listing}."
-        if option == correct:
+        if option == right():
             return None
         extra = feedback.get(option)
         return f"{option!r} is not the right choice." + (f" {extra}" if extra else "")
 
-    return Checker(check_choice, expects=f"one of the options {listing}")
+    return Checker(check_choice, expects=f"one of the options {listing}",
+                   expected_text=lambda: repr(right()), typed=right)
 
 
 def expect_set(compute_expected: Callable[[], Any], *, name: str = "your answer") -> Checker:
@@ -869,7 +1300,13 @@ def expect_set(compute_expected: Callable[[], Any], *, name: str = "your answer"
             parts.append(f"miss {len(missing)} expected {noun}")
         return f"{name} " + " and ".join(parts) + "."
 
-    return Checker(check_items, expects="a collection of items (a list or a set)")
+    def text() -> str:
+        items = sorted({_plain(item) for item in _expected(compute_expected, "items")}, key=str)
+        return repr(items)
+
+    return Checker(check_items, expects="a collection of items (a list or a set)",
+                   expected_text=text,
+                   typed=lambda: list(_expected(compute_expected, "items")))
 
 
 def _labels(values: Sequence[Any], limit: int = 3) -> str:
@@ -1059,4 +1496,10 @@ def expect_frame(
                         f"({int(differs.sum())} of {len(differs)} rows differ; yours: {mine}).")
         return None
 
-    return Checker(check_frame, expects="a pandas DataFrame or Series")
+    def text() -> str:
+        frame = _expected(compute_expected, "frame")
+        kind = "Series" if isinstance(frame, pd.Series) else "DataFrame"
+        return f"the {kind} below\n{frame.to_string()}"
+
+    return Checker(check_frame, expects="a pandas DataFrame or Series", expected_text=text,
+                   typed=lambda: _expected(compute_expected, "frame"))

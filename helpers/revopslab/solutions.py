@@ -110,7 +110,9 @@ def build_solutions_notebook(chapter: str, *, seed: int = SEED) -> nbformat.Note
     (``chNN.bind(simulate_company(company_profile(profile), rng=seed))``,
     with the profile of `chapter_profile`) and imports every name the
     solutions use, then for each exercise a Markdown cell with its prompt and
-    a code cell with its solution followed by ``check("NN.k", answer)``. The
+    a code cell with its solution followed by
+    ``check("NN.k", answer, show_expected=True)``, which prints the expected
+    value or choice next to "Correct" for the notebook's seed. The
     cells have fixed ids, so building twice gives the same notebook.
 
     Parameters
@@ -142,7 +144,7 @@ def build_solutions_notebook(chapter: str, *, seed: int = SEED) -> nbformat.Note
     >>> print(nb.cells[1].source.splitlines()[-1])
     company = ch00.bind(simulate_company(company_profile("default"), rng=seed))
     >>> print(nb.cells[-1].source.splitlines()[-1])
-    check("00.3", answer)
+    check("00.6", answer, show_expected=True)
     """
     _require_chapter(chapter)
     if isinstance(seed, bool) or not isinstance(seed, int):
@@ -241,6 +243,9 @@ def _notebook(chapter: str, module: ModuleType, exercises: Iterable[Exercise], *
         f"Worked solutions to the exercises of notebook {chapter}, each followed by its "
         "check. They are for trainers, and for learners who have tried the exercises first: "
         "a solution read before trying teaches little.\n\n"
+        "Each check prints the expected value or choice next to \"Correct\", computed for "
+        "this notebook's company and seed, so a trainer can read the answer without running "
+        "anything; with another seed the values change, the solutions do not.\n\n"
         f"This notebook is generated from `revopslab.chapters.ch{chapter}` by "
         "`revopslab.solutions.write_solutions`. Do not edit it: change the chapter module, "
         f"then regenerate it. Its company is the chapter notebook's: profile `\"{profile}\"`, "
@@ -253,9 +258,9 @@ def _notebook(chapter: str, module: ModuleType, exercises: Iterable[Exercise], *
     ]
     for exercise in exercises:
         slug = exercise.id.replace(".", "-")
-        cells.append(nbformat.v4.new_markdown_cell(f"**{exercise.id}** {exercise.prompt}",
-                                                   id=f"task-{slug}"))
-        code = f'{exercise.solution.strip()}\ncheck("{exercise.id}", answer)'
+        cells.append(nbformat.v4.new_markdown_cell(
+            f"**{exercise.id}** {exercise.label} {exercise.prompt}", id=f"task-{slug}"))
+        code = f'{exercise.solution.strip()}\ncheck("{exercise.id}", answer, show_expected=True)'
         cells.append(nbformat.v4.new_code_cell(code, id=f"solution-{slug}"))
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata = nbformat.from_dict({"kernelspec": dict(_KERNELSPEC),

@@ -10,6 +10,7 @@ test targets and the test suite set.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,15 +20,24 @@ __all__ = ["STATIC_ENV", "Slider", "Choice", "is_static", "what_if"]
 #: Environment variable that turns every what-if cell into one static call.
 STATIC_ENV = "REVOPSLAB_STATIC"
 
+# Readout formats Python's format() and the widgets' d3-format read the same way.
+_READOUT = re.compile(r",?\.\d+[f%]")
+
 
 @dataclass(frozen=True)
 class Slider:
     """A numeric lever: ``low`` to ``high`` in ``step``, starting at ``value``.
 
+    ``format`` is the readout's format, written like a Python format spec
+    (``".1%"`` shows 0.015 as 1.5%, ``".0f"`` a whole number, ``".2f"`` by
+    default): give it the format the chart title uses for the same value.
+
     Examples
     --------
     >>> Slider(0.0, 0.3, 0.01, value=0.05).value
     0.05
+    >>> Slider(0.0, 0.04, 0.005, value=0.015, format=".1%").readout(0.015)
+    '1.5%'
     >>> Slider(1, 0, 1, value=0)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
@@ -39,12 +49,20 @@ class Slider:
     step: float
     value: float
     label: str = ""
+    format: str = ".2f"
 
     def __post_init__(self) -> None:
         if not (self.low < self.high and self.step > 0 and self.low <= self.value <= self.high):
             raise ValueError("Slider needs low < high, step > 0 and low <= value <= high; got "
                              f"low={self.low}, high={self.high}, step={self.step}, "
                              f"value={self.value}")
+        if not isinstance(self.format, str) or not _READOUT.fullmatch(self.format):
+            raise ValueError("Slider format must look like '.1%', '.0f' or ',.0f' (a Python "
+                             f"format spec that d3 also reads); got {self.format!r}")
+
+    def readout(self, value: float) -> str:
+        """``value`` as the slider's readout shows it."""
+        return format(value, self.format)
 
 
 @dataclass(frozen=True)
@@ -121,7 +139,7 @@ def what_if(function: Callable[..., Any], /, **controls: Slider | Choice) -> Any
             made[name] = widgets.FloatSlider(
                 value=control.value, min=control.low, max=control.high, step=control.step,
                 description=description, continuous_update=False,
-                style={"description_width": "initial"})
+                readout_format=control.format, style={"description_width": "initial"})
         else:
             made[name] = widgets.Dropdown(options=list(control.options), value=control.value,
                                           description=description,

@@ -6,11 +6,12 @@ import dataclasses
 import json
 
 from ..config import ORG_PRESETS
-from ..exercises import Checker, Exercise, expect_choice, expect_number, register
+from ..exercises import Exercise, expect_choice, expect_number, register
 from ..simulate import simulate_company
-from . import Binding
+from . import Binding, experiment_seeds, small_config
 
-__all__ = ["bind", "EXERCISES", "SILO_LEVERS", "REVOPS_ROLES"]
+__all__ = ["bind", "EXERCISES", "SILO_LEVERS", "REVOPS_ROLES", "SCORECARD_READINGS",
+           "LEAD_REPORT_FLAWS", "experiment_seeds", "small_config"]
 
 _binding = Binding()
 #: Make the exercises check answers against the notebook's company (see :class:`Binding`).
@@ -22,6 +23,24 @@ SILO_LEVERS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(ORG_PRES
 #: The four roles of RevOps (chapter 1).
 REVOPS_ROLES: tuple[str, ...] = ("operations management", "revenue enablement",
                                  "RevTech management", "data management and insights")
+
+#: Readings of the departments' scorecard table of section 2, one right (exercise 01.3).
+SCORECARD_READINGS: tuple[str, ...] = (
+    "marketing's AQLs rose while the company's revenue fell: a department can beat its own "
+    "KPI while the company loses",
+    "more AQLs today means the siloed company will earn more revenue later",
+    "the siloed company won more deals, so sales did its job and revenue is someone else's "
+    "problem",
+    "the table compares two different companies, so no reading is possible",
+)
+
+#: What is wrong with marketing's report "AQLs up after lowering the threshold" (01.5).
+LEAD_REPORT_FLAWS: tuple[str, ...] = (
+    "nothing: more qualified leads is the goal of marketing",
+    "it counts its own intermediate KPI; the extra leads are weaker and bookings fell",
+    "AQLs should be counted per month, not per year",
+    "the threshold change was too small to matter",
+)
 
 
 def _revenue(config, seed) -> float:
@@ -58,52 +77,38 @@ def _costliest_lever_of(config, seed) -> str:
     return min(revenue, key=revenue.get)
 
 
-def _check_costliest_lever(answer) -> str | None:
+def _costliest_lever() -> str:
     company = _company()
-    correct = _cached("lever", company.config, company.seed, _costliest_lever_of)
-    return expect_choice(correct, options=SILO_LEVERS)(answer)
+    return _cached("lever", company.config, company.seed, _costliest_lever_of)
+
+
+def _siloed_change_over_siloed() -> float:
+    change = _siloed_revenue_change()  # (s - a) / a  ->  (s - a) / s = change / (1 + change)
+    return change / (1 + change)
+
+
+def _siloed_loses(company) -> float:
+    lost = [_revenue(small_config(company, org_model="siloed"), s)
+            < _revenue(small_config(company, org_model="aligned"), s)
+            for s in experiment_seeds(company)]
+    return sum(lost) / len(lost)
+
+
+def _share_siloed_loses() -> float:
+    return _binding.memo("siloed_loses", _siloed_loses)
 
 
 EXERCISES = (
     Exercise(
         "01.1",
-        "Run the notebook's company siloed and aligned with the same seed: what is "
-        "(siloed − aligned) / aligned of its total revenue (sum of MRR)?",
-        expect_number(_siloed_revenue_change, rel_tol=0.01, abs_tol=1e-4,
-                      name="your relative change"),
-        hint="dataclasses.replace(company.config, org_model='siloed') gives the siloed config; "
-             "simulate both with rng=company.seed and sum each company's mrr['mrr']. The "
-             "answer is a fraction (negative if siloed earns less).",
-        solution="import dataclasses\n"
-                 "def revenue(org):\n"
-                 "    cfg = dataclasses.replace(company.config, org_model=org)\n"
-                 "    return simulate_company(cfg, rng=company.seed).mrr['mrr'].sum()\n"
-                 "answer = (revenue('siloed') - revenue('aligned')) / revenue('aligned')",
-    ),
-    Exercise(
-        "01.2",
-        "Which single lever of the siloed preset, moved alone from the aligned company, "
-        "costs the notebook's company the most revenue?",
-        Checker(_check_costliest_lever, expects=f"one of {list(SILO_LEVERS)}"),
-        hint="Start from dataclasses.replace(company.config, org_model='aligned'), set one "
-             "lever at a time to ORG_PRESETS['siloed']'s value (e.g. "
-             "handoff_delay_days=3.0), simulate with rng=company.seed and compare revenue.",
-        solution="import dataclasses\n"
-                 "from revopslab.config import ORG_PRESETS\n"
-                 "aligned = dataclasses.replace(company.config, org_model='aligned')\n"
-                 "siloed = ORG_PRESETS['siloed']\n"
-                 "revenue = {}\n"
-                 "for lever in ch01.SILO_LEVERS:\n"
-                 "    cfg = dataclasses.replace(aligned, **{lever: getattr(siloed, lever)})\n"
-                 "    revenue[lever] = simulate_company(cfg, rng=company.seed).mrr['mrr'].sum()\n"
-                 "answer = min(revenue, key=revenue.get)",
-    ),
-    Exercise(
-        "01.3",
         "Which of the four RevOps roles owns the unbiased pipeline report the CRO reads "
-        "every Monday?",
+        "every Monday? One of ch01.REVOPS_ROLES (the table of section 8 names them too).",
         expect_choice(
             "data management and insights", options=REVOPS_ROLES,
+            aliases={"data & insights": "data management and insights",
+                     "data and insights": "data management and insights",
+                     "RevTech": "RevTech management",
+                     "enablement": "revenue enablement"},
             feedback={
                 "operations management": "operations management designs the process and "
                                          "allocates resources; who collects, cleans and "
@@ -117,6 +122,107 @@ EXERCISES = (
              "management, data management and insights. Which one collects, cleans, "
              "analyses and reports data without a department's bias?",
         solution="answer = 'data management and insights'",
+        stars=1, kind="recall",
+    ),
+    Exercise(
+        "01.2",
+        "Run the notebook's company siloed and aligned with the same seed: what is "
+        "(siloed − aligned) / aligned of its total revenue (sum of MRR)? As a fraction (not a "
+        "percentage), to 3 decimal places.",
+        expect_number(_siloed_revenue_change, decimals=3, fraction=True,
+                      name="your relative change",
+                      mistakes={"you divided by the siloed revenue; the change is relative to "
+                                "the aligned company.": _siloed_change_over_siloed}),
+        hint="dataclasses.replace(company.config, org_model='siloed') gives the siloed config; "
+             "simulate both with rng=company.seed and sum each company's mrr['mrr']. The "
+             "answer is a fraction (negative if siloed earns less).",
+        solution="import dataclasses\n"
+                 "def revenue(org):\n"
+                 "    cfg = dataclasses.replace(company.config, org_model=org)\n"
+                 "    return simulate_company(cfg, rng=company.seed).mrr['mrr'].sum()\n"
+                 "answer = (revenue('siloed') - revenue('aligned')) / revenue('aligned')",
+        stars=2, kind="compute",
+    ),
+    Exercise(
+        "01.3",
+        "Read the table 'What each department's scorecard said' (section 2). Which reading is "
+        "right? One of ch01.SCORECARD_READINGS (its index 0 to 3 or its text).",
+        expect_choice(
+            SCORECARD_READINGS[0], options=SCORECARD_READINGS,
+            aliases={str(i): r for i, r in enumerate(SCORECARD_READINGS)},
+            feedback={
+                SCORECARD_READINGS[1]: "the experiment runs three years; revenue over the "
+                                       "whole history is already lower.",
+                SCORECARD_READINGS[2]: "the deal count is sales' own KPI, the silo the CRO "
+                                       "removes; read the revenue row.",
+                SCORECARD_READINGS[3]: "the runs are paired: the same company and seed, only "
+                                       "the organisation differs.",
+            }),
+        hint="Read the rows top to bottom: whose number rose, and what happened to the "
+             "company's revenue in the same runs?",
+        solution="answer = ch01.SCORECARD_READINGS[0]",
+        stars=2, kind="interpret",
+    ),
+    Exercise(
+        "01.4",
+        "Experiment: for each seed of ch01.experiment_seeds(company), simulate "
+        "ch01.small_config(company, org_model=...) siloed and aligned. In what share of the 5 "
+        "seeds does the siloed company earn less total revenue? As a fraction (not a "
+        "percentage), to 1 decimal place.",
+        expect_number(_share_siloed_loses, decimals=1, fraction=True, name="your share",
+                      mistakes={"that is the share of seeds where the siloed company earns "
+                                "more; count those where it earns less.":
+                                lambda: 1 - _share_siloed_loses()}),
+        hint="Sum mrr['mrr'] of each run; compare siloed with aligned seed by seed; the share "
+             "is the number of seeds where siloed is lower, divided by 5.",
+        solution="lower = []\n"
+                 "for s in ch01.experiment_seeds(company):\n"
+                 "    siloed = simulate_company(ch01.small_config(company, org_model='siloed'), "
+                 "rng=s)\n"
+                 "    aligned = simulate_company(ch01.small_config(company, "
+                 "org_model='aligned'), rng=s)\n"
+                 "    lower.append(siloed.mrr['mrr'].sum() < aligned.mrr['mrr'].sum())\n"
+                 "answer = sum(lower) / len(lower)",
+        stars=2, kind="experiment",
+    ),
+    Exercise(
+        "01.5",
+        "Find the flaw: after lowering its MQL threshold, marketing reports 'AQLs up, a "
+        "success'. What is wrong with the report? One of ch01.LEAD_REPORT_FLAWS (index or "
+        "text).",
+        expect_choice(
+            LEAD_REPORT_FLAWS[1], options=LEAD_REPORT_FLAWS,
+            aliases={str(i): r for i, r in enumerate(LEAD_REPORT_FLAWS)},
+            feedback={
+                LEAD_REPORT_FLAWS[0]: "more leads is marketing's intermediate KPI; story A "
+                                      "read bookings in the same runs.",
+                LEAD_REPORT_FLAWS[3]: "the lead count rose by most of its size; the size is "
+                                      "not the problem.",
+            }),
+        hint="Story A (section 3) puts the AQL row next to the bookings row for the same "
+             "seeds. What does a silo's own count leave out?",
+        solution="answer = ch01.LEAD_REPORT_FLAWS[1]",
+        stars=2, kind="flaw",
+    ),
+    Exercise(
+        "01.6",
+        "Which single lever of the siloed preset, moved alone from the aligned company, "
+        "costs the notebook's company the most revenue? One of ch01.SILO_LEVERS.",
+        expect_choice(_costliest_lever, options=SILO_LEVERS,
+                      aliases={lever.replace("_", " "): lever for lever in SILO_LEVERS}),
+        hint="Start from dataclasses.replace(company.config, org_model='aligned'), set one "
+             "lever at a time to ORG_PRESETS['siloed']'s value (e.g. "
+             "handoff_delay_days=3.0), simulate with rng=company.seed and compare revenue.",
+        solution="import dataclasses\n"
+                 "from revopslab.config import ORG_PRESETS\n"
+                 "aligned = dataclasses.replace(company.config, org_model='aligned')\n"
+                 "siloed = ORG_PRESETS['siloed']\n"
+                 "revenue = {}\n"
+                 "for lever in ch01.SILO_LEVERS:\n"
+                 "    cfg = dataclasses.replace(aligned, **{lever: getattr(siloed, lever)})\n"
+                 "    revenue[lever] = simulate_company(cfg, rng=company.seed).mrr['mrr'].sum()\n"
+                 "answer = min(revenue, key=revenue.get)",
+        stars=3, kind="experiment",
     ),
 )
 

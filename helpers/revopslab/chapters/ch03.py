@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from ..exercises import Exercise, expect_choice, expect_number, register
 from ..silos import export_silos
-from ..ssot import normalise_company_name
-from . import Binding
+from ..simulate import simulate_company
+from ..ssot import account_records, normalise_company_name
+from . import Binding, experiment_seeds, small_config
 
-__all__ = ["bind", "EXERCISES", "NAME_VARIANTS", "SYSTEM_NAMES", "PAIR_COUNTS"]
+__all__ = ["bind", "EXERCISES", "NAME_VARIANTS", "SYSTEM_NAMES", "PAIR_COUNTS", "CURVE_READINGS",
+           "CHURN_REPORT_FLAWS", "experiment_seeds", "small_config"]
 
 _binding = Binding()
 #: Make the exercises check answers against the notebook's company (see :class:`Binding`).
@@ -21,10 +23,10 @@ NAME_VARIANTS: tuple[str, ...] = (
     "ＳＭＡＲＴ ＢＵＳＳＡＮ Inc.",
 )
 
-#: The three departmental systems, as the notebook names them (exercise 03.4).
+#: The three departmental systems, as the notebook names them (exercise 03.2).
 SYSTEM_NAMES: tuple[str, ...] = ("MA", "SFA", "CS")
 
-#: A matcher's pairwise result against the truth (exercise 03.3).
+#: A matcher's pairwise result against the truth (exercise 03.4).
 PAIR_COUNTS: dict[str, int] = {"predicted_pairs": 1_200, "correct_pairs": 1_080,
                                "true_pairs": 1_500}
 
@@ -52,47 +54,68 @@ def _f1() -> float:
     return 2 * precision * recall / (precision + recall)
 
 
+#: Readings of the F1-vs-noise curve of section 6, one right (exercise 03.5).
+CURVE_READINGS: tuple[str, ...] = (
+    "as noise rises, precision falls fastest: the matcher merges different companies",
+    "as noise rises, precision stays high and recall falls: the matcher misses duplicates "
+    "rather than merging different companies",
+    "F1 hardly moves, so data-entry quality does not matter once a matcher is in place",
+    "the rules matcher beats Splink at every noise level",
+)
+
+#: What is wrong with reporting the SFA's 'Former Customer' count as the churn (03.6).
+CHURN_REPORT_FLAWS: tuple[str, ...] = (
+    "nothing: the SFA is the system of record for customers",
+    "the SFA's account Type is set by reps when they remember and carries no date, so its "
+    "count is one silo's view, not the churn",
+    "former customers should be counted in yen, not in accounts",
+    "the SFA counts every churned customer twice",
+)
+
+
+def _mean_of_precision_and_recall() -> float:
+    precision = PAIR_COUNTS["correct_pairs"] / PAIR_COUNTS["predicted_pairs"]
+    recall = PAIR_COUNTS["correct_pairs"] / PAIR_COUNTS["true_pairs"]
+    return (precision + recall) / 2
+
+
+def _noisier_keys(company) -> int:
+    more = 0
+    for seed in experiment_seeds(company):
+        run = simulate_company(small_config(company), rng=seed)
+        keys = {noise: account_records(export_silos(run, rng=seed, noise=noise))["name_norm"]
+                .nunique() for noise in (0.0, 0.5)}
+        more += int(keys[0.5] > keys[0.0])
+    return more
+
+
+def _noisier_seeds() -> int:
+    return _binding.memo("noise", _noisier_keys)
+
+
 EXERCISES = (
     Exercise(
         "03.1",
         "The eight spellings in ch03.NAME_VARIANTS are one company. How many distinct "
-        "matching keys does normalise_company_name give for them?",
-        expect_number(_distinct_keys, rel_tol=0, abs_tol=0, name="your number of keys"),
+        "matching keys does normalise_company_name give for them? A whole number.",
+        expect_number(_distinct_keys, decimals=0, name="your number of keys",
+                      mistakes={"that is the number of spellings; count the distinct keys "
+                                "after normalisation (a set).": lambda: len(NAME_VARIANTS)}),
         hint="Put every variant through revopslab.ssot.normalise_company_name and count the "
              "distinct results (a set). Width, legal forms and honorifics go; typos and "
              "romanised names stay.",
         solution="from revopslab.ssot import normalise_company_name\n"
                  "answer = len({normalise_company_name(name) for name in ch03.NAME_VARIANTS})",
+        stars=1, kind="compute",
     ),
     Exercise(
         "03.2",
-        "How many former customers does the SFA export of the notebook's company know of "
-        "(accounts whose Type is 'Former Customer' in export_silos(company))?",
-        expect_number(_sfa_former, rel_tol=0, abs_tol=0, name="your count"),
-        hint="export_silos(company) from revopslab.silos gives the exports; silos.sfa['accounts'] "
-             "has a Type column. Count the rows equal to 'Former Customer'.",
-        solution="from revopslab.silos import export_silos\n"
-                 "silos = export_silos(company)\n"
-                 "answer = int((silos.sfa['accounts']['Type'] == 'Former Customer').sum())",
-    ),
-    Exercise(
-        "03.3",
-        "A matcher put 1,200 pairs of records together; 1,080 of them truly are the same "
-        "company, and the truth holds 1,500 such pairs (ch03.PAIR_COUNTS). What is its F1?",
-        expect_number(_f1, rel_tol=1e-3, name="your F1"),
-        hint="precision = correct / predicted, recall = correct / true pairs, "
-             "F1 = 2 × precision × recall / (precision + recall).",
-        solution="counts = ch03.PAIR_COUNTS\n"
-                 "precision = counts['correct_pairs'] / counts['predicted_pairs']\n"
-                 "recall = counts['correct_pairs'] / counts['true_pairs']\n"
-                 "answer = 2 * precision * recall / (precision + recall)",
-    ),
-    Exercise(
-        "03.4",
         "Only one department's system records the date a customer cancelled. Which? One of "
         "ch03.SYSTEM_NAMES.",
         expect_choice(
             "CS", options=SYSTEM_NAMES,
+            aliases={"CS platform": "CS", "customer success": "CS",
+                     "marketing automation": "MA", "Salesforce": "SFA"},
             feedback={
                 "MA": "marketing automation never hears of a cancellation.",
                 "SFA": "the SFA has a 'Former Customer' account type, reset when a rep "
@@ -101,6 +124,98 @@ EXERCISES = (
         hint="Look at the columns of silos.cs['customers'] and silos.sfa['accounts'], or at "
              "the reasons in the 'logo churn' rows of the same-question table.",
         solution="answer = 'CS'",
+        stars=1, kind="recall",
+    ),
+    Exercise(
+        "03.3",
+        "How many former customers does the SFA export of the notebook's company know of "
+        "(accounts whose Type is 'Former Customer' in export_silos(company))? A whole number.",
+        expect_number(_sfa_former, decimals=0, name="your count"),
+        hint="export_silos(company) from revopslab.silos gives the exports; silos.sfa['accounts'] "
+             "has a Type column. Count the rows equal to 'Former Customer'.",
+        solution="from revopslab.silos import export_silos\n"
+                 "silos = export_silos(company)\n"
+                 "answer = int((silos.sfa['accounts']['Type'] == 'Former Customer').sum())",
+        stars=2, kind="compute",
+    ),
+    Exercise(
+        "03.4",
+        "A matcher put 1,200 pairs of records together; 1,080 of them truly are the same "
+        "company, and the truth holds 1,500 such pairs (ch03.PAIR_COUNTS). What is its F1? "
+        "To 3 decimal places.",
+        expect_number(_f1, decimals=3, name="your F1",
+                      mistakes={"that is the arithmetic mean of precision and recall; F1 is "
+                                "their harmonic mean, 2PR / (P + R).":
+                                _mean_of_precision_and_recall,
+                                "that is the precision alone (correct / predicted); F1 "
+                                "combines it with recall.": lambda: 1_080 / 1_200,
+                                "that is the recall alone (correct / true pairs); F1 combines "
+                                "it with precision.": lambda: 1_080 / 1_500}),
+        hint="precision = correct / predicted, recall = correct / true pairs, "
+             "F1 = 2 × precision × recall / (precision + recall).",
+        solution="counts = ch03.PAIR_COUNTS\n"
+                 "precision = counts['correct_pairs'] / counts['predicted_pairs']\n"
+                 "recall = counts['correct_pairs'] / counts['true_pairs']\n"
+                 "answer = 2 * precision * recall / (precision + recall)",
+        stars=2, kind="compute",
+    ),
+    Exercise(
+        "03.5",
+        "Read the F1-vs-noise curve and table of section 6. Which reading is right? One of "
+        "ch03.CURVE_READINGS (its index 0 to 3 or its text).",
+        expect_choice(
+            CURVE_READINGS[1], options=CURVE_READINGS,
+            aliases={str(i): r for i, r in enumerate(CURVE_READINGS)},
+            feedback={
+                CURVE_READINGS[0]: "read the precision column: it barely moves; which column "
+                                   "falls?",
+                CURVE_READINGS[2]: "compare F1 at noise 0.0 with F1 at the highest noise.",
+            }),
+        hint="The table under the chart has precision, recall and F1 per noise level and "
+             "matcher. Which of precision and recall falls as the noise rises?",
+        solution="answer = ch03.CURVE_READINGS[1]",
+        stars=2, kind="interpret",
+    ),
+    Exercise(
+        "03.6",
+        "Find the flaw: the board deck reports the SFA's count of 'Former Customer' accounts "
+        "as the year's churn. What is wrong with it? One of ch03.CHURN_REPORT_FLAWS (index "
+        "or text).",
+        expect_choice(
+            CHURN_REPORT_FLAWS[1], options=CHURN_REPORT_FLAWS,
+            aliases={str(i): r for i, r in enumerate(CHURN_REPORT_FLAWS)},
+            feedback={
+                CHURN_REPORT_FLAWS[0]: "section 5 asked each system the same question; "
+                                       "compare the SFA's answer with the truth.",
+            }),
+        hint="Section 5 prints each system's answer to 'how many customers churned?' next to "
+             "the truth, with the reason each one is off.",
+        solution="answer = ch03.CHURN_REPORT_FLAWS[1]",
+        stars=2, kind="flaw",
+    ),
+    Exercise(
+        "03.7",
+        "Experiment: for each seed s of ch03.experiment_seeds(company), simulate "
+        "ch03.small_config(company) with rng=s and export it with export_silos(run, rng=s, "
+        "noise=...) at noise 0.0 and 0.5. In how many of the 5 seeds does normalisation leave "
+        "more distinct account keys (account_records(silos)['name_norm']) at noise 0.5? A "
+        "whole number.",
+        expect_number(_noisier_seeds, decimals=0, name="your count of seeds",
+                      mistakes={"that is the count of seeds where the clean export has more "
+                                "keys; count those where the noisy one has more.":
+                                lambda: 5 - _noisier_seeds()}),
+        hint="revopslab.ssot.account_records(silos) has a name_norm column; count its distinct "
+             "values with .nunique() at each noise level and compare, seed by seed.",
+        solution="from revopslab.silos import export_silos\n"
+                 "from revopslab.ssot import account_records\n"
+                 "more = 0\n"
+                 "for s in ch03.experiment_seeds(company):\n"
+                 "    run = simulate_company(ch03.small_config(company), rng=s)\n"
+                 "    keys = {noise: account_records(export_silos(run, rng=s, noise=noise))"
+                 "['name_norm'].nunique() for noise in (0.0, 0.5)}\n"
+                 "    more += int(keys[0.5] > keys[0.0])\n"
+                 "answer = more",
+        stars=3, kind="experiment",
     ),
 )
 

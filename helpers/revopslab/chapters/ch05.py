@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-import numbers
 from typing import Any
 
 import pandas as pd
@@ -11,9 +9,12 @@ import pandas as pd
 from ..exercises import Checker, Exercise, expect_choice, expect_number, register
 from ..forecast import bias, mape, wape
 from ..process import PATHS, STEPS, bottleneck, conversion, with_outcomes
-from . import Binding
+from ..simulate import simulate_company
+from . import Binding, experiment_seeds, small_config
 
-__all__ = ["bind", "EXERCISES", "BEFORE_HANDOFF", "FORECAST_DRILL", "last_full_quarter"]
+__all__ = ["bind", "EXERCISES", "BEFORE_HANDOFF", "FORECAST_DRILL", "TINY_DRILL", "VIEW_READINGS",
+           "FINDING_CAUSES", "last_full_quarter", "report_findings", "experiment_seeds",
+           "small_config"]
 
 _binding = Binding()
 #: Make the exercises check answers against the notebook's company (see :class:`Binding`).
@@ -31,6 +32,30 @@ FORECAST_DRILL = pd.DataFrame(
      "actual": [100_000_000, 100_000_000, 200_000_000, 40_000_000]},
     index=pd.Index(["2025Q1", "2025Q2", "2025Q3", "2025Q4"], name="quarter"),
 )
+
+#: A forecast drill where one quarter's actual bookings were tiny (exercise 05.8).
+TINY_DRILL = pd.DataFrame(
+    {"forecast": [80_000_000, 95_000_000, 12_000_000, 110_000_000],
+     "actual": [100_000_000, 90_000_000, 3_000_000, 120_000_000]},
+    index=pd.Index(["2025Q1", "2025Q2", "2025Q3", "2025Q4"], name="quarter"),
+)
+
+#: Readings of the cohort-vs-period chart of section 4, one right (exercise 05.5).
+VIEW_READINGS: tuple[str, ...] = (
+    "conversion collapsed in the latest quarters: the team stopped closing deals",
+    "the latest cohorts are young: many of their deals are still open, so the cohort rate "
+    "is low and will rise as they close",
+    "the period view is wrong because it mixes people from different cohorts",
+    "the two views should agree, so the data is broken",
+)
+
+#: The findings a report recommendation can come from, as :class:`revopslab.report.rules.
+#: Findings` names them (exercise 05.7).
+FINDING_CAUSES: tuple[str, ...] = ("bottleneck", "grr", "nrr", "win_rate", "stale_amount",
+                                   "accuracy", "rows_quarantined")
+_RULE_CAUSE = {"bottleneck": "bottleneck", "gross_retention": "grr", "net_retention": "nrr",
+               "win_rate": "win_rate", "stale_pipeline": "stale_amount",
+               "forecast": "accuracy", "data_quality": "rows_quarantined"}
 
 _STEP = "sql_to_opportunity"
 _OUTBOUND_YEARS = 3
@@ -50,46 +75,101 @@ def last_full_quarter(company) -> pd.Period:
     return pd.Timestamp(company.as_of).to_period("Q") - 1
 
 
-def _period_rate() -> float:
-    company = _company()
+def report_findings():
+    """The numbers of a company's RevOps report, for the report-reading exercises (05.7, 05.9).
+
+    ``recommendations(report_findings())`` gives the report's recommendations.
+
+    Examples
+    --------
+    >>> report_findings().win_rate
+    0.118
+    """
+    from ..report.rules import Findings  # the report package is slow to import
+
+    return Findings(grr=0.874, nrr=0.962, opening_arr=1_850_000_000, win_rate=0.118,
+                    closed_deals=412, average_won=2_900_000, open_amount=610_000_000,
+                    stale_amount=98_000_000, stale_deals=64)
+
+
+def _recommendations():
+    from ..report.rules import recommendations
+
+    return recommendations(report_findings())
+
+
+def _top_cause() -> str:
+    return _RULE_CAUSE[_recommendations()[0].rule]
+
+
+def _win_rate_prize() -> float:
+    return next(r.prize for r in _recommendations() if r.rule == "win_rate")
+
+
+def _win_rate_bookings() -> float:
+    f = report_findings()
+    return f.win_rate * f.closed_deals * f.average_won
+
+
+def _rate(company, view: str, step: str = _STEP) -> float:
     leads = with_outcomes(company.leads, company.opportunities)
-    table = conversion(leads, view="period", freq="Q", steps=[_STEP])
+    table = conversion(leads, view=view, freq="Q", steps=[step])
     row = table[table["period"] == last_full_quarter(company)]
     if row.empty:
-        raise ValueError(f"no {_STEP} activity in {last_full_quarter(company)}")
+        raise ValueError(f"no {step} activity in {last_full_quarter(company)}")
     return float(row["rate"].iloc[0])
 
 
+def _period_rate() -> float:
+    return _rate(_company(), "period")
+
+
+def _cohort_rate() -> float:
+    return _rate(_company(), "cohort")
+
+
+def _cohort_below(company) -> int:
+    below = 0
+    for seed in experiment_seeds(company):
+        run = simulate_company(small_config(company), rng=seed)
+        below += int(_rate(run, "cohort", "opportunity_to_won")
+                     < _rate(run, "period", "opportunity_to_won"))
+    return below
+
+
+def _cohort_seeds() -> int:
+    return _binding.memo("views", _cohort_below)
+
+
+def _worst_quarter() -> str:
+    ape = (TINY_DRILL["forecast"] - TINY_DRILL["actual"]).abs() / TINY_DRILL["actual"]
+    return str(ape.idxmax())
+
+
+def _largest_error_quarter() -> str:
+    return str((TINY_DRILL["forecast"] - TINY_DRILL["actual"]).abs().idxmax())
+
+
+def _check_tiny(answer: Any) -> str | None:
+    message = expect_choice(_worst_quarter, options=tuple(TINY_DRILL.index))(answer)
+    if message and isinstance(answer, str) and answer.strip() == _largest_error_quarter() \
+            and answer.strip() != _worst_quarter():
+        return ("that quarter has the largest error in yen, but MAPE divides each error by "
+                "that quarter's own actual: look for the smallest actual.")
+    return message
+
+
 def _check_bottleneck(answer: Any) -> str | None:
-    gains = bottleneck(_company())["gain"]
-    correct = gains.loc[list(BEFORE_HANDOFF)].idxmax()
+    correct = _best_before_handoff()
     if isinstance(answer, str) and answer in STEPS and answer not in BEFORE_HANDOFF:
         return (f"{answer!r} is a step of the waterfall, but not one marketing and inside "
                 f"sales own; choose one of {list(BEFORE_HANDOFF)}.")
     return expect_choice(correct, options=BEFORE_HANDOFF)(answer)
 
 
-def _real(answer: Any) -> float | None:
-    """The answer as a float when it is a plain real number, else None."""
-    if isinstance(answer, bool) or not isinstance(answer, numbers.Real):
-        return None
-    return float(answer)
-
-
-def _check_wape(answer: Any) -> str | None:
-    forecast, actual = FORECAST_DRILL["forecast"], FORECAST_DRILL["actual"]
-    message = expect_number(lambda: wape(forecast, actual), rel_tol=0.005,
-                            name="your WAPE")(answer)
-    value = _real(answer)
-    if message is None or value is None:
-        return message
-    if math.isclose(value, mape(forecast, actual), rel_tol=0.005):
-        return ("that is the MAPE, the mean of each quarter's percentage error. WAPE adds "
-                "the absolute errors up first and divides by the total actual.")
-    if math.isclose(value, bias(forecast, actual), rel_tol=0.005):
-        return ("that is the bias: the signed errors cancel out. WAPE adds up the absolute "
-                "errors |F − A|.")
-    return message
+def _best_before_handoff() -> str:
+    gains = bottleneck(_company())["gain"]
+    return str(gains.loc[list(BEFORE_HANDOFF)].idxmax())
 
 
 def _compound_steps() -> int:
@@ -100,25 +180,16 @@ def _compound() -> float:
     return 1.01 ** (_compound_steps() * _OUTBOUND_YEARS) - 1
 
 
-def _check_compound(answer: Any) -> str | None:
-    message = expect_number(_compound, rel_tol=0.002, name="your gain")(answer)
-    value = _real(answer)
-    if message is None or value is None:
-        return message
-    if math.isclose(value, 0.01 * _compound_steps() * _OUTBOUND_YEARS, rel_tol=0.002):
-        return ("you added the improvements up. Each step's rate multiplies the next, so "
-                "the 1% gains multiply too: 1.01 × 1.01 × … .")
-    if math.isclose(value, _compound() + 1, rel_tol=0.002):
-        return "that is the multiple of today's throughput; the gain is the multiple − 1."
-    return message
-
-
 EXERCISES = (
     Exercise(
         "05.1",
         "Period view: what was the sql_to_opportunity conversion rate in the company's last "
-        "full quarter (opportunities created ÷ SQLs that quarter)?",
-        expect_number(_period_rate, rel_tol=0.005, abs_tol=1e-4, name="your rate"),
+        "full quarter (opportunities created ÷ SQLs that quarter)? As a fraction (not a "
+        "percentage), to 3 decimal places.",
+        expect_number(_period_rate, decimals=3, fraction=True, name="your rate",
+                      mistakes={"that is the cohort view's rate (it follows the SQLs of the "
+                                "quarter to their outcome); the period view counts what "
+                                "happened in the quarter, whoever entered it.": _cohort_rate}),
         hint="process.conversion(leads, view='period', freq='Q', steps=['sql_to_opportunity']) "
              "gives one row per quarter; ch05.last_full_quarter(company) is the quarter to "
              "read. The answer is a fraction (0.75, not 75).",
@@ -128,12 +199,14 @@ EXERCISES = (
                  "                           steps=['sql_to_opportunity'])\n"
                  "row = table[table['period'] == ch05.last_full_quarter(company)]\n"
                  "answer = row['rate'].item()",
+        stars=1, kind="compute",
     ),
     Exercise(
         "05.2",
         "Of the steps marketing and inside sales own (ch05.BEFORE_HANDOFF), which one would "
         "add the most revenue if lifted?",
-        Checker(_check_bottleneck, expects=f"one of {list(BEFORE_HANDOFF)}"),
+        Checker(_check_bottleneck, expects=f"one of {list(BEFORE_HANDOFF)}",
+                expected_text=lambda: repr(_best_before_handoff()), typed=_best_before_handoff),
         hint="process.bottleneck(company) ranks every step of the whole waterfall by the "
              "revenue a lift would add (column 'gain'). Keep the rows of ch05.BEFORE_HANDOFF "
              "and take the label of the largest gain. (Passing steps= to bottleneck would cut "
@@ -141,28 +214,147 @@ EXERCISES = (
         solution="from revopslab import process\n"
                  "gains = process.bottleneck(company)['gain']\n"
                  "answer = gains.loc[list(ch05.BEFORE_HANDOFF)].idxmax()",
+        stars=2, kind="compute",
     ),
     Exercise(
         "05.3",
-        "What is the WAPE of the forecast in ch05.FORECAST_DRILL against its actuals?",
-        Checker(_check_wape, expects="a single number (a fraction)"),
+        "What is the WAPE of the forecast in ch05.FORECAST_DRILL against its actuals? As a "
+        "fraction (not a percentage), to 2 decimal places.",
+        expect_number(lambda: wape(FORECAST_DRILL["forecast"], FORECAST_DRILL["actual"]),
+                      decimals=2, fraction=True, name="your WAPE",
+                      mistakes={"that is the MAPE, the mean of each quarter's percentage "
+                                "error. WAPE adds the absolute errors up first and divides by "
+                                "the total actual.":
+                                lambda: mape(FORECAST_DRILL["forecast"], FORECAST_DRILL["actual"]),
+                                "that is the bias: the signed errors cancel out. WAPE adds up "
+                                "the absolute errors |F − A|.":
+                                lambda: bias(FORECAST_DRILL["forecast"], FORECAST_DRILL["actual"]),
+                                "that is the size of the bias: the signed errors cancel out "
+                                "before you take the absolute value. WAPE adds up |F − A| "
+                                "quarter by quarter.":
+                                lambda: abs(bias(FORECAST_DRILL["forecast"],
+                                                 FORECAST_DRILL["actual"]))}),
         hint="WAPE = Σ|forecast − actual| / Σ actual over the four quarters: add the absolute "
              "errors up first, then divide once. Give a fraction (0.2, not 20).",
         solution="drill = ch05.FORECAST_DRILL\n"
                  "answer = (drill['forecast'] - drill['actual']).abs().sum() / "
                  "drill['actual'].sum()",
+        stars=2, kind="compute",
     ),
     Exercise(
         "05.4",
         "Every step of the outbound path (process.PATHS['outbound']) improves by 1% a year. "
-        "By what fraction is its throughput higher after 3 years?",
-        Checker(_check_compound, expects="a single number (a fraction)"),
+        "By what fraction is its throughput higher after 3 years? As a fraction (not a "
+        "percentage), to 3 decimal places.",
+        expect_number(_compound, decimals=3, fraction=True, name="your gain",
+                      mistakes={"you added the improvements up. Each step's rate multiplies "
+                                "the next, so the 1% gains multiply too: 1.01 × 1.01 × … .":
+                                lambda: 0.01 * _compound_steps() * _OUTBOUND_YEARS,
+                                "that is the multiple of today's throughput; the gain is the "
+                                "multiple − 1.": lambda: _compound() + 1}),
         hint="Throughput = inquiries × p₁ × p₂ × … × p_k. Each p is 1.01 times higher per year, "
              "so after y years the product is 1.01 ** (k · y) times today's. Count k with "
              "len(process.PATHS['outbound']).",
         solution="from revopslab import process\n"
                  "k = len(process.PATHS['outbound'])\n"
                  "answer = 1.01 ** (k * 3) - 1",
+        stars=2, kind="compute",
+    ),
+    Exercise(
+        "05.5",
+        "Read the chart of section 4.2 that compares the cohort and period views of "
+        "opportunity_to_won by quarter. Which reading is right? One of ch05.VIEW_READINGS "
+        "(its index 0 to 3 or its text).",
+        expect_choice(
+            VIEW_READINGS[1], options=VIEW_READINGS,
+            aliases={str(i): r for i, r in enumerate(VIEW_READINGS)},
+            feedback={
+                VIEW_READINGS[0]: "read maturity_months: how old are the latest cohorts, and "
+                                  "how long does a deal take to close?",
+                VIEW_READINGS[2]: "neither view is wrong: they count different deals.",
+            }),
+        hint="The table before the chart has a maturity_months column. How long does an "
+             "opportunity take to be won (section 4's transition times)?",
+        solution="answer = ch05.VIEW_READINGS[1]",
+        stars=2, kind="interpret",
+    ),
+    Exercise(
+        "05.6",
+        "Experiment: for each seed s of ch05.experiment_seeds(company), simulate "
+        "ch05.small_config(company) with rng=s. In how many of the 5 seeds is the cohort-view "
+        "opportunity_to_won rate of the run's last full quarter below its period-view rate? A "
+        "whole number.",
+        expect_number(_cohort_seeds, decimals=0, name="your count of seeds",
+                      mistakes={"that is the count of seeds where the cohort view is not "
+                                "below the period view; count those where it is below.":
+                                lambda: 5 - _cohort_seeds()}),
+        hint="For each run: leads = process.with_outcomes(run.leads, run.opportunities); "
+             "process.conversion(leads, view=..., freq='Q', steps=['opportunity_to_won']); "
+             "read the row of ch05.last_full_quarter(run) in both views and compare.",
+        solution="from revopslab import process\n"
+                 "def rate(run, view):\n"
+                 "    leads = process.with_outcomes(run.leads, run.opportunities)\n"
+                 "    table = process.conversion(leads, view=view, freq='Q', "
+                 "steps=['opportunity_to_won'])\n"
+                 "    return table.loc[table['period'] == ch05.last_full_quarter(run), "
+                 "'rate'].item()\n"
+                 "below = 0\n"
+                 "for s in ch05.experiment_seeds(company):\n"
+                 "    run = simulate_company(ch05.small_config(company), rng=s)\n"
+                 "    below += int(rate(run, 'cohort') < rate(run, 'period'))\n"
+                 "answer = below",
+        stars=2, kind="experiment",
+    ),
+    Exercise(
+        "05.7",
+        "Report reading: the next cell prints the recommendations a RevOps report makes from "
+        "ch05.report_findings(). Which finding caused its first recommendation? One of "
+        "ch05.FINDING_CAUSES.",
+        expect_choice(_top_cause, options=FINDING_CAUSES,
+                      aliases={"stale pipeline": "stale_amount", "stale deals": "stale_amount",
+                               "GRR": "grr", "NRR": "nrr", "win rate": "win_rate"},
+                      feedback={"grr": "the GRR recommendation is in the list, but the report "
+                                       "orders its recommendations by the size of the prize.",
+                                "bottleneck": "these findings hold no bottleneck table."}),
+        hint="The report puts the largest prize first. Read the first recommendation's bold "
+             "sentence: which number of the findings does it quote?",
+        solution="from revopslab.report.rules import recommendations\n"
+                 "rule = recommendations(ch05.report_findings())[0].rule\n"
+                 "answer = {'stale_pipeline': 'stale_amount', 'gross_retention': 'grr',\n"
+                 "          'net_retention': 'nrr', 'win_rate': 'win_rate', 'bottleneck': "
+                 "'bottleneck',\n"
+                 "          'forecast': 'accuracy', 'data_quality': 'rows_quarantined'}[rule]",
+        stars=2, kind="report",
+    ),
+    Exercise(
+        "05.8",
+        "Find the flaw: the forecast in ch05.TINY_DRILL has a MAPE above 50% although three "
+        "of its quarters are close. Which quarter alone makes MAPE misleading? Its label, "
+        "such as '2025Q1'.",
+        Checker(_check_tiny, expects=f"one of {list(TINY_DRILL.index)}",
+                expected_text=lambda: repr(_worst_quarter()), typed=_worst_quarter),
+        hint="MAPE averages |F − A| / A quarter by quarter. Compute that ratio for each "
+             "quarter: which one dwarfs the others, and why?",
+        solution="drill = ch05.TINY_DRILL\n"
+                 "ape = (drill['forecast'] - drill['actual']).abs() / drill['actual']\n"
+                 "answer = ape.idxmax()",
+        stars=3, kind="flaw",
+    ),
+    Exercise(
+        "05.9",
+        "Report reading: recompute the prize of the report's win-rate recommendation from "
+        "ch05.report_findings(): (15% − win rate) × closed deals × average won deal, in yen, "
+        "to 3 significant figures.",
+        expect_number(_win_rate_prize, sig=3, name="your prize",
+                      mistakes={"that is what the closed deals booked at today's win rate; "
+                                "the prize is the gap to 15% times the same deals.":
+                                _win_rate_bookings}),
+        hint="f = ch05.report_findings(); the rule's threshold is 0.15 "
+             "(revopslab.report.rules.BENCHMARKS['win_rate']). Multiply the gap by "
+             "f.closed_deals and f.average_won, and compare with the printed prize.",
+        solution="f = ch05.report_findings()\n"
+                 "answer = (0.15 - f.win_rate) * f.closed_deals * f.average_won",
+        stars=3, kind="report",
     ),
 )
 

@@ -146,3 +146,24 @@ def test_translations_of_removed_cells_and_orphan_twins_are_caught(copy_of_noteb
     found = ed.problems(folder)
     assert "ja/09_extra.ipynb: no English notebook of that name" in found
     assert any("'gone', which the English notebook no longer has" in line for line in found)
+
+
+def test_a_japanese_notebook_runs_with_another_seed(tmp_path, notebook_text):
+    """papermill covers the Japanese edition too: another seed, the same sentences."""
+    import papermill as pm
+
+    out = tmp_path / "00_orientation.ipynb"
+    pm.execute_notebook(str(NOTEBOOKS / "ja" / "00_orientation.ipynb"), str(out),
+                        parameters={"seed": 7, "experiment_seeds": 2}, kernel_name="python3",
+                        cwd=str(NOTEBOOKS / "ja"), progress_bar=False)
+    nb = nbformat.read(out, as_version=4)
+    injected = [i for i, c in enumerate(nb.cells)
+                if "injected-parameters" in c.metadata.get("tags", [])]
+    parameters = [i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])]
+    assert injected == [parameters[0] + 1]
+    assert 'lang = "ja"' in nb.cells[parameters[0]].source
+    text = notebook_text(nb)
+    assert "seed=7" in text and "36 months of history" in text
+    assert "Traceback" not in text
+    figures = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    assert len(figures) >= 3

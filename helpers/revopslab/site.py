@@ -31,14 +31,14 @@ REPO = Path(__file__).resolve().parents[2]
 _REPORT_NOTEBOOKS = ("06_revops_report.ipynb",)  # a report: shown without its code
 
 _STYLE = """
-body { font-family: "DejaVu Sans", "IPAexGothic", sans-serif; max-width: 60rem;
+body { max-width: 60rem;
        margin: 2rem auto; padding: 0 1rem; line-height: 1.5; color: #222; }
 table { border-collapse: collapse; } th, td { border: 1px solid #ccc; padding: .3rem .5rem; }
 code { background: #f4f4f4; padding: 0 .2rem; }
 """
 _NAV_STYLE = """
 nav.site-nav { display: flex; flex-wrap: wrap; gap: .4rem 1.2rem; align-items: center;
-  font-family: "DejaVu Sans", "IPAexGothic", sans-serif; font-size: .95rem;
+  font-size: .95rem;
   max-width: 60rem; margin: 1rem auto; padding: .5rem 1rem; border-bottom: 1px solid #ccc; }
 nav.site-nav .disabled { color: #999; } nav.site-nav .lang { margin-left: auto; }
 """
@@ -111,10 +111,32 @@ def nav_bar(page: str, *, lang: str, previous: str | None, following: str | None
     return f'<nav class="site-nav">{" ".join(parts)}</nav>'
 
 
-def _page(title: str, body: str, *, lang: str, nav: str) -> str:
+#: The Japanese font the charts use, shipped with the site so that pages read in Japanese on
+#: machines without a Japanese font (IPA Font License: the licence travels with the file).
+_FONT_FOLDER = "fonts"
+_FONT_FILE = "ipaexg.ttf"
+_FONT_FILES = (_FONT_FILE, "IPA_Font_License_Agreement_v1.0.txt")
+
+
+def _font_style(page: str, lang: str) -> str:
+    """``@font-face`` for the shipped Japanese font, first in Japanese pages' font stacks and the
+    fallback of English pages' (the language switch always names it first)."""
+    url = _rel(f"{_FONT_FOLDER}/{_FONT_FILE}", page)
+    latin = 'system-ui, -apple-system, "Segoe UI", "DejaVu Sans", Helvetica, Arial, sans-serif'
+    sans = f'"IPAexGothic", {latin}' if lang == "ja" else f'{latin}, "IPAexGothic"'
+    mono = '"DejaVu Sans Mono", Menlo, Consolas, monospace, "IPAexGothic"'
+    return (f'@font-face {{ font-family: "IPAexGothic"; src: url("{url}") format("truetype"); '
+            f"font-display: block; }}\n"
+            f":root {{ --jp-content-font-family: {sans}; --jp-ui-font-family: {sans};\n"
+            f"  --jp-code-font-family: {mono}; }}\n"
+            f"body, nav.site-nav {{ font-family: {sans}; }} code, pre {{ font-family: {mono}; }}\n"
+            f'nav.site-nav .lang {{ font-family: "IPAexGothic", {latin}; }}\n')
+
+
+def _page(title: str, body: str, *, lang: str, nav: str, path: str) -> str:
     return (f"<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(title)} · RevOps Lab</title>"
-            f"<style>{_STYLE}{_NAV_STYLE}</style></head>"
+            f"<style>{_STYLE}{_NAV_STYLE}{_font_style(path, lang)}</style></head>"
             f"<body>{nav}\n{body}\n</body></html>\n")
 
 
@@ -138,10 +160,11 @@ def _offline(body: str) -> str:
                   r"</script>", "", body, flags=re.S)
 
 
-def _with_nav(document: str, nav: str, lang: str) -> str:
-    """Put the navigation bar at the top of an nbconvert page and set its language."""
+def _with_nav(document: str, nav: str, lang: str, path: str) -> str:
+    """Put the navigation bar at the top of an nbconvert page and set its language and fonts."""
     document = re.sub(r"<html lang=\"[^\"]*\"", f"<html lang=\"{lang}\"", document, count=1)
-    document = document.replace("</head>", f"<style>{_NAV_STYLE}</style></head>", 1)
+    document = document.replace("</head>", f"<style>{_NAV_STYLE}{_font_style(path, lang)}</style></head>",
+                                1)
     return re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + nav, document, count=1)
 
 
@@ -228,6 +251,12 @@ def build_site(out: str | Path, *, repo: str | Path = REPO) -> list[SitePage]:
                        switch=twin(lang, kind, path), extra=extra)
 
     pages: list[SitePage] = []
+    import matplotlib_fontja
+
+    fonts = Path(matplotlib_fontja.get_font_ttf_path()).parent
+    (out / _FONT_FOLDER).mkdir(parents=True, exist_ok=True)
+    for name in _FONT_FILES:
+        (out / _FONT_FOLDER / name).write_bytes((fonts / name).read_bytes())
 
     def write(path: str, text: str) -> None:
         (out / path).parent.mkdir(parents=True, exist_ok=True)
@@ -242,7 +271,7 @@ def build_site(out: str | Path, *, repo: str | Path = REPO) -> list[SitePage]:
         extra = []
         if kind == "solutions" and ("en", chapter) in by_chapter:
             extra = [(_WORDS["en"]["notebook"], by_chapter[("en", chapter)])]
-        write(path, _with_nav(_offline(body), nav(lang, kind, path, extra), lang))
+        write(path, _with_nav(_offline(body), nav(lang, kind, path, extra), lang, path))
         pages.append(SitePage(kind, _title(notebook), path, lang))
 
     for source, path in zip(english, series[("en", "notebook")], strict=True):
@@ -262,14 +291,15 @@ def build_site(out: str | Path, *, repo: str | Path = REPO) -> list[SitePage]:
         solution = f"solutions/{chapter}_solutions.html"
         if solution in series[("en", "solutions")]:
             extra.append((_WORDS["en"]["solutions"], solution))
-        write(path, _page(first, _markdown(text), lang="en", nav=nav("en", "guide", path, extra)))
+        write(path, _page(first, _markdown(text), lang="en", nav=nav("en", "guide", path, extra),
+                          path=path))
         pages.append(SitePage("guide", first, path, "en"))
 
     glossary = glossary_table()
     write("glossary.html", _page(
         "Glossary / 用語集", "<h1>Glossary / 用語集</h1>\n"
         + glossary.to_html(index=False, escape=True),
-        lang="en", nav=nav("en", "glossary", "glossary.html")))
+        lang="en", nav=nav("en", "glossary", "glossary.html"), path="glossary.html"))
     pages.append(SitePage("glossary", "Glossary / 用語集", "glossary.html", "en"))
     japanese_columns = ["term_ja", "term_en", "definition_ja", "chapters"]
     write("ja/glossary.html", _page(
@@ -277,7 +307,7 @@ def build_site(out: str | Path, *, repo: str | Path = REPO) -> list[SitePage]:
         + glossary[[c for c in japanese_columns if c in glossary]].rename(columns={
             "term_ja": "用語", "term_en": "英語", "definition_ja": "定義", "chapters": "章"})
         .to_html(index=False, escape=True),
-        lang="ja", nav=nav("ja", "glossary", "ja/glossary.html")))
+        lang="ja", nav=nav("ja", "glossary", "ja/glossary.html"), path="ja/glossary.html"))
     pages.append(SitePage("glossary", "用語集", "ja/glossary.html", "ja"))
 
     def rows(kind: str, lang: str, base: str) -> str:
@@ -292,7 +322,8 @@ def build_site(out: str | Path, *, repo: str | Path = REPO) -> list[SitePage]:
              f"<h2>Worked solutions</h2><ul>{rows('solutions', 'en', 'index.html')}</ul>"
              f"<h2>Facilitator guides</h2><ul>{rows('guide', 'en', 'index.html')}</ul>"
              "<h2>Reference</h2><ul><li><a href=\"glossary.html\">Glossary / 用語集</a></li></ul>")
-    write("index.html", _page("RevOps Lab", index, lang="en", nav=nav("en", "index", "index.html")))
+    write("index.html", _page("RevOps Lab", index, lang="en", nav=nav("en", "index", "index.html"),
+                              path="index.html"))
     ja_index = ("<h1>RevOps Lab（日本語版）</h1><p>『レベニューオペレーション(RevOps)の教科書』に"
                 "沿った、テスト済みのRevOps教材です。すべての章は1社のシミュレーション上のB2B SaaS"
                 "企業を題材にしています。各ページには、テストで検証した実行結果がそのまま載っています。"
@@ -302,7 +333,7 @@ def build_site(out: str | Path, *, repo: str | Path = REPO) -> list[SitePage]:
                 f"<h2>進行ガイド（英語）</h2><ul>{rows('guide', 'en', 'ja/index.html')}</ul>"
                 "<h2>参考</h2><ul><li><a href=\"glossary.html\">用語集</a></li></ul>")
     write("ja/index.html", _page("RevOps Lab（日本語版）", ja_index, lang="ja",
-                                 nav=nav("ja", "index", "ja/index.html")))
+                                 nav=nav("ja", "index", "ja/index.html"), path="ja/index.html"))
     return [SitePage("index", "RevOps Lab", "index.html", "en"),
             SitePage("index", "RevOps Lab（日本語版）", "ja/index.html", "ja"), *pages]
 

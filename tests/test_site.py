@@ -150,3 +150,15 @@ def test_glossary_and_guides_are_bilingual_html(site):
 def test_a_folder_without_notebooks_is_refused(tmp_path):
     with pytest.raises(FileNotFoundError, match="no notebooks in"):
         build_site(tmp_path / "out", repo=Path(tmp_path))
+
+
+def test_every_page_loads_the_shipped_japanese_font(site):
+    out, pages = site
+    assert (out / "fonts" / "ipaexg.ttf").stat().st_size > 1_000_000
+    assert (out / "fonts" / "IPA_Font_License_Agreement_v1.0.txt").exists()
+    for page in pages:
+        text = (out / page.path).read_text(encoding="utf-8")
+        urls = re.findall(r'@font-face \{ font-family: "IPAexGothic"; src: url\("([^"]+)"\)', text)
+        assert len(urls) == 1, page.path
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(page.path), urls[0]))
+        assert target == "fonts/ipaexg.ttf", page.path

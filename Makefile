@@ -12,7 +12,7 @@ UV_VERSION := 0.13.8
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-cell-timeout=600 --nbval-kernel-startup-timeout=120 \
 	--nbval-sanitize-with tests/nbval_sanitize.cfg
 
-NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb)) $(sort $(wildcard notebooks/ja/*.ipynb))
 # '=' (not ':='): `make solutions` may write new files before the recipe that lists them runs.
 SOLUTIONS = $(sort $(wildcard notebooks/solutions/*.ipynb))
 
@@ -65,6 +65,7 @@ solutions: $(STAMP)
 
 ## execute: re-run every notebook in place so committed outputs match the package
 execute: $(STAMP) solutions
+	$(BIN)/python -m revopslab._editions sync
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=1200 \
 		--ExecutePreprocessor.kernel_name=python3 $(NOTEBOOKS)
 	$(BIN)/python -m revopslab._notebooks $(NOTEBOOKS)

@@ -1,21 +1,29 @@
-"""A static site of the curriculum: the executed notebooks, the guides and the glossary.
+"""A static site of the curriculum in both editions: notebooks, solutions, guides and glossary.
 
 ``make site`` (``python -m revopslab.site [OUT]``) writes plain HTML files that open from
-disk with no server: an index of the chapters, every executed notebook as a page (the
-report notebook without its code), the worked solutions, the facilitator guides and the
-bilingual glossary. It converts what is committed and executes nothing, so building it
-takes seconds and shows exactly the outputs that ``make test`` checked.
+disk with no server. The English edition is at the site's root (``index.html``,
+``notebooks/``, ``solutions/``, ``guides/``, ``glossary.html``); the Japanese edition is under
+``ja/`` (``ja/index.html``, ``ja/notebooks/`` from ``notebooks/ja``, ``ja/glossary.html``).
+Solutions and facilitator guides exist in English only.
+
+Every page has the same navigation bar: the edition's index, the previous and next page of
+its series (the chapters, the solutions, the guides), and a language switch to the same
+page in the other edition (or, where there is none, to that chapter's notebook page).
+Guides link to their notebook and solutions pages. The site converts what is committed and
+executes nothing, so building it takes seconds and shows exactly the outputs that
+``make test`` checked.
 """
 
 from __future__ import annotations
 
 import html
+import posixpath
 import re
 import sys
 from pathlib import Path
 from typing import NamedTuple
 
-__all__ = ["REPO", "SitePage", "build_site"]
+__all__ = ["REPO", "SitePage", "build_site", "nav_bar"]
 
 #: The repository root (``helpers/revopslab/../..``).
 REPO = Path(__file__).resolve().parents[2]
@@ -23,11 +31,27 @@ REPO = Path(__file__).resolve().parents[2]
 _REPORT_NOTEBOOKS = ("06_revops_report.ipynb",)  # a report: shown without its code
 
 _STYLE = """
-body { font-family: "DejaVu Sans", "IPAexGothic", sans-serif; max-width: 60rem;
+body { max-width: 60rem;
        margin: 2rem auto; padding: 0 1rem; line-height: 1.5; color: #222; }
 table { border-collapse: collapse; } th, td { border: 1px solid #ccc; padding: .3rem .5rem; }
-nav a { margin-right: 1rem; } code { background: #f4f4f4; padding: 0 .2rem; }
+code { background: #f4f4f4; padding: 0 .2rem; }
 """
+_NAV_STYLE = """
+nav.site-nav { display: flex; flex-wrap: wrap; gap: .4rem 1.2rem; align-items: center;
+  font-size: .95rem;
+  max-width: 60rem; margin: 1rem auto; padding: .5rem 1rem; border-bottom: 1px solid #ccc; }
+nav.site-nav .disabled { color: #999; } nav.site-nav .lang { margin-left: auto; }
+"""
+
+#: The words of the navigation bar and the index in each edition.
+_WORDS = {
+    "en": {"index": "RevOps Lab", "previous": "← Previous", "next": "Next →",
+           "switch": "日本語", "glossary": "Glossary", "guides": "Guides",
+           "notebook": "Notebook", "solutions": "Worked solutions"},
+    "ja": {"index": "RevOps Lab（日本語版）", "previous": "← 前へ", "next": "次へ →",
+           "switch": "English", "glossary": "用語集", "guides": "進行ガイド（英語）",
+           "notebook": "ノートブック", "solutions": "解答例（英語）"},
+}
 
 
 class SitePage(NamedTuple):
@@ -36,15 +60,84 @@ class SitePage(NamedTuple):
     kind: str  # index, notebook, solutions, guide or glossary
     title: str
     path: str  # relative to the site's folder
+    lang: str = "en"
 
 
-def _page(title: str, body: str, *, depth: int) -> str:
-    up = "../" * depth
-    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{html.escape(title)} · RevOps Lab</title><style>{_STYLE}</style></head>"
-            f"<body><nav><a href=\"{up}index.html\">RevOps Lab</a>"
-            f"<a href=\"{up}glossary.html\">Glossary</a>"
-            f"<a href=\"{up}guides/README.html\">Guides</a></nav>\n{body}\n</body></html>\n")
+def _rel(target: str, page: str) -> str:
+    """The link from ``page`` to ``target`` (both relative to the site's folder).
+
+    Examples
+    --------
+    >>> _rel("index.html", "ja/notebooks/00_orientation.html")
+    '../../index.html'
+    >>> _rel("notebooks/01_silos.html", "guides/01_silos.html")
+    '../notebooks/01_silos.html'
+    """
+    return posixpath.relpath(target, posixpath.dirname(page) or ".")
+
+
+def nav_bar(page: str, *, lang: str, previous: str | None, following: str | None,
+            switch: str, extra: list[tuple[str, str]] | None = None) -> str:
+    """The navigation bar of ``page``: index, previous, next, extra links and the language switch.
+
+    Links are relative, so the site opens from disk. A missing neighbour is shown greyed out.
+
+    Examples
+    --------
+    >>> bar = nav_bar("notebooks/01_silos.html", lang="en", previous="notebooks/00_orientation.html",
+    ...               following=None, switch="ja/notebooks/01_silos.html")
+    >>> 'href="../index.html"' in bar, 'href="00_orientation.html" rel="prev"' in bar
+    (True, True)
+    >>> '<span class="disabled">Next →</span>' in bar, 'href="../ja/notebooks/01_silos.html"' in bar
+    (True, True)
+    """
+    words = _WORDS[lang]
+    index = "index.html" if lang == "en" else "ja/index.html"
+    glossary = "glossary.html" if lang == "en" else "ja/glossary.html"
+
+    def link(target: str | None, text: str, rel: str = "") -> str:
+        if target is None:
+            return f'<span class="disabled">{html.escape(text)}</span>'
+        rel_attr = f' rel="{rel}"' if rel else ""
+        return f'<a href="{_rel(target, page)}"{rel_attr}>{html.escape(text)}</a>'
+
+    parts = [link(index, words["index"], "index"), link(previous, words["previous"], "prev"),
+             link(following, words["next"], "next")]
+    parts += [link(target, text) for text, target in (extra or [])]
+    parts += [link(glossary, words["glossary"]), link("guides/README.html", words["guides"])]
+    other = "日本語" if lang == "en" else "English"
+    parts.append(f'<a class="lang" hreflang="{"ja" if lang == "en" else "en"}" '
+                 f'href="{_rel(switch, page)}">{other}</a>')
+    return f'<nav class="site-nav">{" ".join(parts)}</nav>'
+
+
+#: The Japanese font the charts use, shipped with the site so that pages read in Japanese on
+#: machines without a Japanese font (IPA Font License: the licence travels with the file).
+_FONT_FOLDER = "fonts"
+_FONT_FILE = "ipaexg.ttf"
+_FONT_FILES = (_FONT_FILE, "IPA_Font_License_Agreement_v1.0.txt")
+
+
+def _font_style(page: str, lang: str) -> str:
+    """``@font-face`` for the shipped Japanese font, first in Japanese pages' font stacks and the
+    fallback of English pages' (the language switch always names it first)."""
+    url = _rel(f"{_FONT_FOLDER}/{_FONT_FILE}", page)
+    latin = 'system-ui, -apple-system, "Segoe UI", "DejaVu Sans", Helvetica, Arial, sans-serif'
+    sans = f'"IPAexGothic", {latin}' if lang == "ja" else f'{latin}, "IPAexGothic"'
+    mono = '"DejaVu Sans Mono", Menlo, Consolas, monospace, "IPAexGothic"'
+    return (f'@font-face {{ font-family: "IPAexGothic"; src: url("{url}") format("truetype"); '
+            f"font-display: block; }}\n"
+            f":root {{ --jp-content-font-family: {sans}; --jp-ui-font-family: {sans};\n"
+            f"  --jp-code-font-family: {mono}; }}\n"
+            f"body, nav.site-nav {{ font-family: {sans}; }} code, pre {{ font-family: {mono}; }}\n"
+            f'nav.site-nav .lang {{ font-family: "IPAexGothic", {latin}; }}\n')
+
+
+def _page(title: str, body: str, *, lang: str, nav: str, path: str) -> str:
+    return (f"<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">"
+            f"<title>{html.escape(title)} · RevOps Lab</title>"
+            f"<style>{_STYLE}{_NAV_STYLE}{_font_style(path, lang)}</style></head>"
+            f"<body>{nav}\n{body}\n</body></html>\n")
 
 
 def _title(notebook) -> str:
@@ -67,23 +160,41 @@ def _offline(body: str) -> str:
                   r"</script>", "", body, flags=re.S)
 
 
+def _with_nav(document: str, nav: str, lang: str, path: str) -> str:
+    """Put the navigation bar at the top of an nbconvert page and set its language and fonts."""
+    document = re.sub(r"<html lang=\"[^\"]*\"", f"<html lang=\"{lang}\"", document, count=1)
+    document = document.replace("</head>", f"<style>{_NAV_STYLE}{_font_style(path, lang)}</style></head>",
+                                1)
+    return re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + nav, document, count=1)
+
+
 def _markdown(text: str) -> str:
     import mistune
 
     # Links between guides and to notebooks point at the pages the site writes.
     text = re.sub(r"\]\(([\w./-]+)\.md\)", r"](\1.html)", text)
+    # A guide names its notebook and solutions as paths: make them links to their pages.
+    text = re.sub(r"`notebooks/(solutions/)?([\w-]+)\.ipynb`",
+                  lambda m: (f"[`notebooks/{m.group(1) or ''}{m.group(2)}.ipynb`]"
+                             f"(../{'solutions' if m.group(1) else 'notebooks'}/{m.group(2)}.html)"),
+                  text)
     return mistune.html(text)
 
 
+def _chapter(stem: str) -> str:
+    return stem[:2] if stem[:2].isdigit() else ""
+
+
 def build_site(out: str | Path, *, repo: str | Path = REPO) -> list[SitePage]:
-    """Write the site into ``out`` and return its pages (the index first).
+    """Write the site into ``out`` and return its pages (the English index first).
 
     Parameters
     ----------
     out
         Folder to write into (created if missing; existing pages are overwritten).
     repo
-        The repository whose ``notebooks/``, ``guides/`` and ``data/`` to publish.
+        The repository whose ``notebooks/``, ``notebooks/ja/``, ``guides/`` and ``data/``
+        to publish.
 
     Examples
     --------
@@ -91,7 +202,9 @@ def build_site(out: str | Path, *, repo: str | Path = REPO) -> list[SitePage]:
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     pages = build_site(folder)
     ...     (Path(folder) / "index.html").exists(), pages[0].path
+    ...     (Path(folder) / "ja" / "index.html").exists()
     (True, 'index.html')
+    True
     """
     import nbformat
     from nbconvert import HTMLExporter
@@ -99,57 +212,134 @@ def build_site(out: str | Path, *, repo: str | Path = REPO) -> list[SitePage]:
     from .glossary import glossary_table
 
     repo, out = Path(repo), Path(out)
-    notebooks = sorted((repo / "notebooks").glob("*.ipynb"))
-    if not notebooks:
+    english = sorted((repo / "notebooks").glob("*.ipynb"))
+    if not english:
         raise FileNotFoundError(f"no notebooks in {repo / 'notebooks'}: repo must be the "
                                 f"RevOps Lab repository, got {str(repo)!r}")
-    for folder in ("notebooks", "solutions", "guides"):
-        (out / folder).mkdir(parents=True, exist_ok=True)
+    japanese = sorted((repo / "notebooks" / "ja").glob("*.ipynb"))
+    solutions = sorted((repo / "notebooks" / "solutions").glob("*.ipynb"))
+    guides = sorted((repo / "guides").glob("*.md"), key=lambda p: (p.stem != "README", p.stem))
+
+    # Every page's path first, so each one can link to its neighbours and its twin.
+    series = {
+        ("en", "notebook"): [f"notebooks/{p.stem}.html" for p in english],
+        ("ja", "notebook"): [f"ja/notebooks/{p.stem}.html" for p in japanese],
+        ("en", "solutions"): [f"solutions/{p.stem}.html" for p in solutions],
+        ("en", "guide"): [f"guides/{p.stem}.html" for p in guides],
+    }
+    by_chapter = {(lang, _chapter(Path(path).stem)): path
+                  for (lang, kind), paths in series.items() if kind == "notebook"
+                  for path in paths}
+
+    def neighbours(lang: str, kind: str, path: str) -> tuple[str | None, str | None]:
+        paths = series.get((lang, kind), [path])
+        i = paths.index(path)
+        return (paths[i - 1] if i > 0 else None, paths[i + 1] if i + 1 < len(paths) else None)
+
+    def twin(lang: str, kind: str, path: str) -> str:
+        other = "ja" if lang == "en" else "en"
+        same = path[3:] if lang == "ja" else f"ja/{path}"
+        if same in series.get((other, kind), []) or kind in ("index", "glossary"):
+            return same
+        chapter = _chapter(Path(path).stem)
+        return by_chapter.get((other, chapter), "ja/index.html" if other == "ja" else "index.html")
+
+    def nav(lang: str, kind: str, path: str, extra=None) -> str:
+        previous, following = neighbours(lang, kind, path) if kind not in ("index", "glossary") \
+            else (None, None)
+        return nav_bar(path, lang=lang, previous=previous, following=following,
+                       switch=twin(lang, kind, path), extra=extra)
+
     pages: list[SitePage] = []
+    import matplotlib_fontja
 
-    def export(path: Path, folder: str, kind: str) -> None:
-        notebook = nbformat.read(path, as_version=4)
+    fonts = Path(matplotlib_fontja.get_font_ttf_path()).parent
+    (out / _FONT_FOLDER).mkdir(parents=True, exist_ok=True)
+    for name in _FONT_FILES:
+        (out / _FONT_FOLDER / name).write_bytes((fonts / name).read_bytes())
+
+    def write(path: str, text: str) -> None:
+        (out / path).parent.mkdir(parents=True, exist_ok=True)
+        (out / path).write_text(text, encoding="utf-8")
+
+    def export(source: Path, path: str, kind: str, lang: str) -> None:
+        notebook = nbformat.read(source, as_version=4)
         exporter = HTMLExporter(template_name="lab",
-                                exclude_input=path.name in _REPORT_NOTEBOOKS)
+                                exclude_input=source.name in _REPORT_NOTEBOOKS)
         body, _ = exporter.from_notebook_node(notebook)
-        body = _offline(body)
-        target = f"{folder}/{path.stem}.html"
-        (out / target).write_text(body, encoding="utf-8")
-        pages.append(SitePage(kind, _title(notebook), target))
+        chapter = _chapter(source.stem)
+        extra = []
+        if kind == "solutions" and ("en", chapter) in by_chapter:
+            extra = [(_WORDS["en"]["notebook"], by_chapter[("en", chapter)])]
+        write(path, _with_nav(_offline(body), nav(lang, kind, path, extra), lang, path))
+        pages.append(SitePage(kind, _title(notebook), path, lang))
 
-    for path in notebooks:
-        export(path, "notebooks", "notebook")
-    for path in sorted((repo / "notebooks" / "solutions").glob("*.ipynb")):
-        export(path, "solutions", "solutions")
-    for path in sorted((repo / "guides").glob("*.md")):
-        text = path.read_text(encoding="utf-8")
-        first = next((line[2:] for line in text.splitlines() if line.startswith("# ")), path.stem)
-        target = f"guides/{path.stem}.html"
-        (out / target).write_text(_page(first, _markdown(text), depth=1), encoding="utf-8")
-        pages.append(SitePage("guide", first, target))
+    for source, path in zip(english, series[("en", "notebook")], strict=True):
+        export(source, path, "notebook", "en")
+    for source, path in zip(japanese, series[("ja", "notebook")], strict=True):
+        export(source, path, "notebook", "ja")
+    for source, path in zip(solutions, series[("en", "solutions")], strict=True):
+        export(source, path, "solutions", "en")
+    for source, path in zip(guides, series[("en", "guide")], strict=True):
+        text = source.read_text(encoding="utf-8")
+        first = next((line[2:] for line in text.splitlines() if line.startswith("# ")),
+                     source.stem)
+        chapter = _chapter(source.stem)
+        extra = []
+        if ("en", chapter) in by_chapter:
+            extra.append((_WORDS["en"]["notebook"], by_chapter[("en", chapter)]))
+        solution = f"solutions/{chapter}_solutions.html"
+        if solution in series[("en", "solutions")]:
+            extra.append((_WORDS["en"]["solutions"], solution))
+        write(path, _page(first, _markdown(text), lang="en", nav=nav("en", "guide", path, extra),
+                          path=path))
+        pages.append(SitePage("guide", first, path, "en"))
 
     glossary = glossary_table()
-    (out / "glossary.html").write_text(
-        _page("Glossary / 用語集", "<h1>Glossary / 用語集</h1>\n"
-              + glossary.to_html(index=False, escape=True), depth=0), encoding="utf-8")
-    pages.append(SitePage("glossary", "Glossary / 用語集", "glossary.html"))
+    write("glossary.html", _page(
+        "Glossary / 用語集", "<h1>Glossary / 用語集</h1>\n"
+        + glossary.to_html(index=False, escape=True),
+        lang="en", nav=nav("en", "glossary", "glossary.html"), path="glossary.html"))
+    pages.append(SitePage("glossary", "Glossary / 用語集", "glossary.html", "en"))
+    japanese_columns = ["term_ja", "term_en", "definition_ja", "chapters"]
+    write("ja/glossary.html", _page(
+        "用語集", "<h1>用語集</h1>\n"
+        + glossary[[c for c in japanese_columns if c in glossary]].rename(columns={
+            "term_ja": "用語", "term_en": "英語", "definition_ja": "定義", "chapters": "章"})
+        .to_html(index=False, escape=True),
+        lang="ja", nav=nav("ja", "glossary", "ja/glossary.html"), path="ja/glossary.html"))
+    pages.append(SitePage("glossary", "用語集", "ja/glossary.html", "ja"))
 
-    def rows(kind: str) -> str:
-        return "\n".join(f"<li><a href=\"{p.path}\">{html.escape(p.title)}</a></li>"
-                         for p in pages if p.kind == kind)
+    def rows(kind: str, lang: str, base: str) -> str:
+        return "\n".join(f"<li><a href=\"{_rel(p.path, base)}\">{html.escape(p.title)}</a></li>"
+                         for p in pages if p.kind == kind and p.lang == lang)
 
     index = ("<h1>RevOps Lab</h1><p>A tested curriculum of Revenue Operations after "
              "<em>レベニューオペレーション(RevOps)の教科書</em>, on one simulated B2B SaaS "
-             "company. Every page shows the outputs that the test suite checked.</p>"
-             f"<h2>Chapters</h2><ol start=\"0\">{rows('notebook')}</ol>"
-             f"<h2>Worked solutions</h2><ul>{rows('solutions')}</ul>"
-             f"<h2>Facilitator guides</h2><ul>{rows('guide')}</ul>"
+             "company. Every page shows the outputs that the test suite checked. "
+             "<a href=\"ja/index.html\" hreflang=\"ja\">日本語版はこちら</a>.</p>"
+             f"<h2>Chapters</h2><ol start=\"0\">{rows('notebook', 'en', 'index.html')}</ol>"
+             f"<h2>Worked solutions</h2><ul>{rows('solutions', 'en', 'index.html')}</ul>"
+             f"<h2>Facilitator guides</h2><ul>{rows('guide', 'en', 'index.html')}</ul>"
              "<h2>Reference</h2><ul><li><a href=\"glossary.html\">Glossary / 用語集</a></li></ul>")
-    (out / "index.html").write_text(_page("RevOps Lab", index, depth=0), encoding="utf-8")
-    return [SitePage("index", "RevOps Lab", "index.html"), *pages]
+    write("index.html", _page("RevOps Lab", index, lang="en", nav=nav("en", "index", "index.html"),
+                              path="index.html"))
+    ja_index = ("<h1>RevOps Lab（日本語版）</h1><p>『レベニューオペレーション(RevOps)の教科書』に"
+                "沿った、テスト済みのRevOps教材です。すべての章は1社のシミュレーション上のB2B SaaS"
+                "企業を題材にしています。各ページには、テストで検証した実行結果がそのまま載っています。"
+                "コードは英語版と同一で、本文・グラフ・表が日本語です。</p>"
+                f"<h2>章</h2><ol start=\"0\">{rows('notebook', 'ja', 'ja/index.html')}</ol>"
+                f"<h2>解答例（英語）</h2><ul>{rows('solutions', 'en', 'ja/index.html')}</ul>"
+                f"<h2>進行ガイド（英語）</h2><ul>{rows('guide', 'en', 'ja/index.html')}</ul>"
+                "<h2>参考</h2><ul><li><a href=\"glossary.html\">用語集</a></li></ul>")
+    write("ja/index.html", _page("RevOps Lab（日本語版）", ja_index, lang="ja",
+                                 nav=nav("ja", "index", "ja/index.html"), path="ja/index.html"))
+    return [SitePage("index", "RevOps Lab", "index.html", "en"),
+            SitePage("index", "RevOps Lab（日本語版）", "ja/index.html", "ja"), *pages]
 
 
 if __name__ == "__main__":
     destination = sys.argv[1] if len(sys.argv) > 1 else "_site"
     built = build_site(destination)
-    print(f"wrote {len(built)} pages to {destination}/ (open {destination}/index.html)")
+    print(f"wrote {len(built)} pages to {destination}/ (open {destination}/index.html; "
+          f"日本語版: {destination}/ja/index.html)")

@@ -11,6 +11,7 @@ from typing import Any
 
 from matplotlib.ticker import FuncFormatter
 
+from ._lang import get_lang, language, set_lang, text
 from .vocabulary import LANGUAGES
 
 __all__ = [
@@ -22,6 +23,9 @@ __all__ = [
     "JAPANESE_FONT",
     "LABELS",
     "set_theme",
+    "get_lang",
+    "language",
+    "text",
     "label",
     "format_yen",
     "yen_formatter",
@@ -132,7 +136,9 @@ def set_theme(*, lang: str = "en") -> None:
     Parameters
     ----------
     lang
-        ``"en"`` or ``"ja"``: the language the charts' text is written in.
+        ``"en"`` or ``"ja"``: the language the charts' text is written in. It is also
+        bound as the notebook's language (:func:`get_lang`): ``exercises.check``,
+        ``claims.describe`` and :func:`text` speak it when not told otherwise.
 
     Raises
     ------
@@ -142,10 +148,10 @@ def set_theme(*, lang: str = "en") -> None:
     Examples
     --------
     >>> import matplotlib as mpl
-    >>> with mpl.rc_context():  # restores the previous settings on exit
+    >>> with mpl.rc_context(), language("en"):  # both restored on exit
     ...     set_theme(lang="ja")
-    ...     mpl.rcParams["font.family"][0], mpl.rcParams["axes.spines.top"]
-    ('IPAexGothic', False)
+    ...     mpl.rcParams["font.family"][0], mpl.rcParams["axes.spines.top"], get_lang()
+    ('IPAexGothic', False, 'ja')
     >>> set_theme(lang="fr")
     Traceback (most recent call last):
     ...
@@ -154,6 +160,7 @@ def set_theme(*, lang: str = "en") -> None:
     import seaborn as sns
 
     _check_lang(lang)
+    set_lang(lang)
     _ensure_japanese_font()
     fonts = [JAPANESE_FONT, _LATIN_FONT] if lang == "ja" else [_LATIN_FONT, JAPANESE_FONT]
     sns.set_theme(

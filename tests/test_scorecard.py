@@ -124,3 +124,51 @@ def test_notebook_00_computes_its_claim_sentence_for_another_seed(run_notebook, 
     expected = claims.sentence(claims.row(14, claims.run(14, seeds=[7, 8])))
     assert expected in text
     assert "Traceback" not in text
+
+
+def _japanese(text: str) -> bool:
+    return bool(re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", text))
+
+
+def test_every_claim_and_every_committed_part_has_a_japanese_label():
+    card = claims.committed()
+    for number, claim in claims.CLAIMS.items():
+        assert _japanese(claim.statement_ja), number
+    labels = {part.rsplit(":", 1)[0] for parts in card["parts"] for part in parts.split("; ")}
+    for label in labels:
+        assert _japanese(claims.part_label(label, lang="ja")), label
+        assert claims.part_label(label, lang="en") == label
+    with pytest.raises(KeyError, match="PARTS_JA"):
+        claims.part_label("no such part", lang="ja")
+
+
+def test_the_japanese_sentence_reads_the_same_row():
+    # A hand-made row: 6 of 8 seeds in the claimed direction, effect -2.6% (-4.2% to -1.3%).
+    card = pd.DataFrame([{"claim": 6, "statement": "x", "measure": "revenue lower",
+                          "effect_median": -0.026, "effect_low": -0.042, "effect_high": -0.013,
+                          "share_in_direction": 0.75, "seeds": 8,
+                          "verdict": "holds partly"}]).set_index("claim")
+    ja = claims.sentence(card, lang="ja")
+    assert ja == (f"主張6（{claims.CLAIMS[6].statement_ja}）：3年売上が低い、中央値 -2.6%"
+                  "（10〜90パーセンタイル -4.2%〜-1.3%）、8シード中75%が主張の方向：一部成り立つ。")
+    assert claims.sentence(card, lang="en").startswith("Claim 6 (x): revenue lower, median -2.6%")
+    from revopslab._lang import language
+    with language("ja"):
+        assert claims.sentence(card) == ja  # the bound language is the default
+
+
+def test_the_course_map_in_japanese_translates_statements_and_verdicts(capsys):
+    card = claims.committed()
+    table = claims.course_map(card, lang="ja")
+    printed = capsys.readouterr().out
+    counts = card["verdict"].value_counts()
+    assert printed.startswith(f"主張{len(card)}件：")
+    for verdict, n in counts.items():
+        assert f"{claims.VERDICTS_JA[verdict]} {n}件" in printed
+    assert list(table.columns) == ["章", "主張", "効果の中央値", "下限（10%点）", "上限（90%点）",
+                                   "主張の方向のシード割合", "シード数", "判定"]
+    assert table.loc[1, "主張"] == claims.CLAIMS[1].statement_ja
+    assert set(table["判定"]) <= set(claims.VERDICTS_JA.values())
+    english = claims.course_map(card, lang="en")
+    assert capsys.readouterr().out.startswith(f"{len(card)} claims: ")
+    assert english["effect_median"].tolist() == card["effect_median"].round(3).tolist()

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from . import experiments as ex
+from ._lang import resolve_lang
 from ._seeds import check_seeds
 from .config import ORG_PRESETS, CompanyConfig, company_profile
 from .sweep import summarise_effect, sweep
@@ -29,7 +30,8 @@ from .vocabulary import DEFAULT_SEED
 
 __all__ = ["CLAIM_NUMBERS", "COLUMNS", "VERDICTS", "Evidence", "Claim", "CLAIMS", "seeds",
            "run", "evidence", "row", "verdict", "scorecard", "committed", "parts_table",
-           "SCORECARD_FILE", "sentence", "describe"]
+           "SCORECARD_FILE", "sentence", "describe", "VERDICTS_JA", "PARTS_JA",
+           "part_label", "course_map"]
 
 #: The verdicts, strongest first.
 VERDICTS: tuple[str, ...] = ("holds", "holds partly", "does not hold here")
@@ -70,6 +72,8 @@ class Claim:
     evidence: Callable[[Any], Evidence]
     #: Whether the headline effect reads as a percentage (else a plain number).
     percent: bool = True
+    #: The statement in Japanese (the Japanese edition's sentences and course map).
+    statement_ja: str = ""
 
 
 # ---------------------------------------------------------------- helpers
@@ -432,36 +436,51 @@ def _ev_15(frame):
 
 CLAIMS: Mapping[int, Claim] = {c.number: c for c in (
     Claim(1, "01", "Siloed goals lose revenue; aligned organisations grow faster and more "
-          "profitably", "org_model siloed vs aligned", 20, _run_1, _ev_1),
+          "profitably", "org_model siloed vs aligned", 20, _run_1, _ev_1,
+          statement_ja="目標がサイロ化した組織は売上を失い、目標をそろえた組織ほど速く、利益を伴って成長する"),
     Claim(2, "01", "Marketing measured on lead count passes weak leads; wins stall",
-          "lower MQL threshold, first-come routing", 8, _run_2, _ev_2),
+          "lower MQL threshold, first-come routing", 8, _run_2, _ev_2,
+          statement_ja="リード数で評価されるマーケティングは質の低いリードを渡し、受注が伸び悩む"),
     Claim(3, "01", "Sales measured on deal count discounts; CS cannot up-sell or retain",
-          "deal-count quota, deeper discounts", 8, _run_3, _ev_3),
+          "deal-count quota, deeper discounts", 8, _run_3, _ev_3,
+          statement_ja="商談数で評価される営業は値引きに走り、CSはアップセルも継続もできなくなる"),
     Claim(4, "01", "Context lost at handoffs hurts the experience and retention",
-          "handoff context lost vs kept", 8, _run_4, _ev_4),
+          "handoff context lost vs kept", 8, _run_4, _ev_4,
+          statement_ja="引き継ぎで文脈が失われると、顧客体験と継続率が損なわれる"),
     Claim(5, "01", "Without joined data, the only growth lever is more inside-sales headcount",
-          "scored vs first-come routing, extra reps", 4, _run_5, _ev_5),
+          "scored vs first-come routing, extra reps", 4, _run_5, _ev_5,
+          statement_ja="データがつながっていないと、成長の打ち手はインサイドセールスの増員しかない"),
     Claim(6, "02", "The CRO's lifecycle lens beats bookings-only leadership over time",
-          "head of sales (bookings) vs CRO (LTV)", 8, _run_6, _ev_6),
+          "head of sales (bookings) vs CRO (LTV)", 8, _run_6, _ev_6,
+          statement_ja="CROのライフサイクル視点は、受注額だけを追う統率に長期で勝る"),
     Claim(7, "02", "Targets should be realistic yet challenging",
-          "next-year bookings over simulated futures", 20, _run_7, _ev_7),
+          "next-year bookings over simulated futures", 20, _run_7, _ev_7,
+          statement_ja="目標は現実的で、かつ挑戦的であるべき"),
     Claim(8, "03", "Each department's system gives a different truth; the gap grows with "
-          "data noise", "silo answers vs truth at two noise levels", 3, _run_8, _ev_8),
+          "data noise", "silo answers vs truth at two noise levels", 3, _run_8, _ev_8,
+          statement_ja="部門ごとのシステムはそれぞれ違う「真実」を返し、その差はデータのノイズとともに広がる"),
     Claim(9, "04", "Handoff SLAs raise conversion, with diminishing returns",
-          "SLA tightened step by step", 6, _run_9, _ev_9),
+          "SLA tightened step by step", 6, _run_9, _ev_9,
+          statement_ja="引き継ぎのSLAは転換率を高めるが、効果は逓減する"),
     Claim(10, "04", "Small companies should not adopt RevOps yet; large ones should",
           "business case: startup, our company, large company", 6, _run_10, _ev_10,
-          percent=False),
+          percent=False,
+          statement_ja="小さな会社はまだRevOpsを導入すべきではなく、大きな会社は導入すべき"),
     Claim(11, "05", "Fix one bottleneck and the next appears",
-          "lift the bottleneck step", 6, _run_11, _ev_11, percent=False),
+          "lift the bottleneck step", 6, _run_11, _ev_11, percent=False,
+          statement_ja="ボトルネックを一つ解消すると、次のボトルネックが現れる"),
     Claim(12, "05", "1% better at every step each year compounds like the arithmetic",
-          "+1%/year at every step vs (1.01)^(k·y)", 6, _run_12, _ev_12),
+          "+1%/year at every step vs (1.01)^(k·y)", 6, _run_12, _ev_12,
+          statement_ja="毎年すべての段階を1%改善すると、算術どおりに複利で効く"),
     Claim(13, "05", "Data beats judgment (KKD) at forecasting",
-          "point-in-time backtest of seven forecasts", 6, _run_13, _ev_13),
+          "point-in-time backtest of seven forecasts", 6, _run_13, _ev_13,
+          statement_ja="予測では、データがKKD（経験・勘・努力）に勝る"),
     Claim(14, "00", "The flywheel outgrows the one-way funnel",
-          "referrals from promoters on vs off", 8, _run_14, _ev_14),
+          "referrals from promoters on vs off", 8, _run_14, _ev_14,
+          statement_ja="フライホイールは一方通行のファネルより大きく成長する"),
     Claim(15, "00, 02", "Retention and expansion drive 3-year ARR more than new-logo volume",
-          "20% less churn and more expansion vs 20% more wins", 8, _run_15, _ev_15),
+          "20% less churn and more expansion vs 20% more wins", 8, _run_15, _ev_15,
+          statement_ja="3年後のARRには、新規獲得数よりも継続と拡大が効く"),
 )}
 
 #: Every claim's number.
@@ -544,16 +563,35 @@ def row(number: int, result: Any) -> pd.DataFrame:
     return out.set_index("claim")
 
 
-def parts_table(number: int, result: Any) -> pd.DataFrame:
-    """Every part of claim ``number``'s evidence: direction, median, interval, share."""
+def parts_table(number: int, result: Any, *, lang: str | None = None) -> pd.DataFrame:
+    """Every part of claim ``number``'s evidence: direction, median, interval, share.
+
+    Effects are rounded to 3 decimals and shares to 2; labels and columns are in ``lang``
+    (default: the notebook's bound language).
+    """
+    ja = resolve_lang(lang) == "ja"
     ev = evidence(number, result)
     rows = []
     for label, (direction, values) in ev.parts.items():
         s = summarise_effect(values, direction=direction)
-        rows.append({"part": label, "expected": direction, "median": s["median"],
-                     "low (10th pct)": s["low"], "high (90th pct)": s["high"],
-                     "share_in_direction": s["share_in_direction"], "seeds": s["seeds"]})
-    return pd.DataFrame(rows).set_index("part")
+        rows.append({"part": part_label(label, lang="ja") if ja else label,
+                     "expected": _DIRECTIONS_JA.get(direction, direction) if ja else direction,
+                     "median": round(float(s["median"]), 3),
+                     "low (10th pct)": round(float(s["low"]), 3),
+                     "high (90th pct)": round(float(s["high"]), 3),
+                     "share_in_direction": round(float(s["share_in_direction"]), 2),
+                     "seeds": s["seeds"]})
+    table = pd.DataFrame(rows).set_index("part")
+    if ja:
+        table = table.rename(columns=_PARTS_COLUMNS_JA).rename_axis("項目")
+    return table
+
+
+_DIRECTIONS_JA = {"higher": "高い", "lower": "低い"}
+_PARTS_COLUMNS_JA = {"expected": "主張の方向", "median": "中央値",
+                     "low (10th pct)": "下限（10%点）", "high (90th pct)": "上限（90%点）",
+                     "share_in_direction": "主張の方向のシード割合",
+                     "seeds": "シード数"}
 
 
 def scorecard(*, claims: Iterable[int] | None = None, seeds: int | None = None,
@@ -586,8 +624,78 @@ def scorecard(*, claims: Iterable[int] | None = None, seeds: int | None = None,
     return pd.concat(rows)
 
 
-def sentence(card: pd.DataFrame) -> str:
+#: The verdicts in Japanese.
+VERDICTS_JA: Mapping[str, str] = {"holds": "成り立つ", "holds partly": "一部成り立つ",
+                                  "does not hold here": "ここでは成り立たない"}
+
+#: Each evidence part's label in Japanese (the Japanese edition's parts tables and sentences).
+PARTS_JA: Mapping[str, str] = {
+    "revenue lower": "3年売上が低い",
+    "gross_profit lower": "粗利が低い",
+    "cac_payback_months higher": "CAC回収期間が長い",
+    "bookings lower": "受注額が低い",
+    "sqls higher": "SQL数が多い",
+    "win_rate lower": "受注率が低い",
+    "activities_per_win higher": "受注1件あたりの活動数が多い",
+    "ltv lower": "LTVが低い",
+    "deals_won higher": "受注件数が多い",
+    "expansion_mrr lower": "拡大MRRが低い",
+    "early_churn higher": "早期解約が多い",
+    "onboarding_csat lower": "オンボーディングCSATが低い",
+    "onboarding_nps lower": "オンボーディングNPSが低い",
+    "prioritised team books more (same headcount)":
+        "優先順位づけしたチームの受注額が多い（同じ人数）",
+    "unjoined team catches up with 6 extra reps": "データがつながらないチームは6人増員で追いつく",
+    "bookings_first_quarter higher": "最初の四半期の受注額が多い",
+    "next-year bookings growth": "翌年の受注額の伸び",
+    "a stretch above last year is 40-70% likely": "前年超えのストレッチ目標の達成確率が40〜70%",
+    "attainment falls with stretch": "ストレッチを上げるほど達成率が下がる",
+    "silo gap grows from noise 0 to 0.3": "ノイズ0から0.3でサイロの差が広がる",
+    "silos disagree with the truth even at noise 0 (gap over 5%)":
+        "ノイズ0でもサイロの答えが真実とずれる（差が5%超）",
+    "SAL rate rises with a tighter SLA": "SLAを厳しくするとSAL率が上がる",
+    "the last tightening adds less than the best step":
+        "最後の引き締めの効果は最良の一段より小さい",
+    "large company: net gain positive": "大企業：純効果がプラス",
+    "startup: net gain negative": "スタートアップ：純効果がマイナス",
+    "another step becomes the bottleneck": "別の段階がボトルネックになる",
+    "the lifted step is worth less afterwards": "改善した段階の価値はその後下がる",
+    "3-year gain positive": "3年間の改善効果がプラス",
+    "simulated gain within 25% of the arithmetic": "シミュレーションの効果が算術値の±25%以内",
+    "predictive WAPE below judgment's": "予測モデルのWAPEが判断予測より低い",
+    "predictive WAPE below weighted's": "予測モデルのWAPEが加重パイプラインより低い",
+    "predictive WAPE below the naive last quarter's":
+        "予測モデルのWAPEが前四半期の素朴な予測より低い",
+    "weighted WAPE below judgment's": "加重パイプラインのWAPEが判断予測より低い",
+    "judgment optimistic": "担当者の判断は楽観的",
+    "MRR gap at the end": "期末のMRRの差",
+    "gap wider at the end than after 12 months": "差は12か月後より期末のほうが大きい",
+    "retention lifts 3-year ARR more than as many more new logos":
+        "継続の改善は同規模の新規獲得増より3年後のARRを押し上げる",
+    "retention arm's gross new bookings within 2% of the company's":
+        "継続改善アームの新規受注総額が基準の±2%以内",
+}
+
+
+def part_label(label: str, *, lang: str | None = None) -> str:
+    """An evidence part's label in ``lang`` (default: the bound language, see ``set_theme``).
+
+    Examples
+    --------
+    >>> part_label("revenue lower", lang="en"), part_label("revenue lower", lang="ja")
+    ('revenue lower', '3年売上が低い')
+    """
+    if resolve_lang(lang) == "en":
+        return label
+    if label not in PARTS_JA:
+        raise KeyError(f"part {label!r} has no Japanese label; add it to claims.PARTS_JA")
+    return PARTS_JA[label]
+
+
+def sentence(card: pd.DataFrame, *, lang: str | None = None) -> str:
     """One sentence per scorecard row: the claim, its effect with the interval, the verdict.
+
+    ``lang`` defaults to the notebook's bound language (``set_theme(lang=...)``).
 
     Examples
     --------
@@ -595,14 +703,27 @@ def sentence(card: pd.DataFrame) -> str:
     ...     "measure": "revenue lower", "effect_median": -0.17, "effect_low": -0.2,
     ...     "effect_high": -0.13, "share_in_direction": 1.0, "seeds": 20,
     ...     "verdict": "holds"}]).set_index("claim")
-    >>> print(sentence(card))  # doctest: +NORMALIZE_WHITESPACE
+    >>> print(sentence(card, lang="en"))  # doctest: +NORMALIZE_WHITESPACE
     Claim 1 (Silos lose revenue): revenue lower, median -17.0% (10th to 90th percentile
     -20.0% to -13.0%) over 20 seeds, 100% of them in the claimed direction: holds.
+    >>> print(sentence(card, lang="ja"))  # doctest: +ELLIPSIS
+    主張1（目標がサイロ化...）：3年売上が低い、中央値 -17.0%（10〜90パーセンタイル -20.0%〜-13.0%）...
+    >>> print(sentence(card, lang="ja")[-23:])
+    、20シード中100%が主張の方向：成り立つ。
     """
+    ja = resolve_lang(lang) == "ja"
     lines = []
     for number, r in card.iterrows():
-        percent = _claim(int(number)).percent
-        f = (lambda x: f"{x:+.1%}") if percent else (lambda x: f"{x:+.2f}")
+        claim = _claim(int(number))
+        f = (lambda x: f"{x:+.1%}") if claim.percent else (lambda x: f"{x:+.2f}")
+        if ja:
+            measure = part_label(r["measure"], lang="ja")
+            lines.append(f"主張{number}（{claim.statement_ja}）：{measure}、"
+                         f"中央値 {f(r['effect_median'])}（10〜90パーセンタイル "
+                         f"{f(r['effect_low'])}〜{f(r['effect_high'])}）、"
+                         f"{int(r['seeds'])}シード中{r['share_in_direction']:.0%}が主張の方向："
+                         f"{VERDICTS_JA[r['verdict']]}。")
+            continue
         lines.append(f"Claim {number} ({r['statement']}): {r['measure']}, median "
                      f"{f(r['effect_median'])} (10th to 90th percentile {f(r['effect_low'])} to "
                      f"{f(r['effect_high'])}) over {int(r['seeds'])} seeds, "
@@ -611,16 +732,44 @@ def sentence(card: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def describe(number: int, result: Any) -> pd.DataFrame:
+def describe(number: int, result: Any, *, lang: str | None = None) -> pd.DataFrame:
     """Print claim ``number``'s scorecard sentence and return its parts (:func:`parts_table`).
 
     What a chapter shows after running a claim's experiment: the same row, computed by the
-    same rule, as the scorecard.
+    same rule, as the scorecard, in ``lang`` (default: the notebook's bound language).
     """
-    print(sentence(row(number, result)))
-    return parts_table(number, result)
+    print(sentence(row(number, result), lang=lang))
+    return parts_table(number, result, lang=lang)
 
 
 def committed() -> pd.DataFrame:
     """The committed scorecard (``data/claims_scorecard.csv``), as :func:`scorecard` wrote it."""
     return pd.read_csv(SCORECARD_FILE, index_col="claim", encoding="utf-8-sig")
+
+
+def course_map(card: pd.DataFrame | None = None, *, lang: str | None = None) -> pd.DataFrame:
+    """The scorecard as the course map: chapter, statement, effect, interval, share, verdict.
+
+    Prints how many claims hold, hold partly and do not hold, then returns the table, rounded,
+    in ``lang`` (default: the notebook's bound language). ``card`` defaults to
+    :func:`committed`.
+    """
+    card = committed() if card is None else card
+    ja = resolve_lang(lang) == "ja"
+    counts = card["verdict"].value_counts()
+    if ja:
+        parts = "、".join(f"{VERDICTS_JA[v]} {n}件" for v, n in counts.items())
+        print(f"主張{len(card)}件：{parts}。")
+    else:
+        print(f"{len(card)} claims: " + ", ".join(f"{n} {v}" for v, n in counts.items()) + ".")
+    table = card[["chapter", "statement", "effect_median", "effect_low", "effect_high",
+                  "share_in_direction", "seeds", "verdict"]].round(3)
+    if ja:
+        table = table.assign(
+            statement=[_claim(int(n)).statement_ja for n in table.index],
+            verdict=table["verdict"].map(VERDICTS_JA),
+        ).rename(columns={"chapter": "章", "statement": "主張", "effect_median": "効果の中央値",
+                          "effect_low": "下限（10%点）", "effect_high": "上限（90%点）",
+                          "share_in_direction": "主張の方向のシード割合", "seeds": "シード数",
+                          "verdict": "判定"}).rename_axis("主張番号")
+    return table

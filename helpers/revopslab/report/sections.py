@@ -12,7 +12,7 @@ import pandas as pd
 from .. import metrics, process
 from ..vocabulary import OPPORTUNITY_STAGES
 from .data import ReportData, _end
-from .text import _check_lang, format_value, needs_data, scope_name
+from .text import _check_lang, format_value, needs_data, reason, scope_name
 
 __all__ = ["OpportunitySummary", "BREAKDOWNS", "waterfall_counts", "bowtie_counts",
            "conversion_table", "bottleneck_table", "retention_summary", "cohort_retention",
@@ -518,8 +518,9 @@ def kpis(data: ReportData, *, first: pd.Timestamp, last: pd.Timestamp,
         ``metric, kpi`` (its name in ``lang``), ``value`` (raw), ``shown``
         (formatted), ``unit, department, scope, status`` (computed or not),
         ``definition`` (in ``lang``: :attr:`revopslab.metrics.KPI.definition`
-        or ``definition_ja``), ``note`` (why a value is missing: for an
-        export, the data it needs, in plain words).
+        or ``definition_ja``), ``note`` (why a value is missing, in ``lang``:
+        the metric's reason, :func:`revopslab.report.text.reason`, or for an
+        export the data it needs, in plain words).
     """
     _check_lang(lang)
     period = (f"{first:%Y-%m}", f"{last:%Y-%m}")
@@ -568,6 +569,7 @@ def kpis(data: ReportData, *, first: pd.Timestamp, last: pd.Timestamp,
                       zip(table["value"], table["unit"], strict=True)]
     table["status"] = np.where(table["value"].notna(), *_STATUS[lang == "ja"])
     table["scope"] = table["scope"].map(lambda s: scope_name(s, lang=lang))
+    table["note"] = table["note"].map(lambda n: reason(n, lang=lang))
     return table[["metric", "kpi", "value", "shown", "unit", "department", "scope", "status",
                   "definition", "note"]]
 

@@ -425,7 +425,7 @@ def export_notes(source, *, lang: str = "en") -> str:
     ...     print(part)
     stages resolved: 見込み → discovery (probability 10%, 4 rows)
     2 deals have no amount (counted in win rates, stage counts and cycle times, left out of sums)
-    >>> print(export_notes(s, lang="ja")[:39])
+    >>> print(export_notes(s, lang="ja")[:41])
     、フェーズの読み替え: 見込み → 見極め（確度10%、4行）、金額のない商談2件
     """
     from .text import _check_lang, term

@@ -1316,8 +1316,10 @@ def read_crm_export(path: str | os.PathLike, *,
     quarantine
         When given, also write the quarantined rows there as CSV (UTF-8 with
         BOM, which Excel opens correctly; every field quoted, formula-like
-        cells neutralised, e-mails and phones masked, written atomically);
-        written even when empty.
+        cells neutralised, e-mails and phones masked, written atomically),
+        only when a row was quarantined: with none, no file is written (and
+        one left there by an earlier read is removed, so the folder never
+        holds rows this read did not set aside).
     encoding
         Force an encoding (``"utf-8"``, ``"cp932"`` ...) instead of detecting it.
     stages
@@ -1702,7 +1704,7 @@ def _finish(file: Path, template: CrmTemplate, header: list[str], chosen: dict[s
                              f"rows quarantined ({len(quarantined)}): a reader bug, please "
                              "report it")
     if quarantine is not None:
-        write_safe_csv(mask_pii(quarantined), quarantine)
+        _write_quarantine(quarantined, quarantine)
     if rows_read and not len(opportunities):
         raise CrmExportError([_nothing_kept(quarantined, quarantine)], path=str(file),
                              mapping=template.name, found=header)
@@ -1723,6 +1725,17 @@ def _finish(file: Path, template: CrmTemplate, header: list[str], chosen: dict[s
         footer=footer, date_order=date_order, notes=tuple(notes), stages=stages,
         missing_amounts=missing)
     return CrmExport(opportunities, quarantined, source)
+
+
+def _write_quarantine(quarantined: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Write the quarantined rows (masked) to ``path``; with none, leave no file there.
+
+    A file at ``path`` then is an earlier read's list, out of date: it is removed.
+    """
+    if len(quarantined):
+        write_safe_csv(mask_pii(quarantined), path)
+    elif Path(path).is_file():
+        Path(path).unlink()
 
 
 def reason_counts(quarantined: pd.DataFrame) -> pd.Series:
@@ -2481,7 +2494,8 @@ def read_table_export(path: str | os.PathLike, *, kind: str,
         dict ``{our column: your header or [headers]}``.
     quarantine
         When given, write the quarantined rows there (as :func:`read_crm_export`
-        does: masked, every field quoted, atomically); written even when empty.
+        does: masked, every field quoted, atomically), only when a row was
+        quarantined (an earlier read's file there is removed when none is).
     encoding
         Force an encoding instead of detecting it.
     through
@@ -2633,7 +2647,7 @@ def read_table_export(path: str | os.PathLike, *, kind: str,
     quarantined = quarantined.sort_values("row", kind="stable").reset_index(drop=True)
     quarantined["row"] = quarantined["row"].astype("int64")
     if quarantine is not None:
-        write_safe_csv(mask_pii(quarantined), quarantine)
+        _write_quarantine(quarantined, quarantine)
     rows_read = n + len(invalid)
     kept = int(keep.sum())
     if rows_read != kept + len(quarantined):

@@ -89,6 +89,28 @@ class ReportData:
         """Where the data came from, in ``lang``."""
         return self.label_ja if lang == "ja" and self.label_ja else self.label
 
+    def quarantine_file(self, kind: str = "opportunities") -> Path | None:
+        """The file an export's unreadable rows were written to; ``None`` when it has none.
+
+        ``kind`` is ``"opportunities"``, ``"leads"`` or ``"billing"``. No
+        file is written for an export none of whose rows was quarantined
+        (:func:`revopslab.crm.read_crm_export`), nor for a simulated company.
+
+        Examples
+        --------
+        >>> load_source("simulated", months=12, scale=0.1, rng=3).quarantine_file() is None
+        True
+        """
+        exports = {"opportunities": self.export, "leads": self.leads_export,
+                   "billing": self.billing_export}
+        if kind not in exports:
+            raise ValueError(f"kind must be one of {list(exports)}, got {kind!r}")
+        export = exports[kind]
+        if export is None or self.quarantine_path is None or not len(export.quarantined):
+            return None
+        return (self.quarantine_path if kind == "opportunities"
+                else _related_quarantine(self.quarantine_path, kind))
+
     def has(self, *tables: str) -> bool:
         """True when every one of ``tables`` is available."""
         return all(t in self.tables for t in tables)

@@ -13,6 +13,7 @@ import ast
 import inspect
 import re
 
+import pandas as pd
 import pytest
 
 from revopslab import metrics
@@ -143,3 +144,60 @@ def test_a_reason_keeps_its_values_in_japanese():
 def test_a_text_that_is_no_reason_is_left_as_it_is():
     assert text.reason("something new happened", lang="ja") == "something new happened"
     assert text.reason(None, lang="ja") == "" and text.reason(float("nan"), lang="ja") == ""
+
+
+# ----------------------------------------------------------------------------- quarantine
+def _quarantine_reasons() -> list[tuple[str, list[str]]]:
+    """Every reason the readers gave on the broken files of ``test_crm`` (and a leads and a
+    billing file), with the export's headers: ``[(reason, headers)]``."""
+    import tempfile
+    from pathlib import Path
+
+    from test_crm import BROKEN, write
+    from test_crm_exports import xlsx
+
+    from revopslab.crm import CrmExportError, read_crm_export, read_table_export
+
+    out = []
+    with tempfile.TemporaryDirectory() as folder:
+        for k, case in enumerate(BROKEN):
+            path = write(Path(folder), f"b{k}.csv", case.text, *(
+                () if isinstance(case.text, bytes) else (case.encoding,)))
+            try:
+                export = read_crm_export(path, mapping=case.mapping)
+            except CrmExportError:
+                continue
+            headers = [c for c in export.quarantined.columns if c not in ("row", "reason")]
+            out += [(r, headers) for r in export.quarantined["reason"]]
+        leads = xlsx(Path(folder) / "l.xlsx", [
+            ["Lead ID", "Create Date", "SQL Date", "Motion"], ["L1", "2025-01-05", "x", "?"],
+            ["L1", "2025-01-05", "2025-01-01", "inbound"], ["L2", "", "", ""],
+            ["L3", "2025-01-05", "", ""]])
+        billing = xlsx(Path(folder) / "b.xlsx", [
+            ["Account Name", "Month", "MRR"], ["A", "2025-01", "lots"], ["", "2025-02", "-1"],
+            ["B", "2025-01", "10"]])
+        for path, kind in ((leads, "leads"), (billing, "billing")):
+            bad = read_table_export(path, kind=kind).quarantined
+            headers = [c for c in bad.columns if c not in ("row", "reason")]
+            out += [(r, headers) for r in bad["reason"]]
+    return out
+
+
+def test_every_quarantine_reason_reads_in_japanese():
+    from revopslab.crm import reason_counts
+
+    reasons = _quarantine_reasons()
+    kinds = {r.split(": ")[0] for r, _ in reasons}
+    assert len(kinds) >= 20  # the broken files cover the readers' reasons
+    untranslated = {}
+    for full, headers in reasons:
+        for en in (full, *reason_counts(pd.DataFrame({"reason": [full]})).index):
+            ja = text.quarantine_reason(en, lang="ja")
+            rest = re.sub(r"'[^']*'|\"[^\"]*\"", " ", ja)  # the row's own values
+            for header in sorted(headers, key=len, reverse=True):
+                rest = rest.replace(header, " ")
+            # Salesforce's forecast categories and yes/no words are the values to write
+            rest = re.sub(r"Pipeline|Best Case|Commit|Closed|Omitted|JPY|USD|EUR", " ", rest)
+            if ja == en or _english(rest):
+                untranslated[en] = ja
+    assert untranslated == {}

@@ -1738,11 +1738,18 @@ def _write_quarantine(quarantined: pd.DataFrame, path: str | os.PathLike) -> Non
         Path(path).unlink()
 
 
+#: The reader's explanations in a reason, left out of its kind (:func:`reason_counts`).
+_EXPLANATION = (r"\s*\((?:e\.g\. |first on row |1/0, |Pipeline, |two exports )[^)]*\)+"
+                r"|\s*\(\S+(?:, \S+)*\)$")
+
+
 def reason_counts(quarantined: pd.DataFrame) -> pd.Series:
     """How many quarantined rows have each kind of reason, most frequent first.
 
-    A reason's kind is its text up to the first ``:`` or ``(``, without the
-    row's raw value (``"Amount is not an amount"``).
+    A reason's kind is its text without the row's raw value (after ``": "``)
+    and without the reader's explanation in brackets (examples of what it
+    reads): ``"Amount is not an amount"``. A header's own brackets stay
+    (``"Probability (%) is outside 0-100%"``).
 
     Examples
     --------
@@ -1754,7 +1761,8 @@ def reason_counts(quarantined: pd.DataFrame) -> pd.Series:
     if not len(quarantined):
         return pd.Series(dtype="int64", name="rows").rename_axis("reason")
     kinds = (quarantined["reason"].str.split("; ").explode()
-             .str.replace(r"\s*[:(].*$", "", regex=True).str.strip())
+             .str.replace(r":(?: .*)?$", "", regex=True)
+             .str.replace(_EXPLANATION, "", regex=True).str.strip())
     counts = kinds.value_counts().rename("rows").rename_axis("reason").reset_index()
     counts = counts.sort_values(["rows", "reason"], ascending=[False, True], kind="stable")
     return counts.set_index("reason")["rows"]

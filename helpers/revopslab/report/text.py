@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = ["Prose", "Table", "Text", "text_for", "show", "chart_message", "NEEDS", "needs_data",
-           "REASONS", "reason",
+           "REASONS", "reason", "QUARANTINE_REASONS", "quarantine_reason",
            "scope_name",
            "md_literal", "mask_text", "heading",
            "say", "pick", "numbered", "omitted", "step_label", "format_value", "term",
@@ -727,6 +727,106 @@ def _reason_ja(text: str) -> str | None:
         if found:
             return ja.format(**{k: _SLOTS[k][1](v or "") for k, v in found.groupdict().items()})
     return None
+
+
+# ============================================================================ quarantine reasons
+#: Why a row of an export was set aside (:func:`revopslab.crm.read_crm_export`,
+#: :func:`revopslab.crm.read_table_export`), in Japanese: ``(English, Japanese)`` templates
+#: as :data:`REASONS`. ``{label}`` is the export's own header, ``{value}`` the row's raw
+#: value (both kept as they are); a reason's kind (its text before ``:`` or ``(``, as
+#: :func:`revopslab.crm.reason_counts` counts them) reads too.
+QUARANTINE_REASONS: tuple[tuple[str, str], ...] = (
+    ("empty row", "空の行"), ("the row is empty", "空の行"),
+    ("the header line again (two exports joined into one file?)",
+     "見出し行の繰り返し（2つのエクスポートが1つのファイルにつながっている可能性）"),
+    ("the header line again", "見出し行の繰り返し"),
+    ("the row has {n} value{s}, the header has {n2} columns",
+     "行の値が{n}個で、見出しの{n2}列と合いません"),
+    ("the row's amounts and currency disagree{currencies}",
+     "行の金額と通貨が合いません{currencies}"),
+    ("the amount is in {code} while the export's other amounts are in {code2}",
+     "金額が{code}建てですが、ほかの行の金額は{code2}建てです"),
+    ("duplicate {label} {quoted}{first}", "{label} {quoted}が重複しています{first}"),
+    ("{label} is empty for a closed deal", "クローズ済みの商談で{label}が空欄です"),
+    ("{label} is empty", "{label}が空欄です"),
+    ("{label} is not a date{examples}{value}", "{label}が日付として読めません{value}"),
+    ("{label} is not an amount{examples}{value}", "{label}が金額として読めません{value}"),
+    ("{label} is too large to be an amount{value}", "{label}が金額としては大きすぎます{value}"),
+    ("{label} is too large to be a number{value}", "{label}が数値としては大きすぎます{value}"),
+    ("{label} is not a number{value}", "{label}が数値として読めません{value}"),
+    ("{label} is not a whole number >= 0{value}", "{label}が0以上の整数ではありません{value}"),
+    ("{label} is negative{value}", "{label}が負の値です{value}"),
+    ("{label} is outside 0-100%{value}", "{label}が0〜100%の範囲外です{value}"),
+    ("{label} is not a yes/no value{examples}{value}",
+     "{label}がはい・いいえの値ではありません{value}"),
+    ("{label} is not a forecast category{examples}{value}",
+     "{label}が売上予測分類（Pipeline・Best Case・Commit・Closed・Omitted）ではありません{value}"),
+    ("{label} is not won, lost or open{value}",
+     "{label}が受注・失注・進行中のどれでもありません{value}"),
+    ("{label} 'open' disagrees with a closed stage{value}",
+     "{label}は進行中ですが、フェーズはクローズです{value}"),
+    ("{label} is set on an open deal{value}", "未クローズの商談に{label}が入っています{value}"),
+    ("{label} repeats an earlier row's{value}", "{label}が前の行と重複しています{value}"),
+    ("{label} is not one of {choices}{value}", "{label}が{choices}のどれでもありません{value}"),
+    ("{label} {date} is before {label2} {date2}", "{label} {date}が{label2} {date2}より前です"),
+    ("{label} is before {label2}{value}", "{label}が{label2}より前です{value}"),
+    ("{label} {quoted} disagrees with {label2} {quoted2}",
+     "{label} {quoted}が{label2} {quoted2}と矛盾します"),
+)
+
+#: The values of a quarantine reason: slot -> (regex, how the Japanese writes the match).
+_QUARANTINE_SLOTS: Mapping[str, tuple[str, Any]] = MappingProxyType({
+    "label": (r".+?", str), "label2": (r".+?", str),
+    "value": (r"(?::.*)?", lambda s: s.replace(":", ":", 1) if s else ""),
+    "examples": (r"(?: \(.*?\))?", lambda s: ""),
+    "n": (r"\d+", str), "n2": (r"\d+", str), "s": (r"s?", lambda s: ""),
+    "currencies": (r"(?: \(.*\))?", lambda s: s.strip().replace("(", "（").replace(")", "）")),
+    "code": (r"\S+", str), "code2": (r"\S+", str),
+    "first": (r"(?: \(first on row \d+\))?",
+              lambda s: re.sub(r"\s*\(first on row (\d+)\)", r"（最初は\1行目）", s)),
+    "choices": (r"\[.*?\]", lambda s: "・".join(re.findall(r"'[^']*'", s))),
+    "date": (r"\d{4}-\d{2}-\d{2}", str), "date2": (r"\d{4}-\d{2}-\d{2}", str),
+    "quoted": (r"'.*?'|\".*?\"", str), "quoted2": (r"'.*?'|\".*?\"", str),
+})
+
+
+def _slot_pattern(template: str, slots: Mapping[str, tuple[str, Any]]) -> re.Pattern:
+    parts = re.split(r"\{(\w+)\}", template)
+    return re.compile("".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>{slots[p][0]})"
+                              for i, p in enumerate(parts)) + r"\Z", re.S)
+
+
+_QUARANTINE_PATTERNS = tuple((_slot_pattern(en, _QUARANTINE_SLOTS), ja)
+                             for en, ja in QUARANTINE_REASONS)
+
+
+def quarantine_reason(text: Any, *, lang: str = "en") -> str:
+    """Why a row was quarantined (one reason, several joined by ``"; "``, or a reason's
+    kind), in ``lang``; the export's headers and the row's values stay as they are.
+
+    Examples
+    --------
+    >>> quarantine_reason("金額 is negative: '-5'; 完了予定日 is empty", lang="ja")
+    "金額が負の値です: '-5'。完了予定日が空欄です"
+    >>> quarantine_reason("duplicate 商談 ID '006A' (first on row 2)", lang="ja")
+    "商談 ID '006A'が重複しています（最初は2行目）"
+    >>> quarantine_reason("Amount is negative: '-5'")
+    "Amount is negative: '-5'"
+    """
+    _check_lang(lang)
+    text = "" if text is None else str(text)
+    if lang == "en" or not text:
+        return text
+    return "。".join(_quarantine_ja(part) for part in text.split("; "))
+
+
+def _quarantine_ja(text: str) -> str:
+    for pattern, ja in _QUARANTINE_PATTERNS:
+        found = pattern.match(text)
+        if found:
+            return ja.format(**{k: _QUARANTINE_SLOTS[k][1](v or "")
+                                for k, v in found.groupdict().items()})
+    return text
 
 
 _SCOPES: Mapping[str, tuple[str, str]] = MappingProxyType({

@@ -525,7 +525,7 @@ def test_series_answers():
         ({"columns": "won"}, TypeError, "columns must be a sequence of column names or None"),
         ({"check_index": 1}, TypeError, "check_index must be a bool; got 1"),
         ({"rtol": -0.1}, ValueError, "rtol must be a number >= 0; got -0.1"),
-        ({"name": 3}, TypeError, "name must be a non-empty str; got 3"),
+        ({"name": 3}, TypeError, "name must be a non-empty str or a Say; got 3"),
     ],
 )
 def test_frame_builder_validation(kwargs, error, match):

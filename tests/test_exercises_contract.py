@@ -145,7 +145,7 @@ def test_checker_contract(answers, exercise_id):
             wrong = compute()
             verdict = check(exercise_id, wrong)
             if not math.isclose(wrong, float(right), rel_tol=1e-2, abs_tol=1e-3):
-                assert verdict.message == message, (exercise_id, wrong, verdict.message)
+                assert verdict.message == str(message), (exercise_id, wrong, verdict.message)
                 rejected += 1
     elif isinstance(right, str):
         options = _options(exercise_id)

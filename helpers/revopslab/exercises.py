@@ -1110,7 +1110,8 @@ class Progress:
         return feedback_text(f"mark_{status}", self.lang)
 
     def _title(self) -> str:
-        return feedback_text("progress_title", self.lang, chapter=self.chapter,
+        chapter = self.chapter if self.lang == "en" else str(int(self.chapter))  # 第3章
+        return feedback_text("progress_title", self.lang, chapter=chapter,
                              done=len(self.done), total=len(self.rows))
 
     def __str__(self) -> str:

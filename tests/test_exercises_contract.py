@@ -7,7 +7,12 @@ For every exercise of chapters 00–05, bound to one small company:
 - the placeholder reads "not attempted";
 - at least two plausible wrong answers are rejected, each known mistake with its own
   diagnosis (``mistakes=`` of a numeric checker, ``feedback=`` of a choice);
-- a correct check with ``show_expected=True`` prints the expected answer next to "Correct".
+- a correct check with ``show_expected=True`` prints the expected answer next to "Correct";
+- with the language bound to "ja" (the Japanese edition runs the same cells), the
+  not-attempted, correct and every wrong-answer feedback is Japanese with no English
+  sentence (three ASCII words in a row), while ``lang="en"`` still gives the English
+  message; every exercise has a Japanese hint, and a solution with English prose a
+  ``solution_ja`` whose code is the same line for line.
 
 It also checks the chapters' shape (at least six exercises, rising from one star to three,
 each of the four kinds the issue asks for, 2–3 report-reading exercises in chapter 05) and

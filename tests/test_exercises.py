@@ -670,7 +670,7 @@ def test_every_phrase_has_both_languages_with_the_same_slots():
     ("99.4", _frame().assign(won=["a", "b", "c"])), ("99.4", 3),
     ("99.5", _series().to_frame()), ("99.5", _series() * 2), ("99.5", [1, 2]),
     ("99.6", "forty-two"), ("99.7", "forty-two"), ("99.10", _frame().assign(won=0)),
-], ids=repr)
+], ids=lambda value: value if isinstance(value, str) else type(value).__name__)
 def test_generic_diagnoses_speak_japanese_when_bound(exercise_id, answer):
     english = check(exercise_id, answer)
     with language("ja"):

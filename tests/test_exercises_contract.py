@@ -53,9 +53,22 @@ BY_ID = {e.id: e for e in ALL}
 
 
 @pytest.fixture(scope="module")
-def answers():
+def small_company():
+    return simulate_company(CompanyConfig(months=30, scale=0.3), rng=5)
+
+
+@pytest.fixture
+def bound(small_company):
+    """Bind every chapter to the small company (another test may have bound its own)."""
+    for module in MODULES.values():
+        module.bind(small_company)
+    return small_company
+
+
+@pytest.fixture(scope="module")
+def answers(small_company):
     """Each exercise's worked solution, run as the solutions notebook runs it."""
-    company = simulate_company(CompanyConfig(months=30, scale=0.3), rng=5)
+    company = small_company
     solved = {}
     for chapter, module in MODULES.items():
         module.bind(company)
@@ -122,9 +135,8 @@ def _wrong_numbers(checker, right: float) -> list[tuple[float, str | None]]:
 
 
 @pytest.mark.parametrize("exercise_id", IDS)
-def test_checker_contract(answers, exercise_id):
+def test_checker_contract(answers, bound, exercise_id):
     exercise = BY_ID[exercise_id]
-    MODULES[exercise_id[:2]]  # bound by the fixture
     right = answers[exercise_id]
     result = check(exercise_id, right)
     assert result.correct, f"{exercise_id}: the solution fails: {result}"
@@ -306,7 +318,7 @@ def _wrong_answers(exercise_id: str, right) -> list:
 
 
 @pytest.mark.parametrize("exercise_id", IDS)
-def test_feedback_speaks_japanese_when_the_notebook_binds_ja(answers, exercise_id):
+def test_feedback_speaks_japanese_when_the_notebook_binds_ja(answers, bound, exercise_id):
     right = answers[exercise_id]
     wrong = _wrong_answers(exercise_id, right)
     assert len(wrong) >= 3

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+import string
 import sys
 import types
 
@@ -11,12 +13,14 @@ import pandas as pd
 import pytest
 
 from revopslab import exercises as ex_mod
+from revopslab._lang import get_lang, language
 from revopslab.exercises import (
     Checker,
     CheckResult,
     Exercise,
     ExerciseError,
     Incorrect,
+    Say,
     ____,
     check,
     exercise_ids,
@@ -60,7 +64,10 @@ EXERCISES = (
     _exercise("99.1", expect_number(lambda: ACV.mean(), name="your mean ACV"),
               hint="Use .mean().", solution="answer = acv.mean()"),
     _exercise("99.2", expect_choice("SQL", options=["MQL", "SQL", "SAL"],
-                                    feedback={"MQL": "Marketing qualifies MQLs, not sales."})),
+                                    feedback={"MQL": Say(
+                                        en="Marketing qualifies MQLs, not sales.",
+                                        ja="MQLを判定するのはマーケティングで、営業では"
+                                           "ありません。")})),
     _exercise("99.3", expect_set(lambda: {"sal", "sgl", "tgl"}, name="your stages")),
     _exercise("99.4", expect_frame(_frame)),
     _exercise("99.5", expect_frame(_series, name="your win rates")),
@@ -525,7 +532,7 @@ def test_series_answers():
         ({"columns": "won"}, TypeError, "columns must be a sequence of column names or None"),
         ({"check_index": 1}, TypeError, "check_index must be a bool; got 1"),
         ({"rtol": -0.1}, ValueError, "rtol must be a number >= 0; got -0.1"),
-        ({"name": 3}, TypeError, "name must be a non-empty str; got 3"),
+        ({"name": 3}, TypeError, "name must be a non-empty str or a Say; got 3"),
     ],
 )
 def test_frame_builder_validation(kwargs, error, match):
@@ -626,3 +633,111 @@ def test_feedback_speaks_the_language_asked_for():
 def test_exercise_refuses_bad_levels_kinds_and_translations(kwargs, match):
     with pytest.raises((ValueError, TypeError), match=match):
         Exercise("97.2", "p", lambda a: None, hint="h", solution="s", **kwargs)
+
+
+# --- both languages: one home per message ----------------------------------------------------
+
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+_ENGLISH = re.compile(r"(?<![A-Za-z])[A-Za-z]+(?:'[A-Za-z]+)?(?:\s+[A-Za-z]+(?:'[A-Za-z]+)?){2,}"
+                      r"(?![A-Za-z])")
+
+
+def _placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def test_every_phrase_has_both_languages_with_the_same_slots():
+    from revopslab.exercises import _PHRASES
+
+    assert _PHRASES["en"].keys() == _PHRASES["ja"].keys()
+    for key, english in _PHRASES["en"].items():
+        japanese = _PHRASES["ja"][key]
+        assert _placeholders(english) == _placeholders(japanese), key
+        if key not in ("high", "low"):  # 大き/小さ are stems
+            assert _JAPANESE.search(japanese) or key in ("a_series", "an_index"), key
+        assert not _ENGLISH.search(japanese), (key, japanese)
+
+
+@pytest.mark.parametrize(("exercise_id", "answer"), [
+    ("99.1", EXPECTED_MEAN * 1.004), ("99.1", EXPECTED_MEAN * 0.95), ("99.1", EXPECTED_MEAN * 3),
+    ("99.1", EXPECTED_MEAN * 12), ("99.1", EXPECTED_MEAN / 100), ("99.1", -1.0),
+    ("99.1", float("nan")), ("99.1", math.inf), ("99.1", "6.2 million"), ("99.1", True),
+    ("99.1", pd.Series([1.0])), ("99.1", ACV.to_frame()), ("99.1", object()),
+    ("99.2", "MQL"), ("99.2", "SAL"), ("99.2", "a lead that sales accepted"), ("99.2", [1]),
+    ("99.3", ["sal", "sql"]), ("99.3", ["sal"]), ("99.3", "sal"), ("99.3", [["sal"]]),
+    ("99.4", _frame()[["leads"]]), ("99.4", _frame().iloc[:2]), ("99.4", _frame()["won"]),
+    ("99.4", _frame().assign(won=[37, 18, 5])), ("99.4", _frame().reset_index()),
+    ("99.4", _frame().assign(won=["a", "b", "c"])), ("99.4", 3),
+    ("99.5", _series().to_frame()), ("99.5", _series() * 2), ("99.5", [1, 2]),
+    ("99.6", "forty-two"), ("99.7", "forty-two"), ("99.10", _frame().assign(won=0)),
+], ids=lambda value: value if isinstance(value, str) else type(value).__name__)
+def test_generic_diagnoses_speak_japanese_when_bound(exercise_id, answer):
+    english = check(exercise_id, answer)
+    with language("ja"):
+        verdict = check(exercise_id, answer)
+        explicit = check(exercise_id, answer, lang="en")
+    assert get_lang() == "en"
+    assert verdict.status == english.status == "incorrect"
+    assert str(explicit) == str(english) and not _JAPANESE.search(english.message)
+    text = str(verdict)
+    assert _JAPANESE.search(text) and not _ENGLISH.search(text), text
+    if exercise_id == "99.1":
+        _assert_hidden(verdict.message, EXPECTED_MEAN)
+
+
+def test_a_choice_named_in_english_is_named_by_position_in_japanese():
+    q = expect_choice("lifetime value", options=["lifetime value", "this quarter's deals",
+                                                 "lead volume"],
+                      aliases={"0": "lifetime value", "1": "this quarter's deals",
+                               "2": "lead volume"},
+                      feedback={"this quarter's deals": Say(en="short-term.", ja="短期です。")})
+    with language("ja"):
+        assert q("this quarter's deals") == "番号1の選択肢は正しい選択肢ではありません。短期です。"
+        assert q("lead volume") == "'lead volume'は正しい選択肢ではありません。"
+        assert q("a deal") == ("'a deal'は選択肢のどれでもありません。選択肢：番号0〜2、"
+                               "またはその文字列。")
+        assert q("the quarter's deals, surely") == (
+            "入力した文字列は選択肢のどれでもありません。選択肢：番号0〜2、またはその文字列。")
+    assert q("this quarter's deals") == "\"this quarter's deals\" is not the right choice. " \
+        "short-term."
+
+
+def test_say_and_bilingual_incorrect():
+    high = Say(en="too high", ja="大きすぎます")
+    assert str(high) == "too high" and high.in_("ja") == "大きすぎます"
+    with language("ja"):
+        assert str(high) == "大きすぎます"
+    assert ("x: " + high).in_("ja") == "x: 大きすぎます"
+    with pytest.raises(ValueError, match="ja must be a non-empty str"):
+        Say(en="x", ja=" ")
+
+    def positive(answer):
+        if answer <= 0:
+            raise Incorrect(en="it should be positive", ja="正の数のはずです")
+
+    with registry_override(_exercise("98.1", positive)):
+        assert check("98.1", -1).message == "it should be positive"
+        assert check("98.1", -1, lang="ja").message == "正の数のはずです"
+        with language("ja"):
+            assert check("98.1", -1).message == "正の数のはずです"
+            assert str(check("98.1", ____)).startswith("未回答")
+    with pytest.raises(TypeError, match="both en= and ja="):
+        Incorrect(en="only English")
+    with pytest.raises(TypeError, match="not both"):
+        Incorrect("m", en="x", ja="y")
+
+
+def test_hint_and_solution_follow_the_binding_and_explicit_lang_wins():
+    ex = Exercise("97.3", "p", expect_number(lambda: 1), hint="Count.", solution=(
+        "answer = 1  # one"), hint_ja="数えます。", solution_ja="answer = 1  # 1つ")
+    plain = Exercise("97.4", "p", expect_number(lambda: 1), hint="Count.", solution="answer = 1")
+    with registry_override(ex, plain):
+        with language("ja"):
+            assert hint("97.3").text == "数えます。" and str(hint("97.3")).startswith("ヒント")
+            assert solution("97.3").text == "answer = 1  # 1つ"
+            assert str(solution("97.3")).startswith("解答")
+            assert hint("97.3", lang="en").text == "Count."
+            assert solution("97.3", lang="en").text == "answer = 1  # one"
+            assert solution("97.4").text == "answer = 1"
+            assert hint("97.4").text == "Count."  # no translation: the English hint
+        assert hint("97.3").text == "Count." and solution("97.3").text == "answer = 1  # one"

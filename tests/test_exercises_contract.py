@@ -7,7 +7,12 @@ For every exercise of chapters 00–05, bound to one small company:
 - the placeholder reads "not attempted";
 - at least two plausible wrong answers are rejected, each known mistake with its own
   diagnosis (``mistakes=`` of a numeric checker, ``feedback=`` of a choice);
-- a correct check with ``show_expected=True`` prints the expected answer next to "Correct".
+- a correct check with ``show_expected=True`` prints the expected answer next to "Correct";
+- with the language bound to "ja" (the Japanese edition runs the same cells), the
+  not-attempted, correct and every wrong-answer feedback is Japanese with no English
+  sentence (three ASCII words in a row), while ``lang="en"`` still gives the English
+  message; every exercise has a Japanese hint, and a solution with English prose a
+  ``solution_ja`` whose code is the same line for line.
 
 It also checks the chapters' shape (at least six exercises, rising from one star to three,
 each of the four kinds the issue asks for, 2–3 report-reading exercises in chapter 05) and
@@ -26,12 +31,14 @@ import pandas as pd
 import pytest
 
 from revopslab import forecast, solutions
+from revopslab._lang import get_lang, language
 from revopslab.config import CompanyConfig, company_profile
 from revopslab.exercises import (
     Checker,
     ____,
     check,
     expected,
+    hint,
     progress,
     registry_override,
     solution,
@@ -46,9 +53,22 @@ BY_ID = {e.id: e for e in ALL}
 
 
 @pytest.fixture(scope="module")
-def answers():
+def small_company():
+    return simulate_company(CompanyConfig(months=30, scale=0.3), rng=5)
+
+
+@pytest.fixture
+def bound(small_company):
+    """Bind every chapter to the small company (another test may have bound its own)."""
+    for module in MODULES.values():
+        module.bind(small_company)
+    return small_company
+
+
+@pytest.fixture(scope="module")
+def answers(small_company):
     """Each exercise's worked solution, run as the solutions notebook runs it."""
-    company = simulate_company(CompanyConfig(months=30, scale=0.3), rng=5)
+    company = small_company
     solved = {}
     for chapter, module in MODULES.items():
         module.bind(company)
@@ -115,9 +135,8 @@ def _wrong_numbers(checker, right: float) -> list[tuple[float, str | None]]:
 
 
 @pytest.mark.parametrize("exercise_id", IDS)
-def test_checker_contract(answers, exercise_id):
+def test_checker_contract(answers, bound, exercise_id):
     exercise = BY_ID[exercise_id]
-    MODULES[exercise_id[:2]]  # bound by the fixture
     right = answers[exercise_id]
     result = check(exercise_id, right)
     assert result.correct, f"{exercise_id}: the solution fails: {result}"
@@ -145,7 +164,7 @@ def test_checker_contract(answers, exercise_id):
             wrong = compute()
             verdict = check(exercise_id, wrong)
             if not math.isclose(wrong, float(right), rel_tol=1e-2, abs_tol=1e-3):
-                assert verdict.message == message, (exercise_id, wrong, verdict.message)
+                assert verdict.message == str(message), (exercise_id, wrong, verdict.message)
                 rejected += 1
     elif isinstance(right, str):
         options = _options(exercise_id)
@@ -259,3 +278,126 @@ def test_progress_lists_the_chapter_exercises_done_in_this_session():
         check("98.2", 7)  # a later slip does not undo a success
         assert progress("98").done == ("98.2",)
         assert "done" in progress("98")._repr_html_()
+
+
+# --- the Japanese edition: the same checks speak Japanese when the notebook binds "ja" --------
+
+#: Kana or kanji: the message is (at least partly) Japanese.
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+#: An English sentence: three ASCII words of letters in a row (code such as
+#: ``company.mrr['month']`` and single terms such as "MRR" or "logo churn" are fine).
+_ENGLISH = re.compile(r"(?<![A-Za-z])[A-Za-z]+(?:'[A-Za-z]+)?(?:\s+[A-Za-z]+(?:'[A-Za-z]+)?){2,}"
+                      r"(?![A-Za-z])")
+
+
+def _assert_japanese(text: str, what: str) -> None:
+    assert _JAPANESE.search(text), f"{what} has no Japanese: {text!r}"
+    english = _ENGLISH.search(text)
+    assert not english, f"{what} has an English sentence {english.group()!r}: {text!r}"
+
+
+def _wrong_answers(exercise_id: str, right) -> list:
+    """Every plausible wrong answer the contract above tries, plus one of the wrong kind."""
+    exercise = BY_ID[exercise_id]
+    wrong: list = [{"key": "value"}]  # the wrong kind of answer for every exercise
+    if isinstance(right, numbers.Real) and not isinstance(right, bool):
+        wrong += [value for value, _ in _wrong_numbers(exercise.checker, float(right))]
+        wrong += [compute() for compute in _mistakes(exercise.checker).values()
+                  if not math.isclose(compute(), float(right), rel_tol=1e-2, abs_tol=1e-3)]
+        wrong += ["6.2 million", float("nan")]
+    elif isinstance(right, str):
+        wrong += [option for option in _options(exercise_id) if option != right]
+        wrong += [right + " (my own words)", 3.5]
+    elif isinstance(right, list):
+        wrong += [right[:-1], [*right, "Kaze Tech", "Hikari Apps"], "Sakura Cloud"]
+    elif isinstance(right, pd.DataFrame):
+        moved = right.copy()
+        moved.loc["aql", "marketing"], moved.loc["aql", "inside_sales"] = "R", "A"
+        wrong += [MODULES["04"].raci_draft(), moved, right.drop(index="sgl")]
+    return wrong
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_feedback_speaks_japanese_when_the_notebook_binds_ja(answers, bound, exercise_id):
+    right = answers[exercise_id]
+    wrong = _wrong_answers(exercise_id, right)
+    assert len(wrong) >= 3
+    in_english = [check(exercise_id, answer).message for answer in wrong]
+    with language("ja"):
+        todo = check(exercise_id, ____)
+        assert todo.status == "not_attempted"
+        _assert_japanese(str(todo), f"{exercise_id} not attempted")
+        done = check(exercise_id, right)
+        assert done.correct
+        _assert_japanese(str(done), f"{exercise_id} correct")
+        assert str(check(exercise_id, right, show_expected=True)).startswith(
+            "正解 — 期待される答え：")
+        for answer, message in zip(wrong, in_english, strict=True):
+            verdict = check(exercise_id, answer)
+            assert verdict.status == "incorrect", f"{exercise_id}: {answer!r} passes"
+            _assert_japanese(str(verdict), f"{exercise_id} answer {answer!r}")
+            _assert_japanese(verdict._repr_html_(), f"{exercise_id} answer {answer!r} (HTML)")
+            english = check(exercise_id, answer, lang="en")  # an explicit lang still wins
+            assert str(english) == f"Not quite: {message}"
+            assert not _JAPANESE.search(message.replace("万円", "")), message
+    assert get_lang() == "en"  # the binding is restored after the block
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_every_exercise_has_a_japanese_hint_and_solution(exercise_id):
+    exercise = BY_ID[exercise_id]
+    assert exercise.hint_ja, f"{exercise_id} has no hint_ja"
+    _assert_japanese(exercise.hint_ja, f"{exercise_id} hint_ja")
+    with language("ja"):
+        assert hint(exercise_id).text == exercise.hint_ja
+        assert str(hint(exercise_id)).startswith("ヒント: ")
+        assert hint(exercise_id, lang="en").text == exercise.hint
+        assert solution(exercise_id, lang="en").text == exercise.solution
+        shown = solution(exercise_id).text
+    assert hint(exercise_id).text == exercise.hint and solution(exercise_id).text == \
+        exercise.solution
+    code = _code_lines(exercise.solution)
+    assert _code_lines(shown) == code, f"{exercise_id}: solution_ja's code differs"
+    prose = " ".join(_comments(exercise.solution))
+    if _ENGLISH.search(prose):
+        assert exercise.solution_ja, f"{exercise_id}'s solution has English prose: {prose!r}"
+        _assert_japanese(" ".join(_comments(shown)), f"{exercise_id} solution_ja's comments")
+        assert not _ENGLISH.search(" ".join(_comments(shown)))
+    elif exercise.solution_ja is None:
+        assert shown == exercise.solution
+
+
+def _comments(source: str) -> list[str]:
+    """The comments of a solution (its prose), found by the tokenizer."""
+    import io
+    import tokenize
+
+    tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+    return [token.string.lstrip("# ") for token in tokens if token.type == tokenize.COMMENT]
+
+
+def _code_lines(source: str) -> list[str]:
+    """The solution's code: each line without its comment and trailing spaces."""
+    import io
+    import tokenize
+
+    lines = source.splitlines()
+    tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+    for token in sorted((t for t in tokens if t.type == tokenize.COMMENT),
+                        key=lambda t: t.start, reverse=True):
+        row, col = token.start
+        lines[row - 1] = lines[row - 1][:col]
+    return [line.rstrip() for line in lines if line.strip()]
+
+
+def test_progress_speaks_the_bound_language():
+    from revopslab.exercises import Exercise, expect_number
+
+    a = Exercise("98.1", "p", expect_number(lambda: 1), hint="h", solution="answer = 1")
+    with registry_override(a), language("ja"):
+        check("98.1", 1)
+        shown = progress("98")
+        assert str(shown).splitlines()[0] == "第98章：このセッションで1問中1問を解きました"
+        assert "正解済み" in str(shown) and "難易度" in shown._repr_html_()
+        assert str(progress("98", lang="en")).startswith("Chapter 98: 1 of 1 exercises done")
+    assert get_lang() == "en"

@@ -18,7 +18,11 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from ._lang import language, resolve_lang
+
 __all__ = [
+    "Say",
+    "say",
     "PLACEHOLDER",
     "____",
     "Status",
@@ -60,7 +64,9 @@ _ID_PATTERN = re.compile(r"\d{2}\.\d+[a-z]?")
 #: reading the report, and recalling the text (kept rare).
 KINDS: tuple[str, ...] = ("compute", "experiment", "interpret", "flaw", "report", "recall")
 
-#: The fixed phrases of the feedback, per language; the Japanese edition fills in ``"ja"``.
+#: The fixed phrases of the feedback, per language: the headlines `check`, `hint` and
+#: `solution` show, and every generic diagnosis of the ``expect_*`` checkers (one home for
+#: both languages; a chapter's own diagnoses are `Say` pairs next to their exercise).
 _PHRASES: dict[str, dict[str, str]] = {
     "en": {
         "correct": "Correct",
@@ -72,6 +78,102 @@ _PHRASES: dict[str, dict[str, str]] = {
         "hint": "Hint",
         "solution": "Solution",
         "exercise": "exercise",
+        # progress
+        "progress_title": "Chapter {chapter}: {done} of {total} exercises done in this session",
+        "mark_correct": "done",
+        "mark_incorrect": "tried",
+        "mark_not_attempted": "not yet",
+        "col_exercise": "exercise",
+        "col_level": "level",
+        "col_status": "status",
+        # answers that cannot be checked
+        "unchecked_expects": "your answer could not be checked: this exercise expects "
+                             "{expects}, but your answer is {what}.",
+        "unchecked": "your answer could not be checked: it is {what}, which is not the kind of "
+                     "answer this exercise expects. Re-read the prompt.",
+        "your_answer": "your answer",
+        # what an answer is
+        "a_frame": "a DataFrame with {rows} and {columns}",
+        "a_series": "a Series of length {n}",
+        "an_index": "an Index of length {n}",
+        "an_array": "a NumPy array of shape {shape}",
+        "the_string": "the string {value}",
+        "the_bool": "the bool {value}",
+        "the_number": "the number {value}",
+        "a_collection": "a {type} of {items}",
+        "a_value": "a {type}",
+        "your_string": "the string you typed",
+        # numbers
+        "expects_number": "a single number (an int or a float)",
+        "not_a_number": "{name} should be a number, but it is {what}.",
+        "not_single_item": "{name} should be a single number, but it is {what}; take its value "
+                           "out with .item().",
+        "not_single": "{name} should be a single number, but it is {what}.",
+        "nan": "{name} is NaN (not a number): look for missing values or a division by zero.",
+        "infinite": "{name} is infinite: look for a division by zero.",
+        "percentage": "{name} looks like a percentage: give it as a fraction (0.25, not 25).",
+        "coarse": "{name} is rounded too coarsely: give it {wanted}.",
+        "high": "high",
+        "low": "low",
+        "off_zero": "{name} is too {direction}.",
+        "wrong_sign": "{name} has the wrong sign.",
+        "slip_high": "{name} is about {factor} times too high — {why}",
+        "slip_low": "{name} is about {factor} times too low — {why}",
+        "slip_12": "monthly vs annual figures?",
+        "slip_100": "a percentage vs a fraction?",
+        "slip_1000": "units of thousands?",
+        "slip_10000": "yen vs 万円?",
+        "off_1": "{name} is very close but a little too {direction} (less than 1% off): check "
+                 "rounding and the rows you included.",
+        "off_10": "{name} is a little too {direction} (1–10% off).",
+        "off_50": "{name} is too {direction} (10–50% off).",
+        "off_more": "{name} is far too {direction} (more than 50% off).",
+        "decimals": "to {n} decimal places",
+        "decimal": "to 1 decimal place",
+        "whole": "as a whole number",
+        "sig": "to {n} significant figures",
+        # choices
+        "expects_choice": "one of the options {listing}",
+        "not_option": "{what} is not one of the options: {listing}.",
+        "wrong_choice": "{option} is not the right choice.",
+        # sets
+        "expects_set": "a collection of items (a list or a set)",
+        "not_collection": "{name} should be a collection of items such as a list or a set, "
+                          "but it is {what}.",
+        "unhashable": "{name} should hold simple items (strings or numbers), but some items are "
+                      "lists or other unhashable values.",
+        "set_extra_missing": "{name} have {extra} not be there ({shown}) and miss {missing}.",
+        "set_extra": "{name} have {extra} not be there ({shown}).",
+        "set_missing": "{name} miss {missing}.",
+        # frames
+        "expects_frame": "a pandas DataFrame or Series",
+        "want_series_got_frame": "{name} should be a Series, but it is a DataFrame with one "
+                                 "column; select the column, e.g. df['name'].",
+        "want_series": "{name} should be a pandas Series, but it is {what}.",
+        "want_frame_got_series": "{name} should be a DataFrame, but it is a Series; use "
+                                 ".to_frame() or select columns with df[[...]].",
+        "want_frame": "{name} should be a pandas DataFrame, but it is {what}.",
+        "missing_column": "{name} is missing the column {columns}.",
+        "missing_columns": "{name} is missing the columns {columns}.",
+        "repeated_columns": "{name} has repeated column names; keep one column per name.",
+        "row_count": "{name} has {got} rows; expected {want}.",
+        "index_order": "{name} has the right row labels but in another order or with other "
+                       "repeats; sort it like the prompt asks.",
+        "index_differs": "the index (row labels) of {name} differs:",
+        "index_extra": " unexpected labels {labels};",
+        "index_missing": " {n} expected labels are missing, e.g. {label};",
+        "index_lost": " Did you lose the index with reset_index()? set_index(...) restores it.",
+        "index_reset": " Try .reset_index().",
+        "values_of": "the values of {name}",
+        "column_of": "column {column} of {name}",
+        "not_numbers": "{what} should be numbers, but their dtype is {dtype}.",
+        "row_label": "row {row}",
+        "row_position": "row position {row}",
+        "mismatch_series": "{what} differ first at {position} ({k} of {n} rows differ; yours: "
+                           "{mine}).",
+        "mismatch_frame": "{what} differs first at {position} ({k} of {n} rows differ; yours: "
+                          "{mine}).",
+        "frame_below": "the {kind} below\n{table}",
     },
     "ja": {
         "correct": "正解",
@@ -83,16 +185,109 @@ _PHRASES: dict[str, dict[str, str]] = {
         "hint": "ヒント",
         "solution": "解答",
         "exercise": "演習",
+        "progress_title": "第{chapter}章：このセッションで{total}問中{done}問を解きました",
+        "mark_correct": "正解済み",
+        "mark_incorrect": "挑戦中",
+        "mark_not_attempted": "未着手",
+        "col_exercise": "演習",
+        "col_level": "難易度",
+        "col_status": "状況",
+        "unchecked_expects": "答えを採点できませんでした。この演習が求めるのは{expects}ですが、"
+                             "あなたの答えは{what}です。",
+        "unchecked": "答えを採点できませんでした。あなたの答えは{what}で、この演習が求める種類の"
+                     "答えではありません。問題文を読み直してください。",
+        "your_answer": "あなたの答え",
+        "a_frame": "{rows}・{columns}のDataFrame",
+        "a_series": "長さ{n}のSeries",
+        "an_index": "長さ{n}のIndex",
+        "an_array": "形状{shape}のNumPy配列",
+        "the_string": "文字列 {value}",
+        "the_bool": "真偽値 {value}",
+        "the_number": "数値 {value}",
+        "a_collection": "要素{items}の{type}",
+        "a_value": "{type}型の値",
+        "your_string": "入力した文字列",
+        "expects_number": "1つの数値（intかfloat）",
+        "not_a_number": "{name}は数値のはずですが、{what}です。",
+        "not_single_item": "{name}は1つの数値のはずですが、{what}です。.item() で値を"
+                           "取り出してください。",
+        "not_single": "{name}は1つの数値のはずですが、{what}です。",
+        "nan": "{name}はNaN（数値でない値）です。欠損値かゼロでの割り算がないか確かめてください。",
+        "infinite": "{name}は無限大です。ゼロでの割り算がないか確かめてください。",
+        "percentage": "{name}はパーセント表記のようです。割合（小数）で答えてください"
+                      "（25ではなく0.25）。",
+        "coarse": "{name}は丸めが粗すぎます。{wanted}答えてください。",
+        "high": "大き",
+        "low": "小さ",
+        "off_zero": "{name}は{direction}すぎます。",
+        "wrong_sign": "{name}は符号が逆です。",
+        "slip_high": "{name}は約{factor}倍、大きすぎます — {why}",
+        "slip_low": "{name}は約{factor}分の1で、小さすぎます — {why}",
+        "slip_12": "月次と年次の取り違えでは？",
+        "slip_100": "パーセントと割合（小数）の取り違えでは？",
+        "slip_1000": "千単位の取り違えでは？",
+        "slip_10000": "円と万円の取り違えでは？",
+        "off_1": "{name}はとても近いですが、少し{direction}すぎます（ずれは1%未満）。丸め方と、"
+                 "集計に含めた行を確かめてください。",
+        "off_10": "{name}は少し{direction}すぎます（ずれは1〜10%）。",
+        "off_50": "{name}は{direction}すぎます（ずれは10〜50%）。",
+        "off_more": "{name}は大きく外れていて、{direction}すぎます（ずれは50%超）。",
+        "decimals": "小数第{n}位まで",
+        "decimal": "小数第1位まで",
+        "whole": "整数で",
+        "sig": "有効数字{n}桁で",
+        "expects_choice": "選択肢のどれか（{listing}）",
+        "not_option": "{what}は選択肢のどれでもありません。選択肢：{listing}。",
+        "wrong_choice": "{option}は正しい選択肢ではありません。",
+        "expects_set": "要素の集まり（リストか集合）",
+        "not_collection": "{name}はリストや集合のような要素の集まりのはずですが、{what}です。",
+        "unhashable": "{name}の要素は単純な値（文字列か数値）のはずですが、リストなどハッシュ化"
+                      "できない値が含まれています。",
+        "set_extra_missing": "{name}には、入るべきでない要素が{extra}あり（{shown}）、"
+                             "期待される要素が{missing}足りません。",
+        "set_extra": "{name}には、入るべきでない要素が{extra}あります（{shown}）。",
+        "set_missing": "{name}には、期待される要素が{missing}足りません。",
+        "expects_frame": "pandasのDataFrameかSeries",
+        "want_series_got_frame": "{name}はSeriesのはずですが、1列のDataFrameです。"
+                                 "df['name'] のように列を選んでください。",
+        "want_series": "{name}はpandasのSeriesのはずですが、{what}です。",
+        "want_frame_got_series": "{name}はDataFrameのはずですが、Seriesです。.to_frame() を"
+                                 "使うか、df[[...]] で列を選んでください。",
+        "want_frame": "{name}はpandasのDataFrameのはずですが、{what}です。",
+        "missing_column": "{name}には列 {columns} がありません。",
+        "missing_columns": "{name}には列 {columns} がありません。",
+        "repeated_columns": "{name}には同じ名前の列が複数あります。1つの名前に1列だけに"
+                            "してください。",
+        "row_count": "{name}は{got}行ですが、{want}行のはずです。",
+        "index_order": "{name}の行ラベルは合っていますが、順序か重複が違います。問題文の"
+                       "とおりに並べてください。",
+        "index_differs": "{name}のインデックス（行ラベル）が違います：",
+        "index_extra": "想定外のラベル {labels}。",
+        "index_missing": "期待されるラベルが{n}個足りません（例：{label}）。",
+        "index_lost": "reset_index() でインデックスを失っていませんか？ set_index(...) で"
+                      "戻せます。",
+        "index_reset": ".reset_index() を試してください。",
+        "values_of": "{name}の値",
+        "column_of": "{name}の列 {column}",
+        "not_numbers": "{what}は数値のはずですが、dtypeが{dtype}です。",
+        "row_label": "行 {row}",
+        "row_position": "{row}番目の行",
+        "mismatch_series": "{what}は{position}で初めて食い違います（{n}行中{k}行が違います。"
+                           "あなたの値：{mine}）。",
+        "mismatch_frame": "{what}は{position}で初めて食い違います（{n}行中{k}行が違います。"
+                          "あなたの値：{mine}）。",
+        "frame_below": "次の{kind}\n{table}",
     },
 }
 
 
-def feedback_text(key: str, lang: str = "en", **values: Any) -> str:
+def feedback_text(key: str, lang: str | None = None, **values: Any) -> str:
     """Return a fixed phrase of the feedback in ``lang``, filled with ``values``.
 
-    Every fixed phrase `check`, `hint` and `solution` show goes through this
-    function, so a notebook in another language only needs its phrases here
-    (and ``prompt_ja``/``hint_ja`` on its exercises).
+    Every fixed phrase `check`, `hint`, `solution` and `progress` show, and
+    every generic diagnosis of the ``expect_*`` checkers, goes through this
+    table. ``lang=None`` reads the bound language (`revopslab._lang.get_lang`).
+    A value that is a `Say` is filled in the same language.
 
     Examples
     --------
@@ -100,40 +295,147 @@ def feedback_text(key: str, lang: str = "en", **values: Any) -> str:
     ('Correct', '正解')
     >>> feedback_text("expected", value="0.018")
     'expected 0.018'
+    >>> feedback_text("off_zero", "ja", name=Say(en="your MRR", ja="あなたのMRR"),
+    ...               direction=say("high"))
+    'あなたのMRRは大きすぎます。'
     >>> feedback_text("correct", "fr")
     Traceback (most recent call last):
     ...
-    ValueError: lang must be one of ['en', 'ja']; got 'fr'
+    ValueError: lang must be one of ('en', 'ja'); got 'fr'
     """
-    if lang not in _PHRASES:
-        raise ValueError(f"lang must be one of {sorted(_PHRASES)}; got {lang!r}")
+    lang = resolve_lang(lang)
     phrases = _PHRASES[lang]
     if key not in phrases:
         raise KeyError(f"unknown phrase {key!r}; known: {sorted(phrases)}")
-    return phrases[key].format(**values)
+    return phrases[key].format(**{k: _in(v, lang) for k, v in values.items()})
 
 
-_NOT_ATTEMPTED = feedback_text("nudge", placeholder=PLACEHOLDER)
+@dataclass(frozen=True)
+class Say:
+    """One learner-facing message in both languages (a diagnosis, a name, a hint's phrase).
+
+    ``str(say)`` is the message in the bound language (`revopslab._lang.get_lang`);
+    ``say.in_(lang)`` in the one asked for. Diagnoses are written as Says next to
+    their exercise (``mistakes={Say(en=..., ja=...): compute}``, ``feedback={option:
+    Say(...)}``, ``raise Incorrect(en=..., ja=...)``), so each has one home with both
+    languages. ``+`` joins a Say with a Say or a str.
+
+    Examples
+    --------
+    >>> high = Say(en="too high", ja="大きすぎます")
+    >>> str(high), high.in_("ja")
+    ('too high', '大きすぎます')
+    >>> (high + ".").in_("ja")
+    '大きすぎます.'
+    >>> Say(en="", ja="x")
+    Traceback (most recent call last):
+    ...
+    ValueError: en must be a non-empty str; got ''
+    """
+
+    en: str
+    ja: str
+
+    def __post_init__(self) -> None:
+        for name in ("en", "ja"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError(f"{name} must be a non-empty str; got {value!r}")
+
+    def in_(self, lang: str | None = None) -> str:
+        """The message in ``lang`` (default: the bound language)."""
+        return self.ja if resolve_lang(lang) == "ja" else self.en
+
+    def __str__(self) -> str:
+        return self.in_()
+
+    def __add__(self, other: Say | str) -> Say:
+        return Say(en=self.en + _in(other, "en"), ja=self.ja + _in(other, "ja"))
+
+    def __radd__(self, other: str) -> Say:
+        return Say(en=other + self.en, ja=other + self.ja)
+
+
+def say(key: str, **values: Any) -> Say:
+    """The phrase ``key`` of the feedback table in both languages, filled with ``values``.
+
+    Examples
+    --------
+    >>> say("wrong_sign", name=say("your_answer")).in_("ja")
+    'あなたの答えは符号が逆です。'
+    """
+    return Say(en=feedback_text(key, "en", **values), ja=feedback_text(key, "ja", **values))
+
+
+def _in(value: Any, lang: str | None = None) -> Any:
+    """A `Say` in ``lang``; anything else unchanged."""
+    return value.in_(lang) if isinstance(value, Say) else value
+
+
+def _name(name: str | Say) -> Say:
+    """What the messages call the answer, in both languages (a plain str is English only:
+    the Japanese messages then say あなたの答え)."""
+    if isinstance(name, Say):
+        return name
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a non-empty str or a Say; got {name!r}")
+    return Say(en=name, ja=_PHRASES["ja"]["your_answer"])
+
+
+#: An English sentence, for the Japanese messages: three ASCII words in a row.
+_ENGLISH_RUN = re.compile(r"(?<![A-Za-z])[A-Za-z]+(?:'[A-Za-z]+)?"
+                          r"(?:\s+[A-Za-z]+(?:'[A-Za-z]+)?){2,}(?![A-Za-z])")
+
+
+def _echo(value: Any, limit: int = 40) -> Say:
+    """The learner's own value, quoted; a Japanese message names an English phrase only by
+    what it is (its words stay the learner's, not the feedback's)."""
+    shown = _short(value, limit)
+    if isinstance(_plain(value), str) and _ENGLISH_RUN.search(shown):
+        return Say(en=shown, ja=_PHRASES["ja"]["your_string"])
+    return Say(en=shown, ja=shown)
+
+
+_NOT_ATTEMPTED = feedback_text("nudge", "en", placeholder=PLACEHOLDER)
 _COLORS = {"correct": "#1a7f37", "not_attempted": "#b35900", "incorrect": "#c62828"}
 
 
 class Incorrect(Exception):
-    """Raise from a checker to reject the answer with ``message`` (what is off, not the answer).
+    """Raise from a checker to reject the answer with a message (what is off, not the answer).
+
+    Give the message in both languages (``Incorrect(en=..., ja=...)`` or a `Say`); a plain
+    str is shown as it is in either language. ``message`` is the text in the bound language.
 
     Examples
     --------
     >>> def positive(answer):
     ...     if answer <= 0:
-    ...         raise Incorrect("it should be positive")
+    ...         raise Incorrect(en="it should be positive", ja="正の数のはずです")
     >>> ex = Exercise("99.1", "A positive number.", positive, hint="> 0", solution="1")
     >>> with registry_override(ex):
     ...     print(check("99.1", -3))
+    ...     print(check("99.1", -3, lang="ja"))
     Not quite: it should be positive
+    もう一歩： 正の数のはずです
     """
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | Say | None = None, *, en: str | None = None,
+                 ja: str | None = None) -> None:
+        if message is None:
+            if en is None or ja is None:
+                raise TypeError("Incorrect needs a message, or both en= and ja=")
+            message = Say(en=en, ja=ja)
+        elif en is not None or ja is not None:
+            raise TypeError("give Incorrect a message or en= and ja=, not both")
+        if not isinstance(message, str | Say):
+            raise TypeError(f"message must be a str or a Say; got {type(message).__name__}")
+        super().__init__(_in(message, "en"))
+        self.say = message
+
+    @property
+    def message(self) -> str:
+        """The message in the bound language."""
+        return _in(self.say)
 
 
 class ExerciseError(RuntimeError):
@@ -145,23 +447,25 @@ class Checker:
     """A checker function plus a phrase naming the kind of answer it expects.
 
     ``func(answer)`` returns None when the answer is right, or a message
-    saying what is off; it may also raise `Incorrect`. ``expects`` (such as
-    ``"a single number"``) is used when ``func`` crashes on an answer of the
-    wrong kind. The ``expect_*`` builders return Checkers; plain functions
-    work as checkers too.
+    saying what is off (a `Say` in both languages, or a str); it may also
+    raise `Incorrect`. Calling the Checker gives that message in the bound
+    language. ``expects`` (such as ``"a single number"``, a str or a `Say`) is
+    used when ``func`` crashes on an answer of the wrong kind. The
+    ``expect_*`` builders return Checkers; plain functions work as checkers too.
 
     Examples
     --------
-    >>> even = Checker(lambda n: None if n % 2 == 0 else "it is odd", expects="an int")
+    >>> odd = Say(en="it is odd", ja="奇数です")
+    >>> even = Checker(lambda n: None if n % 2 == 0 else odd, expects="an int")
     >>> even(4) is None, even(3)
     (True, 'it is odd')
     """
 
-    func: Callable[[Any], str | None]
-    expects: str
+    func: Callable[[Any], str | Say | None]
+    expects: str | Say
     #: Text of the expected answer (computed at call time), shown to trainers by
     #: ``check(..., show_expected=True)``; None when the checker cannot say it.
-    expected_text: Callable[[], str] | None = None
+    expected_text: Callable[[], str | Say] | None = None
     #: The expected answer as a learner would type it at the prompt's precision (tests).
     typed: Callable[[], Any] | None = None
     #: The precision the prompt must state, such as "as a fraction, to 3 decimal places".
@@ -169,7 +473,7 @@ class Checker:
 
     def __call__(self, answer: Any) -> str | None:
         try:
-            return self.func(answer)
+            return _in(self.func(answer))
         except Incorrect as exc:
             return exc.message
 
@@ -203,6 +507,9 @@ class Exercise:
         trainers; by default the checker's ``expected_text``.
     prompt_ja, hint_ja
         Optional Japanese prompt and hint, for the Japanese edition.
+    solution_ja
+        The solution with its prose (comments) in Japanese, for a solution that
+        has English prose; its code is the same as ``solution``'s.
 
     Raises
     ------
@@ -236,16 +543,20 @@ class Exercise:
     expected: Callable[[], str] | None = None
     prompt_ja: str | None = None
     hint_ja: str | None = None
+    solution_ja: str | None = None
 
     @property
     def label(self) -> str:
         """The difficulty as stars, such as ``"★★"``."""
         return "★" * self.stars
 
-    def expected_text(self) -> str | None:
-        """The expected answer as text (for trainers), or None if the checker cannot say it."""
+    def expected_text(self, lang: str | None = None) -> str | None:
+        """The expected answer as text (for trainers), or None if the checker cannot say it.
+
+        ``lang`` (default: the bound language) picks the language of a text given as a `Say`.
+        """
         compute = self.expected or getattr(self.checker, "expected_text", None)
-        return None if compute is None else str(compute())
+        return None if compute is None else str(_in(compute(), lang))
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not _ID_PATTERN.fullmatch(self.id):
@@ -270,7 +581,7 @@ class Exercise:
             raise ValueError(f"stars must be 1, 2 or 3; got {self.stars!r}")
         if self.kind not in KINDS:
             raise ValueError(f"kind must be one of {list(KINDS)}; got {self.kind!r}")
-        for name in ("prompt_ja", "hint_ja"):
+        for name in ("prompt_ja", "hint_ja", "solution_ja"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, str) or not value.strip()):
                 raise ValueError(f"{name} must be None or a non-empty str; got {value!r}")
@@ -278,8 +589,8 @@ class Exercise:
             raise TypeError(f"expected must be None or a callable; got "
                             f"{type(self.expected).__name__}")
 
-    def prompt_in(self, lang: str = "en") -> str:
-        """The prompt in ``lang`` (English when no translation is given).
+    def prompt_in(self, lang: str | None = None) -> str:
+        """The prompt in ``lang`` (default: the bound language; English when not translated).
 
         Examples
         --------
@@ -288,13 +599,17 @@ class Exercise:
         >>> ex.prompt_in("ja"), ex.prompt_in("en")
         ('挨拶してください。', 'Say hi.')
         """
-        feedback_text("correct", lang)  # validates lang
-        return (self.prompt_ja or self.prompt) if lang == "ja" else self.prompt
+        return (self.prompt_ja or self.prompt) if resolve_lang(lang) == "ja" else self.prompt
 
-    def hint_in(self, lang: str = "en") -> str:
-        """The hint in ``lang`` (English when no translation is given)."""
-        feedback_text("correct", lang)
-        return (self.hint_ja or self.hint) if lang == "ja" else self.hint
+    def hint_in(self, lang: str | None = None) -> str:
+        """The hint in ``lang`` (default: the bound language; English when not translated)."""
+        return (self.hint_ja or self.hint) if resolve_lang(lang) == "ja" else self.hint
+
+    def solution_in(self, lang: str | None = None) -> str:
+        """The solution in ``lang`` (default: the bound language): ``solution_ja`` in
+        Japanese when given, else the solution (pure code reads the same in both)."""
+        return (self.solution_ja or self.solution) if resolve_lang(lang) == "ja" \
+            else self.solution
 
 
 @dataclass(frozen=True, repr=False)
@@ -566,31 +881,48 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def _describe(answer: Any) -> str:
-    """Describe an answer's kind (and, for scalars, the learner's own value)."""
+def _count_ja(n: int, unit: str) -> str:
+    return f"{n}{unit}"
+
+
+def _describe(answer: Any) -> Say:
+    """Describe an answer's kind (and, for scalars, the learner's own value), in both languages.
+
+    Examples
+    --------
+    >>> _describe([1, 2]).en, _describe([1, 2]).ja
+    ('a list of 2 items', '要素2個のlist')
+    """
     if isinstance(answer, pd.DataFrame):
-        return (f"a DataFrame with {_count(len(answer), 'row')} and "
-                f"{_count(answer.shape[1], 'column')}")
+        rows, cols = len(answer), answer.shape[1]
+        return Say(en=feedback_text("a_frame", "en", rows=_count(rows, "row"),
+                                    columns=_count(cols, "column")),
+                   ja=feedback_text("a_frame", "ja", rows=_count_ja(rows, "行"),
+                                    columns=_count_ja(cols, "列")))
     if isinstance(answer, pd.Series):
-        return f"a Series of length {len(answer)}"
+        return say("a_series", n=len(answer))
     if isinstance(answer, pd.Index):
-        return f"an Index of length {len(answer)}"
+        return say("an_index", n=len(answer))
     if isinstance(answer, np.ndarray):
-        return f"a NumPy array of shape {answer.shape}"
+        return say("an_array", shape=answer.shape)
     answer = _plain(answer)
     if isinstance(answer, str):
-        return f"the string {_short(answer)}"
+        return say("the_string", value=_echo(answer))
     if isinstance(answer, bool):
-        return f"the bool {answer}"
+        return say("the_bool", value=answer)
     if isinstance(answer, numbers.Number):
-        return f"the number {_short(answer)}"
+        return say("the_number", value=_short(answer))
     if isinstance(answer, list | tuple | set | frozenset | dict):
-        return f"a {type(answer).__name__} of {_count(len(answer), 'item')}"
-    return f"a {type(answer).__name__}"
+        n = len(answer)
+        return Say(en=feedback_text("a_collection", "en", type=type(answer).__name__,
+                                    items=_count(n, "item")),
+                   ja=feedback_text("a_collection", "ja", type=type(answer).__name__,
+                                    items=_count_ja(n, "個")))
+    return say("a_value", type=type(answer).__name__)
 
 
 def check(exercise_id: str, answer: Any, *, show_expected: bool = False,
-          lang: str = "en") -> CheckResult:
+          lang: str | None = None) -> CheckResult:
     """Check a learner's answer to an exercise.
 
     Never raises because of the answer: a placeholder (None, ``...``,
@@ -610,7 +942,9 @@ def check(exercise_id: str, answer: Any, *, show_expected: bool = False,
         For trainers (the solutions notebooks): a correct result also shows
         the expected value or choice, computed for the bound company.
     lang
-        Language of the fixed phrases (``"en"`` or ``"ja"``).
+        Language of the feedback, ``"en"`` or ``"ja"``; None (the default) speaks the
+        notebook's bound language (`revopslab._lang.get_lang`, bound by
+        ``set_theme(lang=...)``).
 
     Returns
     -------
@@ -642,10 +976,11 @@ def check(exercise_id: str, answer: Any, *, show_expected: bool = False,
     Not quite: your answer should be a single number, but it is the string 'forty-two'.
     """
     exercise = _lookup(exercise_id)
-    feedback_text("correct", lang)  # validates lang
-    result = _check(exercise, answer, lang)
+    lang = resolve_lang(lang)
+    with language(lang):  # nested checkers and Says speak the language asked for
+        result = _check(exercise, answer, lang)
     if result.status == "correct" and show_expected:
-        text = exercise.expected_text()
+        text = exercise.expected_text(lang)
         if text:
             result = CheckResult(exercise.id, "correct",
                                  feedback_text("expected", lang, value=text), lang)
@@ -662,20 +997,19 @@ def _check(exercise: Exercise, answer: Any, lang: str) -> CheckResult:
     try:
         outcome = exercise.checker(answer)
     except Incorrect as exc:
-        outcome = exc.message
+        outcome = exc.say
     except ExerciseError as exc:
         raise ExerciseError(f"exercise {exercise.id} is broken: {exc}") from exc
     except Exception:
         expects = getattr(exercise.checker, "expects", None)
         if expects:
-            message = (f"your answer could not be checked: this exercise expects {expects}, "
-                       f"but your answer is {_describe(answer)}.")
+            message = say("unchecked_expects", expects=expects, what=_describe(answer))
         else:
-            message = (f"your answer could not be checked: it is {_describe(answer)}, which is "
-                       "not the kind of answer this exercise expects. Re-read the prompt.")
-        return CheckResult(exercise.id, "incorrect", message, lang)
+            message = say("unchecked", what=_describe(answer))
+        return CheckResult(exercise.id, "incorrect", message.in_(lang), lang)
     if outcome is None:
         return CheckResult(exercise.id, "correct", "", lang)
+    outcome = _in(outcome, lang)
     if isinstance(outcome, str) and outcome.strip():
         return CheckResult(exercise.id, "incorrect", outcome.strip(), lang)
     raise ExerciseError(
@@ -684,8 +1018,10 @@ def _check(exercise: Exercise, answer: Any, lang: str) -> CheckResult:
     )
 
 
-def hint(exercise_id: str, *, lang: str = "en") -> Reveal:
+def hint(exercise_id: str, *, lang: str | None = None) -> Reveal:
     """Return the hint of an exercise (shown as Markdown in Jupyter).
+
+    ``lang`` is ``"en"`` or ``"ja"``; None (the default) speaks the bound language.
 
     Raises
     ------
@@ -701,11 +1037,15 @@ def hint(exercise_id: str, *, lang: str = "en") -> Reveal:
     Hint: Multiply the two numbers.
     """
     exercise = _lookup(exercise_id)
+    lang = resolve_lang(lang)
     return Reveal(exercise.id, "hint", exercise.hint_in(lang), lang)
 
 
-def solution(exercise_id: str) -> Reveal:
+def solution(exercise_id: str, *, lang: str | None = None) -> Reveal:
     """Return the solution code of an exercise (shown as a code block in Jupyter).
+
+    ``lang`` is ``"en"`` or ``"ja"``; None (the default) speaks the bound language: the
+    Japanese solution has the same code with its comments in Japanese.
 
     Raises
     ------
@@ -721,10 +1061,11 @@ def solution(exercise_id: str) -> Reveal:
     'answer = 6 * 7'
     """
     exercise = _lookup(exercise_id)
-    return Reveal(exercise.id, "solution", exercise.solution)
+    lang = resolve_lang(lang)
+    return Reveal(exercise.id, "solution", exercise.solution_in(lang), lang)
 
 
-def expected(exercise_id: str) -> str | None:
+def expected(exercise_id: str, *, lang: str | None = None) -> str | None:
     """Return the expected answer of an exercise as text, for trainers.
 
     It is computed for the company the chapter's exercises are bound to, so
@@ -739,7 +1080,7 @@ def expected(exercise_id: str) -> str | None:
     ...     expected("99.1")
     '42'
     """
-    return _lookup(exercise_id).expected_text()
+    return _lookup(exercise_id).expected_text(lang)
 
 
 @dataclass(frozen=True, repr=False)
@@ -758,18 +1099,24 @@ class Progress:
 
     chapter: str
     rows: tuple[tuple[str, str, str], ...]
+    lang: str = "en"
 
     @property
     def done(self) -> tuple[str, ...]:
         """The ids answered correctly."""
         return tuple(i for i, _, status in self.rows if status == "correct")
 
-    _MARKS = {"correct": "done", "incorrect": "tried", "not_attempted": "not yet"}
+    def _mark(self, status: str) -> str:
+        return feedback_text(f"mark_{status}", self.lang)
+
+    def _title(self) -> str:
+        chapter = self.chapter if self.lang == "en" else str(int(self.chapter))  # 第3章
+        return feedback_text("progress_title", self.lang, chapter=chapter,
+                             done=len(self.done), total=len(self.rows))
 
     def __str__(self) -> str:
-        lines = [f"Chapter {self.chapter}: {len(self.done)} of {len(self.rows)} exercises "
-                 "done in this session"]
-        lines += [f"  {i:<6} {stars:<4} {self._MARKS[status]}" for i, stars, status in self.rows]
+        lines = [self._title()]
+        lines += [f"  {i:<6} {stars:<4} {self._mark(status)}" for i, stars, status in self.rows]
         return "\n".join(lines)
 
     __repr__ = __str__
@@ -777,14 +1124,17 @@ class Progress:
     def _repr_html_(self) -> str:
         cells = "".join(
             f"<tr><td>{html.escape(i)}</td><td>{stars}</td>"
-            f'<td style="color: {_COLORS[status]}">{self._MARKS[status]}</td></tr>'
+            f'<td style="color: {_COLORS[status]}">{self._mark(status)}</td></tr>'
             for i, stars, status in self.rows)
-        return (f"<p><b>Chapter {html.escape(self.chapter)}:</b> {len(self.done)} of "
-                f"{len(self.rows)} exercises done in this session</p>"
-                f"<table><tr><th>exercise</th><th>level</th><th>status</th></tr>{cells}</table>")
+        title, _, rest = self._title().partition(":" if self.lang == "en" else "：")
+        head = "".join(f"<th>{feedback_text(key, self.lang)}</th>"
+                       for key in ("col_exercise", "col_level", "col_status"))
+        colon = ":" if self.lang == "en" else "："
+        return (f"<p><b>{html.escape(title)}{colon}</b>{html.escape(rest)}</p>"
+                f"<table><tr>{head}</tr>{cells}</table>")
 
 
-def progress(chapter: str | None = None) -> Progress:
+def progress(chapter: str | None = None, *, lang: str | None = None) -> Progress:
     """Show which exercises of a chapter are done in this session (for self-study).
 
     Parameters
@@ -792,6 +1142,8 @@ def progress(chapter: str | None = None) -> Progress:
     chapter
         Two-digit chapter such as ``"03"``; None takes the chapter of the
         exercise checked last.
+    lang
+        ``"en"`` or ``"ja"``; None (the default) speaks the bound language.
 
     Returns
     -------
@@ -825,7 +1177,7 @@ def progress(chapter: str | None = None) -> Progress:
     _load_chapter(chapter)
     ids = [i for i in exercise_ids() if i[:2] == chapter]
     rows = tuple((i, _REGISTRY[i].label, _SESSION.get(i, "not_attempted")) for i in ids)
-    return Progress(chapter, rows)
+    return Progress(chapter, rows, resolve_lang(lang))
 
 
 # --- checker builders -----------------------------------------------------------------------
@@ -854,50 +1206,45 @@ def _expected(compute: Callable[[], Any], what: str) -> Any:
         ) from exc
 
 
-def _as_real(answer: Any, name: str) -> float:
+def _as_real(answer: Any, name: Say) -> float:
     """Read a learner's answer as a float, or raise Incorrect naming what it is."""
     if isinstance(answer, np.ndarray) and answer.ndim == 0:
         answer = answer.item()
     if isinstance(answer, bool | np.bool_):
-        raise Incorrect(f"{name} should be a number, but it is {_describe(answer)}.")
+        raise Incorrect(say("not_a_number", name=name, what=_describe(answer)))
     if isinstance(answer, numbers.Real | Decimal):
         return float(answer)
     if isinstance(answer, pd.Series | pd.DataFrame | pd.Index | np.ndarray) and answer.size == 1:
-        raise Incorrect(f"{name} should be a single number, but it is {_describe(answer)}; "
-                        "take its value out with .item().")
-    raise Incorrect(f"{name} should be a single number, but it is {_describe(answer)}.")
+        raise Incorrect(say("not_single_item", name=name, what=_describe(answer)))
+    raise Incorrect(say("not_single", name=name, what=_describe(answer)))
 
 
-#: Ratios that point at a classic slip, checked before the plain "too high/low" wording.
+#: Ratios that point at a classic slip (a phrase of the feedback table), checked before the
+#: plain "too high/low" wording.
 _SLIPS: tuple[tuple[float, str], ...] = (
-    (12.0, "monthly vs annual figures?"),
-    (100.0, "a percentage vs a fraction?"),
-    (1_000.0, "units of thousands?"),
-    (10_000.0, "yen vs 万円?"),
+    (12.0, "slip_12"),
+    (100.0, "slip_100"),
+    (1_000.0, "slip_1000"),
+    (10_000.0, "slip_10000"),
 )
 
 
-def _how_far(value: float, expected: float, name: str) -> str:
-    direction = "high" if value > expected else "low"
+def _how_far(value: float, expected: float, name: Say) -> Say:
+    direction = say("high" if value > expected else "low")
     if expected == 0:
-        return f"{name} is too {direction}."
+        return say("off_zero", name=name, direction=direction)
     ratio = value / expected
     if ratio < 0:
-        return f"{name} has the wrong sign."
+        return say("wrong_sign", name=name)
     for factor, why in _SLIPS:
         if math.isclose(ratio, factor, rel_tol=0.02):
-            return f"{name} is about {factor:,.0f} times too high — {why}"
+            return say("slip_high", name=name, factor=f"{factor:,.0f}", why=say(why))
         if math.isclose(ratio, 1 / factor, rel_tol=0.02):
-            return f"{name} is about {factor:,.0f} times too low — {why}"
+            return say("slip_low", name=name, factor=f"{factor:,.0f}", why=say(why))
     off = abs(ratio - 1)
-    if off < 0.01:
-        return (f"{name} is very close but a little too {direction} (less than 1% off): "
-                "check rounding and the rows you included.")
-    if off < 0.10:
-        return f"{name} is a little too {direction} (1–10% off)."
-    if off < 0.50:
-        return f"{name} is too {direction} (10–50% off)."
-    return f"{name} is far too {direction} (more than 50% off)."
+    band = "off_1" if off < 0.01 else "off_10" if off < 0.10 else "off_50" if off < 0.50 \
+        else "off_more"
+    return say(band, name=name, direction=direction)
 
 
 def _shown_decimals(value: float) -> int:
@@ -924,6 +1271,14 @@ def _matches(value: float, target: float, unit: float | None, rel_tol: float,
     if unit is not None and abs(value - target) <= unit / 2 * (1 + 1e-9) + 1e-12:
         return True
     return math.isclose(value, target, rel_tol=rel_tol, abs_tol=abs_tol)
+
+
+def _wanted(decimals: int | None, sig: int | None) -> Say:
+    """The precision the prompt asks for, as the "rounded too coarsely" message says it."""
+    if decimals is not None:
+        key = "whole" if decimals == 0 else "decimal" if decimals == 1 else "decimals"
+        return say(key, n=decimals)
+    return say("sig", n=sig)
 
 
 def _precision_phrase(decimals: int | None, sig: int | None, fraction: bool) -> str | None:
@@ -962,8 +1317,8 @@ def expect_number(
     decimals: int | None = None,
     sig: int | None = None,
     fraction: bool = False,
-    mistakes: Mapping[str, Callable[[], float]] | None = None,
-    name: str = "your answer",
+    mistakes: Mapping[Say | str, Callable[[], float]] | None = None,
+    name: str | Say = "your answer",
 ) -> Checker:
     """Build a checker for a numeric answer, marked to the precision the prompt asks for.
 
@@ -994,8 +1349,11 @@ def expect_number(
     mistakes
         Diagnosis -> callable computing the value a common mistake gives;
         an answer equal to it (to the same precision) gets the diagnosis.
+        Write each diagnosis as a `Say` (both languages, one home).
     name
-        What the messages call the answer, e.g. ``"your MRR"``.
+        What the messages call the answer, e.g. ``Say(en="your MRR",
+        ja="あなたのMRR")``; a plain str is English only (the Japanese
+        messages then say あなたの答え).
 
     Returns
     -------
@@ -1029,12 +1387,15 @@ def expect_number(
     'your share is rounded too coarsely: give it to 3 decimal places.'
     >>> share.precision, share.expected_text()
     ('as a fraction (not a percentage), to 3 decimal places', '0.018')
+    >>> from revopslab._lang import language
+    >>> with language("ja"):
+    ...     share(0.02)
+    'あなたの答えは丸めが粗すぎます。小数第3位まで答えてください。'
     """
     _require_callable(compute_expected, "compute_expected")
     rel_tol = _require_tolerance(rel_tol, "rel_tol")
     abs_tol = _require_tolerance(abs_tol, "abs_tol")
-    if not isinstance(name, str) or not name:
-        raise TypeError(f"name must be a non-empty str; got {name!r}")
+    name = _name(name)
     if decimals is not None and sig is not None:
         raise ValueError(f"give decimals or sig, not both; got decimals={decimals}, sig={sig}")
     for label, count, low in (("decimals", decimals, 0), ("sig", sig, 1)):
@@ -1043,9 +1404,10 @@ def expect_number(
             raise ValueError(f"{label} must be None or an int >= {low}; got {count!r}")
     mistakes = dict(mistakes or {})
     for message, compute in mistakes.items():
-        if not isinstance(message, str) or not message.strip():
-            raise TypeError(f"mistakes must map a non-empty diagnosis str to a callable; "
-                            f"got key {message!r}")
+        if not isinstance(message, Say) and (not isinstance(message, str)
+                                             or not message.strip()):
+            raise TypeError(f"mistakes must map a diagnosis (a Say or a non-empty str) to a "
+                            f"callable; got key {message!r}")
         _require_callable(compute, f"mistakes[{message!r}]")
 
     def value_expected() -> float:
@@ -1060,16 +1422,16 @@ def expect_number(
             raise ExerciseError(f"compute_expected returned {value}; expected a finite number")
         return value
 
-    def check_number(answer: Any) -> str | None:
+    def check_number(answer: Any) -> Say | str | None:
         value = _as_real(answer, name)
         expected = value_expected()
         if math.isnan(value):
-            return f"{name} is NaN (not a number): look for missing values or a division by zero."
+            return say("nan", name=name)
         unit = _unit(expected, decimals, sig)
         if _matches(value, expected, unit, rel_tol, abs_tol):
             return None
         if math.isinf(value):
-            return f"{name} is infinite: look for a division by zero."
+            return say("infinite", name=name)
         for message, compute in mistakes.items():
             wrong = float(_expected(compute, "mistaken number"))
             if math.isfinite(wrong) and not _matches(expected, wrong, unit, rel_tol, abs_tol) \
@@ -1078,13 +1440,11 @@ def expect_number(
         if fraction and expected != 0:
             shown = 10.0 ** -(_shown_decimals(value) + 2)
             if _matches(value / 100, expected, max(shown, unit or 0.0), 0.02, abs_tol):
-                return (f"{name} looks like a percentage: give it as a fraction "
-                        "(0.25, not 25).")
+                return say("percentage", name=name)
         if unit is not None and _shown_decimals(value) < _shown_decimals(
                 _rounded(expected, decimals, sig)) and _matches(
                 value, expected, 10.0 ** -_shown_decimals(value), 0.0, 0.0):
-            wanted = _precision_phrase(decimals, sig, False)
-            return f"{name} is rounded too coarsely: give it {wanted}."
+            return say("coarse", name=name, wanted=_wanted(decimals, sig))
         return _how_far(value, expected, name)
 
     def text() -> str:
@@ -1093,7 +1453,7 @@ def expect_number(
     def typed() -> float:
         return _rounded(value_expected(), decimals, sig)
 
-    return Checker(check_number, expects="a single number (an int or a float)",
+    return Checker(check_number, expects=say("expects_number"),
                    expected_text=text, typed=typed,
                    precision=_precision_phrase(decimals, sig, fraction))
 
@@ -1144,7 +1504,7 @@ def expect_choice(
     correct: Hashable | Callable[[], Hashable],
     *,
     options: Sequence[Hashable],
-    feedback: Mapping[Hashable, str] | None = None,
+    feedback: Mapping[Hashable, Say | str] | None = None,
     aliases: Mapping[str, Hashable] | None = None,
 ) -> Checker:
     """Build a checker for a multiple-choice answer.
@@ -1166,7 +1526,7 @@ def expect_choice(
         All options, in the order the prompt lists them.
     feedback
         Optional message per wrong option, saying why it is wrong (the
-        diagnosis of the commonest wrong choice).
+        diagnosis of the commonest wrong choice), as a `Say`.
     aliases
         Other labels accepted for an option: label -> option.
 
@@ -1194,6 +1554,15 @@ def expect_choice(
     >>> gov = expect_choice("centralised", options=["centralised", "hybrid"])
     >>> gov("centralized") is None, gov.expected_text()
     (True, "'centralised'")
+
+    In Japanese, an option that is an English phrase is named by its position, so the
+    feedback stays Japanese:
+
+    >>> from revopslab._lang import language
+    >>> lens = expect_choice("lifetime value", options=["lifetime value", "this quarter's deals"])
+    >>> with language("ja"):
+    ...     lens("this quarter's deals"), gov("hybrid")
+    ('2番目の選択肢は正しい選択肢ではありません。', "'hybrid'は正しい選択肢ではありません。")
     """
     options = tuple(options)
     if len(options) < 2:
@@ -1211,6 +1580,22 @@ def expect_choice(
     if stray:
         raise ValueError(f"aliases must map labels to options {options!r}; got {stray!r}")
     listing = ", ".join(map(repr, options))
+    numbered = all(aliases.get(str(i)) == option for i, option in enumerate(options))
+    if all(not _ENGLISH_RUN.search(repr(option)) for option in options):
+        listing_ja = listing
+    elif numbered:
+        listing_ja = f"番号0〜{len(options) - 1}、またはその文字列"
+    else:
+        listing_ja = f"問題文が挙げる{len(options)}つの文字列のどれか"
+
+    def named(option: Hashable) -> Say:
+        """The option as the feedback names it: itself, or (in Japanese, for an English
+        phrase) its position in the prompt's list."""
+        shown = repr(option)
+        if not _ENGLISH_RUN.search(shown):
+            return Say(en=shown, ja=shown)
+        index = options.index(option)
+        return Say(en=shown, ja=f"番号{index}の選択肢" if numbered else f"{index + 1}番目の選択肢")
 
     def right() -> Hashable:
         if not callable(correct):
@@ -1220,23 +1605,30 @@ def expect_choice(
             raise ExerciseError(f"the computed right choice {value!r} is not an option")
         return value
 
-    def check_choice(answer: Any) -> str | None:
+    def check_choice(answer: Any) -> Say | None:
         found, option = _find_option(answer, options, aliases)
         if not found:
             plain = _plain(answer)
             simple = isinstance(plain, str | numbers.Number) and not isinstance(plain, bool)
-            what = _short(plain) if simple else _describe(answer)
-            return f"{what} is not one of the options: {listing}."
+            what = _echo(plain) if simple else _describe(answer)
+            return Say(en=feedback_text("not_option", "en", what=what, listing=listing),
+                       ja=feedback_text("not_option", "ja", what=what, listing=listing_ja))
         if option == right():
             return None
         extra = feedback.get(option)
-        return f"{option!r} is not the right choice." + (f" {extra}" if extra else "")
+        verdict = say("wrong_choice", option=named(option))
+        if not extra:
+            return verdict
+        return Say(en=f"{verdict.en} {_in(extra, 'en')}", ja=verdict.ja + _in(extra, "ja"))
 
-    return Checker(check_choice, expects=f"one of the options {listing}",
+    return Checker(check_choice,
+                   expects=Say(en=feedback_text("expects_choice", "en", listing=listing),
+                               ja=feedback_text("expects_choice", "ja", listing=listing_ja)),
                    expected_text=lambda: repr(right()), typed=right)
 
 
-def expect_set(compute_expected: Callable[[], Any], *, name: str = "your answer") -> Checker:
+def expect_set(compute_expected: Callable[[], Any], *,
+               name: str | Say = "your answer") -> Checker:
     """Build a checker for an answer that is a collection of items, order and repeats ignored.
 
     Wrong answers are told how many expected items are missing and which of
@@ -1248,7 +1640,7 @@ def expect_set(compute_expected: Callable[[], Any], *, name: str = "your answer"
     compute_expected
         Callable with no arguments returning the expected items (any iterable).
     name
-        What the messages call the answer.
+        What the messages call the answer (a `Say`, or an English str).
 
     Returns
     -------
@@ -1270,41 +1662,42 @@ def expect_set(compute_expected: Callable[[], Any], *, name: str = "your answer"
     "your stages have 1 item that should not be there ('sql') and miss 1 expected item."
     """
     _require_callable(compute_expected, "compute_expected")
-    if not isinstance(name, str) or not name:
-        raise TypeError(f"name must be a non-empty str; got {name!r}")
+    name = _name(name)
 
-    def check_items(answer: Any) -> str | None:
+    def check_items(answer: Any) -> Say | None:
         if isinstance(answer, str | bytes | Mapping | pd.DataFrame) or not isinstance(
             answer, Iterable
         ):
-            raise Incorrect(f"{name} should be a collection of items such as a list or a set, "
-                            f"but it is {_describe(answer)}.")
+            raise Incorrect(say("not_collection", name=name, what=_describe(answer)))
         try:
             items = answer.ravel().tolist() if isinstance(answer, np.ndarray) else answer
             given = {_plain(item) for item in items}
         except TypeError:
-            raise Incorrect(f"{name} should hold simple items (strings or numbers), "
-                            "but some items are lists or other unhashable values.") from None
+            raise Incorrect(say("unhashable", name=name)) from None
         expected = {_plain(item) for item in _expected(compute_expected, "items")}
         extra = given - expected
         missing = expected - given
         if not extra and not missing:
             return None
-        parts = []
+        shown_items = sorted(map(_short, extra))[:5]
+        shown = Say(en=", ".join(shown_items), ja="、".join(shown_items)) \
+            + (", …" if len(extra) > 5 else "") if extra else ""
+        counts = {
+            "extra": Say(en=f"{len(extra)} item that should" if len(extra) == 1
+                         else f"{len(extra)} items that should", ja=f"{len(extra)}個"),
+            "missing": Say(en=_count(len(missing), "expected item"), ja=f"{len(missing)}個"),
+        }
+        if extra and missing:
+            return say("set_extra_missing", name=name, shown=shown, **counts)
         if extra:
-            shown = ", ".join(sorted(map(_short, extra))[:5]) + (", …" if len(extra) > 5 else "")
-            noun = "item that should" if len(extra) == 1 else "items that should"
-            parts.append(f"have {len(extra)} {noun} not be there ({shown})")
-        if missing:
-            noun = "item" if len(missing) == 1 else "items"
-            parts.append(f"miss {len(missing)} expected {noun}")
-        return f"{name} " + " and ".join(parts) + "."
+            return say("set_extra", name=name, shown=shown, extra=counts["extra"])
+        return say("set_missing", name=name, missing=counts["missing"])
 
     def text() -> str:
         items = sorted({_plain(item) for item in _expected(compute_expected, "items")}, key=str)
         return repr(items)
 
-    return Checker(check_items, expects="a collection of items (a list or a set)",
+    return Checker(check_items, expects=say("expects_set"),
                    expected_text=text,
                    typed=lambda: list(_expected(compute_expected, "items")))
 
@@ -1314,7 +1707,7 @@ def _labels(values: Sequence[Any], limit: int = 3) -> str:
     return shown + (", …" if len(values) > limit else "")
 
 
-def _align_rows(answer: pd.DataFrame, expected: pd.DataFrame, name: str) -> pd.DataFrame:
+def _align_rows(answer: pd.DataFrame, expected: pd.DataFrame, name: Say) -> pd.DataFrame:
     """Order the answer's rows like the expected ones by index label, or say what is off."""
     if answer.index.equals(expected.index):
         return answer
@@ -1327,19 +1720,25 @@ def _align_rows(answer: pd.DataFrame, expected: pd.DataFrame, name: str) -> pd.D
         extra = answer.index[~answer.index.isin(expected.index)]
         missing = expected.index[~expected.index.isin(answer.index)]
         if len(extra) == 0 and len(missing) == 0:
-            raise Incorrect(f"{name} has the right row labels but in another order or with "
-                            "other repeats; sort it like the prompt asks.")
-    message = f"the index (row labels) of {name} differs:"
+            raise Incorrect(say("index_order", name=name))
+    message = {lang: feedback_text("index_differs", lang, name=name) for lang in _PHRASES}
     if len(extra):
-        message += f" unexpected labels {_labels(extra)};"
+        for lang in message:
+            message[lang] += feedback_text("index_extra", lang, labels=_labels(extra))
     if len(missing):
-        message += f" {len(missing)} expected labels are missing, e.g. {_short(missing[0], 30)};"
-    message = message.rstrip(";") + "."
+        for lang in message:
+            message[lang] += feedback_text("index_missing", lang, n=len(missing),
+                                           label=_short(missing[0], 30))
+    message["en"] = message["en"].rstrip(";") + "."
+    tip = None
     if isinstance(answer.index, pd.RangeIndex) and not isinstance(expected.index, pd.RangeIndex):
-        message += " Did you lose the index with reset_index()? set_index(...) restores it."
+        tip = "index_lost"
     elif isinstance(expected.index, pd.RangeIndex):
-        message += " Try .reset_index()."
-    raise Incorrect(message)
+        tip = "index_reset"
+    if tip:
+        for lang in message:
+            message[lang] += feedback_text(tip, lang)
+    raise Incorrect(Say(**message))
 
 
 def _first_mismatch(got: pd.Series, want: pd.Series, rtol: float, atol: float) -> np.ndarray:
@@ -1378,7 +1777,7 @@ def expect_frame(
     check_index: bool = True,
     rtol: float = 1e-6,
     atol: float = 1e-8,
-    name: str = "your answer",
+    name: str | Say = "your answer",
 ) -> Checker:
     """Build a checker for a DataFrame or Series answer.
 
@@ -1402,7 +1801,7 @@ def expect_frame(
     rtol, atol
         Tolerances of `numpy.isclose` for numeric columns.
     name
-        What the messages call the answer.
+        What the messages call the answer (a `Say`, or an English str).
 
     Returns
     -------
@@ -1436,27 +1835,22 @@ def expect_frame(
         raise TypeError(f"check_index must be a bool; got {check_index!r}")
     rtol = _require_tolerance(rtol, "rtol")
     atol = _require_tolerance(atol, "atol")
-    if not isinstance(name, str) or not name:
-        raise TypeError(f"name must be a non-empty str; got {name!r}")
+    name = _name(name)
 
-    def check_frame(answer: Any) -> str | None:
+    def check_frame(answer: Any) -> Say | None:
         expected = _expected(compute_expected, "frame")
         if isinstance(expected, pd.Series):
             if isinstance(answer, pd.DataFrame) and answer.shape[1] == 1:
-                raise Incorrect(f"{name} should be a Series, but it is a DataFrame with one "
-                                "column; select the column, e.g. df['name'].")
+                raise Incorrect(say("want_series_got_frame", name=name))
             if not isinstance(answer, pd.Series):
-                raise Incorrect(f"{name} should be a pandas Series, but it is "
-                                f"{_describe(answer)}.")
+                raise Incorrect(say("want_series", name=name, what=_describe(answer)))
             want, got = expected.to_frame("values"), answer.to_frame("values")
             cols: list[Hashable] = ["values"]
         elif isinstance(expected, pd.DataFrame):
             if isinstance(answer, pd.Series):
-                raise Incorrect(f"{name} should be a DataFrame, but it is a Series; "
-                                "use .to_frame() or select columns with df[[...]].")
+                raise Incorrect(say("want_frame_got_series", name=name))
             if not isinstance(answer, pd.DataFrame):
-                raise Incorrect(f"{name} should be a pandas DataFrame, but it is "
-                                f"{_describe(answer)}.")
+                raise Incorrect(say("want_frame", name=name, what=_describe(answer)))
             want, got = expected, answer
             cols = list(expected.columns) if columns is None else list(columns)
             absent = [c for c in cols if c not in expected.columns]
@@ -1464,17 +1858,17 @@ def expect_frame(
                 raise ExerciseError(f"columns {absent!r} are not in the expected frame")
             missing = [c for c in cols if c not in answer.columns]
             if missing:
-                noun = "column" if len(missing) == 1 else "columns"
-                return f"{name} is missing the {noun} {', '.join(map(repr, missing))}."
+                key = "missing_column" if len(missing) == 1 else "missing_columns"
+                return say(key, name=name, columns=", ".join(map(repr, missing)))
             if not answer.columns.is_unique:
-                return f"{name} has repeated column names; keep one column per name."
+                return say("repeated_columns", name=name)
         else:
             raise ExerciseError(
                 f"compute_expected must return a DataFrame or Series; got "
                 f"{type(expected).__name__}"
             )
         if len(got) != len(want):
-            return f"{name} has {len(got)} rows; expected {len(want)}."
+            return say("row_count", name=name, got=len(got), want=len(want))
         if check_index:
             got = _align_rows(got, want, name)
         else:
@@ -1482,24 +1876,25 @@ def expect_frame(
             want = want.reset_index(drop=True)
         series = isinstance(expected, pd.Series)
         for col in cols:
-            what = f"the values of {name}" if series else f"column {col!r} of {name}"
-            verb = "differ" if series else "differs"
+            what = say("values_of", name=name) if series else say("column_of", column=repr(col),
+                                                                  name=name)
             if _is_number_column(want[col]) and not _is_number_column(got[col]):
-                return f"{what} should be numbers, but their dtype is {got[col].dtype}."
+                return say("not_numbers", what=what, dtype=got[col].dtype)
             differs = _first_mismatch(got[col], want[col], rtol, atol)
             if differs.any():
                 where = int(np.argmax(differs))
                 row = _plain(want.index[where]) if check_index else where
                 mine = _short(got[col].iloc[where], 30)
-                position = f"row {row!r}" if check_index else f"row position {row}"
-                return (f"{what} {verb} first at {position} "
-                        f"({int(differs.sum())} of {len(differs)} rows differ; yours: {mine}).")
+                position = say("row_label", row=repr(row)) if check_index \
+                    else say("row_position", row=row)
+                return say("mismatch_series" if series else "mismatch_frame", what=what,
+                           position=position, k=int(differs.sum()), n=len(differs), mine=mine)
         return None
 
-    def text() -> str:
+    def text() -> Say:
         frame = _expected(compute_expected, "frame")
         kind = "Series" if isinstance(frame, pd.Series) else "DataFrame"
-        return f"the {kind} below\n{frame.to_string()}"
+        return say("frame_below", kind=kind, table=frame.to_string())
 
-    return Checker(check_frame, expects="a pandas DataFrame or Series", expected_text=text,
+    return Checker(check_frame, expects=say("expects_frame"), expected_text=text,
                    typed=lambda: _expected(compute_expected, "frame"))

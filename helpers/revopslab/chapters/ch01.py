@@ -6,7 +6,7 @@ import dataclasses
 import json
 
 from ..config import ORG_PRESETS
-from ..exercises import Exercise, expect_choice, expect_number, register
+from ..exercises import Exercise, Say, expect_choice, expect_number, register
 from ..simulate import simulate_company
 from . import Binding, experiment_seeds, small_config
 
@@ -110,17 +110,27 @@ EXERCISES = (
                      "RevTech": "RevTech management",
                      "enablement": "revenue enablement"},
             feedback={
-                "operations management": "operations management designs the process and "
-                                         "allocates resources; who collects, cleans and "
-                                         "reports the data?",
-                "revenue enablement": "enablement trains and equips the field; the report "
-                                      "is about data.",
-                "RevTech management": "RevTech runs the tools that hold the data; the "
-                                      "report's content is another role's job.",
+                "operations management": Say(
+                    en="operations management designs the process and allocates resources; "
+                       "who collects, cleans and reports the data?",
+                    ja="オペレーション管理はプロセスを設計し、リソースを配分します。データを"
+                       "集め、整え、報告するのは誰ですか。"),
+                "revenue enablement": Say(
+                    en="enablement trains and equips the field; the report is about data.",
+                    ja="イネーブルメントは現場を育成し、武器を持たせる役割です。このレポートは"
+                       "データの仕事です。"),
+                "RevTech management": Say(
+                    en="RevTech runs the tools that hold the data; the report's content is "
+                       "another role's job.",
+                    ja="RevTech管理はデータを保持するツールを運用します。レポートの中身は別の"
+                       "役割の仕事です。"),
             }),
         hint="The four roles: operations management, revenue enablement, RevTech "
              "management, data management and insights. Which one collects, cleans, "
              "analyses and reports data without a department's bias?",
+        hint_ja="RevOpsの4つの役割は、オペレーション管理、レベニューイネーブルメント、RevTech"
+                "管理、データ管理とインサイトです。部門の偏りなくデータを集め、整え、分析し、"
+                "報告するのはどれですか。",
         solution="answer = 'data management and insights'",
         stars=1, kind="recall",
     ),
@@ -130,12 +140,17 @@ EXERCISES = (
         "(siloed − aligned) / aligned of its total revenue (sum of MRR)? As a fraction (not a "
         "percentage), to 3 decimal places.",
         expect_number(_siloed_revenue_change, decimals=3, fraction=True,
-                      name="your relative change",
-                      mistakes={"you divided by the siloed revenue; the change is relative to "
-                                "the aligned company.": _siloed_change_over_siloed}),
+                      name=Say(en="your relative change", ja="あなたの変化率"),
+                      mistakes={Say(en="you divided by the siloed revenue; the change is "
+                                       "relative to the aligned company.",
+                                    ja="サイロ化した会社の収益で割っています。変化率は連携した"
+                                       "会社に対して求めます。"): _siloed_change_over_siloed}),
         hint="dataclasses.replace(company.config, org_model='siloed') gives the siloed config; "
              "simulate both with rng=company.seed and sum each company's mrr['mrr']. The "
              "answer is a fraction (negative if siloed earns less).",
+        hint_ja="dataclasses.replace(company.config, org_model='siloed') でサイロ化した設定が"
+                "得られます。両方を rng=company.seed でシミュレーションし、それぞれの "
+                "mrr['mrr'] を合計します。答えは小数です（サイロ化のほうが少なければ負）。",
         solution="import dataclasses\n"
                  "def revenue(org):\n"
                  "    cfg = dataclasses.replace(company.config, org_model=org)\n"
@@ -151,15 +166,24 @@ EXERCISES = (
             SCORECARD_READINGS[0], options=SCORECARD_READINGS,
             aliases={str(i): r for i, r in enumerate(SCORECARD_READINGS)},
             feedback={
-                SCORECARD_READINGS[1]: "the experiment runs three years; revenue over the "
-                                       "whole history is already lower.",
-                SCORECARD_READINGS[2]: "the deal count is sales' own KPI, the silo the CRO "
-                                       "removes; read the revenue row.",
-                SCORECARD_READINGS[3]: "the runs are paired: the same company and seed, only "
-                                       "the organisation differs.",
+                SCORECARD_READINGS[1]: Say(
+                    en="the experiment runs three years; revenue over the whole history is "
+                       "already lower.",
+                    ja="実験は3年間続きます。全期間の収益はすでに少なくなっています。"),
+                SCORECARD_READINGS[2]: Say(
+                    en="the deal count is sales' own KPI, the silo the CRO removes; read the "
+                       "revenue row.",
+                    ja="受注件数は営業部門自身のKPIで、CROが取り除くサイロそのものです。収益の"
+                       "行を読んでください。"),
+                SCORECARD_READINGS[3]: Say(
+                    en="the runs are paired: the same company and seed, only the organisation "
+                       "differs.",
+                    ja="実行は対になっています。会社もシードも同じで、違うのは組織だけです。"),
             }),
         hint="Read the rows top to bottom: whose number rose, and what happened to the "
              "company's revenue in the same runs?",
+        hint_ja="表を上の行から読んでください。数字が伸びたのはどの部門で、同じ実行で会社の"
+                "収益はどうなりましたか。",
         solution="answer = ch01.SCORECARD_READINGS[0]",
         stars=2, kind="interpret",
     ),
@@ -169,12 +193,17 @@ EXERCISES = (
         "ch01.small_config(company, org_model=...) siloed and aligned. In what share of the 5 "
         "seeds does the siloed company earn less total revenue? As a fraction (not a "
         "percentage), to 1 decimal place.",
-        expect_number(_share_siloed_loses, decimals=1, fraction=True, name="your share",
-                      mistakes={"that is the share of seeds where the siloed company earns "
-                                "more; count those where it earns less.":
+        expect_number(_share_siloed_loses, decimals=1, fraction=True,
+                      name=Say(en="your share", ja="あなたの割合"),
+                      mistakes={Say(en="that is the share of seeds where the siloed company "
+                                       "earns more; count those where it earns less.",
+                                    ja="それはサイロ化した会社のほうが多く稼ぐシードの割合です。"
+                                       "少なくなるシードを数えてください。"):
                                 lambda: 1 - _share_siloed_loses()}),
         hint="Sum mrr['mrr'] of each run; compare siloed with aligned seed by seed; the share "
              "is the number of seeds where siloed is lower, divided by 5.",
+        hint_ja="各実行の mrr['mrr'] を合計し、シードごとにサイロ化と連携を比べます。割合は、"
+                "サイロ化のほうが少ないシードの数を5で割ったものです。",
         solution="lower = []\n"
                  "for s in ch01.experiment_seeds(company):\n"
                  "    siloed = simulate_company(ch01.small_config(company, org_model='siloed'), "
@@ -194,13 +223,20 @@ EXERCISES = (
             LEAD_REPORT_FLAWS[1], options=LEAD_REPORT_FLAWS,
             aliases={str(i): r for i, r in enumerate(LEAD_REPORT_FLAWS)},
             feedback={
-                LEAD_REPORT_FLAWS[0]: "more leads is marketing's intermediate KPI; story A "
-                                      "read bookings in the same runs.",
-                LEAD_REPORT_FLAWS[3]: "the lead count rose by most of its size; the size is "
-                                      "not the problem.",
+                LEAD_REPORT_FLAWS[0]: Say(
+                    en="more leads is marketing's intermediate KPI; story A read bookings in "
+                       "the same runs.",
+                    ja="リードの増加はマーケティングの中間KPIです。ストーリーAは同じ実行の"
+                       "受注額を読んでいます。"),
+                LEAD_REPORT_FLAWS[3]: Say(
+                    en="the lead count rose by most of its size; the size is not the problem.",
+                    ja="リード数は元の規模に比べて大きく増えています。変更の大きさは問題では"
+                       "ありません。"),
             }),
         hint="Story A (section 3) puts the AQL row next to the bookings row for the same "
              "seeds. What does a silo's own count leave out?",
+        hint_ja="ストーリーA（第3節）は、同じシードのAQLの行と受注額の行を並べています。"
+                "サイロが自分で数える数字からは何が抜け落ちますか。",
         solution="answer = ch01.LEAD_REPORT_FLAWS[1]",
         stars=2, kind="flaw",
     ),
@@ -213,6 +249,9 @@ EXERCISES = (
         hint="Start from dataclasses.replace(company.config, org_model='aligned'), set one "
              "lever at a time to ORG_PRESETS['siloed']'s value (e.g. "
              "handoff_delay_days=3.0), simulate with rng=company.seed and compare revenue.",
+        hint_ja="dataclasses.replace(company.config, org_model='aligned') から始め、レバーを"
+                "1つずつ ORG_PRESETS['siloed'] の値にして（例：handoff_delay_days=3.0）、"
+                "rng=company.seed でシミュレーションし、収益を比べます。",
         solution="import dataclasses\n"
                  "from revopslab.config import ORG_PRESETS\n"
                  "aligned = dataclasses.replace(company.config, org_model='aligned')\n"

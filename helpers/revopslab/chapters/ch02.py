@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import metrics
-from ..exercises import Exercise, expect_choice, expect_number, register
+from ..exercises import Exercise, Say, expect_choice, expect_number, register
 from ..simulate import simulate_company
 from . import Binding, experiment_seeds, small_config
 
@@ -116,13 +116,21 @@ EXERCISES = (
             aliases={"LTV": "lifetime value and company-wide profitability",
                      "lifetime value": "lifetime value and company-wide profitability"},
             feedback={
-                "this quarter's bookings": "that is the head of sales' lens; the experiment "
-                                           "showed what it costs after three years.",
-                "number of deals closed": "a deal-count KPI is the silo the CRO removes.",
-                "lead volume": "lead volume is marketing's intermediate KPI.",
+                "this quarter's bookings": Say(
+                    en="that is the head of sales' lens; the experiment showed what it costs "
+                       "after three years.",
+                    ja="それは営業責任者の視点です。実験は、それが3年後に何を失わせるかを"
+                       "示しました。"),
+                "number of deals closed": Say(
+                    en="a deal-count KPI is the silo the CRO removes.",
+                    ja="受注件数のKPIは、CROが取り除くサイロそのものです。"),
+                "lead volume": Say(en="lead volume is marketing's intermediate KPI.",
+                                   ja="リード数はマーケティングの中間KPIです。"),
             }),
         hint="Re-read the CRO-vs-head-of-sales experiment: which strategy earned more over "
              "three years, and what did it optimise?",
+        hint_ja="CROの視点と営業責任者の視点を比べた実験を読み直してください。3年間でより"
+                "多く稼いだのはどちらの戦略で、その戦略は何を最大化していましたか。",
         solution="answer = 'lifetime value and company-wide profitability'",
         stars=1, kind="recall",
     ),
@@ -131,12 +139,18 @@ EXERCISES = (
         "What is the net revenue retention (NRR) of the SMB segment over the company's last "
         "full calendar year (ch02.last_full_year(company))? As a ratio such as 1.05, to 3 "
         "decimal places.",
-        expect_number(_smb_nrr, decimals=3, name="your NRR",
-                      mistakes={"that is the NRR of the whole company; keep the SMB accounts "
-                                "(segment='SMB', accounts=company.accounts).": _nrr}),
+        expect_number(_smb_nrr, decimals=3, name=Say(en="your NRR", ja="あなたのNRR"),
+                      mistakes={Say(en="that is the NRR of the whole company; keep the SMB "
+                                       "accounts (segment='SMB', accounts=company.accounts).",
+                                    ja="それは会社全体のNRRです。SMBの取引先に絞ってください"
+                                       "（segment='SMB', accounts=company.accounts）。"):
+                                _nrr}),
         hint="revopslab.metrics.net_revenue_retention(company.mrr, period=..., segment='SMB', "
              "accounts=company.accounts) computes it: this year's MRR from the SMB customers "
              "who paid in the month before the year, over their MRR then.",
+        hint_ja="revopslab.metrics.net_revenue_retention(company.mrr, period=..., "
+                "segment='SMB', accounts=company.accounts) で計算できます。その年の前月に"
+                "支払っていたSMB顧客の、その年のMRRを、前月のMRRで割った比率です。",
         solution="from revopslab import metrics\n"
                  "answer = metrics.net_revenue_retention(company.mrr, "
                  "period=ch02.last_full_year(company), segment='SMB', "
@@ -148,12 +162,19 @@ EXERCISES = (
         "How many months of gross profit from its new customers did the company need to "
         "repay their acquisition cost (CAC payback) in the year before its last full year "
         "(ch02.year_before(company))? In months, to 1 decimal place.",
-        expect_number(_payback, decimals=1, name="your payback",
-                      mistakes={"that is the payback of the last full year; take the year "
-                                "before it (ch02.year_before(company)).": _payback_last_year}),
+        expect_number(_payback, decimals=1, name=Say(en="your payback", ja="あなたの回収期間"),
+                      mistakes={Say(en="that is the payback of the last full year; take the "
+                                       "year before it (ch02.year_before(company)).",
+                                    ja="それは直近の完了した年の回収期間です。その前年"
+                                       "（ch02.year_before(company)）を使ってください。"):
+                                _payback_last_year}),
         hint="Sales and marketing cost of the year over the new MRR won in the year times the "
              "gross margin (company.config.gross_margin). metrics.cac_payback_months takes "
              "company.costs and company.mrr_movements.",
+        hint_ja="その年のセールス・マーケティング費用を、その年に獲得した新規MRRに粗利率"
+                "（company.config.gross_margin）を掛けたもので割ります。"
+                "metrics.cac_payback_months は company.costs と company.mrr_movements を"
+                "受け取ります。",
         solution="from revopslab import metrics\n"
                  "answer = metrics.cac_payback_months(company.costs, company.mrr_movements, "
                  "gross_margin=company.config.gross_margin, "
@@ -168,13 +189,21 @@ EXERCISES = (
             LTV_READINGS[1], options=LTV_READINGS,
             aliases={str(i): r for i, r in enumerate(LTV_READINGS)},
             feedback={
-                LTV_READINGS[0]: "the formula uses every customer, but assumes their churn "
-                                 "never changes; that is what makes it large.",
-                LTV_READINGS[2]: "the cohort column stops after 24 months; it cannot include "
-                                 "what customers pay later.",
+                LTV_READINGS[0]: Say(
+                    en="the formula uses every customer, but assumes their churn never "
+                       "changes; that is what makes it large.",
+                    ja="計算式はすべての顧客を使いますが、解約率がずっと変わらないと仮定して"
+                       "います。それが値を大きくしています。"),
+                LTV_READINGS[2]: Say(
+                    en="the cohort column stops after 24 months; it cannot include what "
+                       "customers pay later.",
+                    ja="コホートの列は24か月で打ち切られます。顧客がその後に支払う分は含め"
+                       "られません。"),
             }),
         hint="The markdown below the table compares the formula with the capped column. What "
              "does each column assume, and how long does each look?",
+        hint_ja="表の下の説明は、計算式によるLTVと上限付きの列を比べています。それぞれの列は"
+                "何を仮定し、どれだけの期間を見ていますか。",
         solution="answer = ch02.LTV_READINGS[1]",
         stars=2, kind="interpret",
     ),
@@ -184,12 +213,17 @@ EXERCISES = (
         "ch02.small_config(company, discount_pressure=d) at d = 0.0 (list price) and 0.14 "
         "(the head of sales' discounting). In how many of the 5 seeds is total revenue "
         "(sum of MRR) lower with discounting? A whole number.",
-        expect_number(_discount_seeds, decimals=0, name="your count of seeds",
-                      mistakes={"that is the count of seeds where discounting earns more; "
-                                "count those where it earns less.":
+        expect_number(_discount_seeds, decimals=0,
+                      name=Say(en="your count of seeds", ja="あなたのシード数"),
+                      mistakes={Say(en="that is the count of seeds where discounting earns "
+                                       "more; count those where it earns less.",
+                                    ja="それは値引きしたほうが多く稼ぐシードの数です。少なく"
+                                       "なるシードを数えてください。"):
                                 lambda: 5 - _discount_seeds()}),
         hint="Sum mrr['mrr'] of each run; compare the two discount levels seed by seed and "
              "count the seeds where 0.14 is lower.",
+        hint_ja="各実行の mrr['mrr'] を合計し、2つの値引き水準をシードごとに比べて、0.14 の"
+                "ほうが少ないシードを数えます。",
         solution="lower = 0\n"
                  "for s in ch02.experiment_seeds(company):\n"
                  "    revenue = {d: simulate_company(ch02.small_config(company, "
@@ -204,13 +238,21 @@ EXERCISES = (
         "last full year over its total MRR in the December before. By how much does that "
         "ratio exceed the true NRR of the same year? As a difference of ratios, to 3 decimal "
         "places.",
-        expect_number(_overstatement, decimals=3, name="your difference",
-                      mistakes={"that is the dashboard's ratio itself; subtract the true NRR "
-                                "(metrics.net_revenue_retention).": _total_mrr_growth}),
+        expect_number(_overstatement, decimals=3,
+                      name=Say(en="your difference", ja="あなたの差"),
+                      mistakes={Say(en="that is the dashboard's ratio itself; subtract the "
+                                       "true NRR (metrics.net_revenue_retention).",
+                                    ja="それはダッシュボードの比率そのものです。本当のNRR"
+                                       "（metrics.net_revenue_retention）を引いてください。"):
+                                _total_mrr_growth}),
         hint="The dashboard's ratio counts the MRR of customers won during the year too; NRR "
              "follows only the customers who paid at the start. Group company.mrr by month, "
              "sum mrr, divide December by the December before, and subtract "
              "metrics.net_revenue_retention(company.mrr, period=...).",
+        hint_ja="ダッシュボードの比率には、その年に獲得した顧客のMRRも入っています。NRRは"
+                "期首に支払っていた顧客だけを追います。company.mrr を月ごとに集計して mrr "
+                "を合計し、12月を前年の12月で割ってから、"
+                "metrics.net_revenue_retention(company.mrr, period=...) を引きます。",
         solution="from revopslab import metrics\n"
                  "year = int(ch02.last_full_year(company))\n"
                  "total = company.mrr.groupby('month')['mrr'].sum()\n"

@@ -7,7 +7,15 @@ from typing import Any
 
 import pandas as pd
 
-from ..exercises import Exercise, Incorrect, expect_choice, expect_number, expect_set, register
+from ..exercises import (
+    Exercise,
+    Incorrect,
+    Say,
+    expect_choice,
+    expect_number,
+    expect_set,
+    register,
+)
 from ..org import (
     GOVERNANCE_MODELS,
     RaciError,
@@ -67,23 +75,32 @@ def raci_draft() -> pd.DataFrame:
     return draft
 
 
-def _check_raci(answer: Any) -> str | None:
+def _check_raci(answer: Any) -> Say | None:
     if not isinstance(answer, pd.DataFrame):
-        raise Incorrect("your RACI should be a pandas DataFrame with stages as rows and "
-                        f"departments as columns, but it is a {type(answer).__name__}.")
+        kind = type(answer).__name__
+        raise Incorrect(en="your RACI should be a pandas DataFrame with stages as rows and "
+                           f"departments as columns, but it is a {kind}.",
+                        ja="あなたのRACIは、ステージを行、部門を列とするpandasのDataFrameの"
+                           f"はずですが、{kind}型の値です。")
     try:
         validate_raci(answer)
     except RaciError as exc:
         count = len(exc.problems)
         noun = "problem" if count == 1 else "problems"
-        return (f"your RACI still has {count} {noun}, the first: {exc.problems[0]}. "
-                "Run validate_raci(answer) to see them all.")
+        # validate_raci words its problems in English: the Japanese message counts them.
+        return Say(en=f"your RACI still has {count} {noun}, the first: {exc.problems[0]}. "
+                      "Run validate_raci(answer) to see them all.",
+                   ja=f"あなたのRACIにはまだ{count}件の問題があります。validate_raci(answer) "
+                      "を実行して、すべての問題を確かめてください。")
     owners = accountable_departments(answer)
     for stage, allowed in ARTICLE_OWNERS.items():
         if owners[stage] not in allowed:
-            return (f"your RACI passes validate_raci, but stage {stage!r} is accountable to "
-                    f"{owners[stage]!r}; in the article's division of duties another "
-                    "department owns it.")
+            return Say(en=f"your RACI passes validate_raci, but stage {stage!r} is accountable "
+                          f"to {owners[stage]!r}; in the article's division of duties another "
+                          "department owns it.",
+                       ja=f"あなたのRACIは validate_raci を通過しますが、ステージ {stage!r} の"
+                          f"説明責任者（A）が {owners[stage]!r} になっています。記事の業務分掌"
+                          "では、別の部門がこのステージを担います。")
     return None
 
 
@@ -153,23 +170,35 @@ EXERCISES = (
         "Which governance model does the book name as RevOps' default? One of "
         "'centralised', 'decentralised', 'hybrid'.",
         expect_choice("centralised", options=list(GOVERNANCE_MODELS), feedback={
-            "decentralised": "Decentralised governance is what silos look like; RevOps exists "
-                             "to integrate them.",
-            "hybrid": "Hybrid is a common compromise, but the book starts from RevOps' role of "
-                      "overseeing the whole process, data and technology.",
+            "decentralised": Say(
+                en="Decentralised governance is what silos look like; RevOps exists to "
+                   "integrate them.",
+                ja="分散型のガバナンスはサイロの姿そのものです。RevOpsはそれを統合するために"
+                   "あります。"),
+            "hybrid": Say(
+                en="Hybrid is a common compromise, but the book starts from RevOps' role of "
+                   "overseeing the whole process, data and technology.",
+                ja="ハイブリッド型はよくある折衷案ですが、書籍の出発点は、プロセス・データ・"
+                   "テクノロジーの全体を統括するというRevOpsの役割です。"),
         }),
         hint="Re-read the governance table's revops_default column, and why RevOps oversees "
              "the whole revenue process.",
+        hint_ja="ガバナンスの表の revops_default 列と、RevOpsがレベニュープロセス全体を統括する"
+                "理由を読み直してください。",
         solution="answer = 'centralised'",
         stars=1, kind="recall",
     ),
     Exercise(
         "04.2",
         "Which companies in ch04.CANDIDATES fit LeanData's profile? Give a list of their names.",
-        expect_set(_ready_candidates, name="your list of companies"),
+        expect_set(_ready_candidates,
+                   name=Say(en="your list of companies", ja="あなたの会社リスト")),
         hint="readiness(size) accepts a dict with customers, employees and years, and its "
              ".ready is True only when all three thresholds are met (500+, 140+ and 6.5+ "
              "include the boundary).",
+        hint_ja="readiness(size) は customers、employees、years を持つ辞書を受け取り、3つの"
+                "しきい値（500社以上、140人以上、6.5年以上。境界値を含む）をすべて満たすときだけ "
+                ".ready が True になります。",
         solution="answer = [name for name, size in ch04.CANDIDATES.items() "
                  "if readiness(dict(size)).ready]",
         stars=1, kind="compute",
@@ -178,11 +207,15 @@ EXERCISES = (
         "04.3",
         "Set the handoff SLA at what 90% of accepted handoffs already meet: the 90th "
         "percentile of company.leads['handoff_days'], in days, to 1 decimal place.",
-        expect_number(_sla_90th_percentile, decimals=1, name="your SLA",
-                      mistakes={"that is the median (the 50th percentile); the SLA here is "
-                                "the 90th percentile, .quantile(0.9).": _sla_median}),
+        expect_number(_sla_90th_percentile, decimals=1, name=Say(en="your SLA", ja="あなたのSLA"),
+                      mistakes={Say(en="that is the median (the 50th percentile); the SLA here "
+                                       "is the 90th percentile, .quantile(0.9).",
+                                    ja="それは中央値（50パーセンタイル）です。ここでのSLAは"
+                                       "90パーセンタイル（.quantile(0.9)）です。"): _sla_median}),
         hint="company.leads['handoff_days'] holds the days from TQL/TGL to SAL (empty for "
              "leads never accepted); .quantile(0.9) skips the empty ones.",
+        hint_ja="company.leads['handoff_days'] には、TQL/TGLからSALまでの日数が入っています"
+                "（受け入れられなかったリードは空欄）。.quantile(0.9) は空欄を飛ばして計算します。",
         solution="answer = company.leads['handoff_days'].quantile(0.9)",
         stars=2, kind="compute",
     ),
@@ -194,13 +227,20 @@ EXERCISES = (
             HISTOGRAM_READINGS[1], options=HISTOGRAM_READINGS,
             aliases={str(i): r for i, r in enumerate(HISTOGRAM_READINGS)},
             feedback={
-                HISTOGRAM_READINGS[0]: "the printed breach rate says how many accepted "
-                                       "handoffs missed it; and who is missing from the chart?",
-                HISTOGRAM_READINGS[2]: "the x axis label says 15+ days are shown at 15: the "
-                                       "chart clips them.",
+                HISTOGRAM_READINGS[0]: Say(
+                    en="the printed breach rate says how many accepted handoffs missed it; and "
+                       "who is missing from the chart?",
+                    ja="表示された未達率は、受け入れられた引き渡しのうちSLAを外した割合です。"
+                       "そして、グラフに載っていないのは誰ですか。"),
+                HISTOGRAM_READINGS[2]: Say(
+                    en="the x axis label says 15+ days are shown at 15: the chart clips them.",
+                    ja="x軸のラベルにあるとおり、15日以上は15の位置にまとめて描かれています。"
+                       "グラフが切り詰めているのです。"),
             }),
         hint="The x axis label says which leads are drawn. Which leads have no handoff_days "
              "at all?",
+        hint_ja="x軸のラベルは、どのリードを描いているかを示しています。handoff_days を"
+                "まったく持たないのはどのリードですか。",
         solution="answer = ch04.HISTOGRAM_READINGS[1]",
         stars=2, kind="interpret",
     ),
@@ -210,12 +250,17 @@ EXERCISES = (
         "ch04.small_config(company, handoff_sla_days=sla) with no SLA (None) and a 1-day SLA "
         "(1.0). In how many of the 5 seeds is the acceptance rate (ch04.acceptance_rate of "
         "the leads) higher with the SLA? A whole number.",
-        expect_number(_sla_seeds, decimals=0, name="your count of seeds",
-                      mistakes={"that is the count of seeds where acceptance is higher "
-                                "without the SLA; count those where the SLA raises it.":
+        expect_number(_sla_seeds, decimals=0,
+                      name=Say(en="your count of seeds", ja="あなたのシード数"),
+                      mistakes={Say(en="that is the count of seeds where acceptance is higher "
+                                       "without the SLA; count those where the SLA raises it.",
+                                    ja="それはSLAなしのほうが受け入れ率の高いシードの数です。"
+                                       "SLAで受け入れ率が上がるシードを数えてください。"):
                                 lambda: 5 - _sla_seeds()}),
         hint="ch04.acceptance_rate(run.leads) gives the share of handed-over leads that sales "
              "accepted. Compare the two runs seed by seed and count.",
+        hint_ja="ch04.acceptance_rate(run.leads) は、引き渡されたリードのうち営業が受け入れた"
+                "割合を返します。2つの実行をシードごとに比べて数えてください。",
         solution="higher = 0\n"
                  "for s in ch04.experiment_seeds(company):\n"
                  "    rates = {sla: ch04.acceptance_rate(simulate_company(\n"
@@ -234,11 +279,16 @@ EXERCISES = (
             SLA_REPORT_FLAWS[1], options=SLA_REPORT_FLAWS,
             aliases={str(i): r for i, r in enumerate(SLA_REPORT_FLAWS)},
             feedback={
-                SLA_REPORT_FLAWS[0]: "which leads are in the table at all? Section 7's "
-                                     "experiment measures what the table cannot.",
+                SLA_REPORT_FLAWS[0]: Say(
+                    en="which leads are in the table at all? Section 7's experiment measures "
+                       "what the table cannot.",
+                    ja="そもそも表に載っているのはどのリードですか。第7節の実験は、この表では"
+                       "測れないものを測っています。"),
             }),
         hint="Which leads have a handoff time? What happened to the leads that waited and "
              "were never accepted?",
+        hint_ja="引き渡し時間を持つのはどのリードですか。待たされたまま受け入れられなかった"
+                "リードはどうなりましたか。",
         solution="answer = ch04.SLA_REPORT_FLAWS[1]",
         stars=2, kind="flaw",
     ),
@@ -250,6 +300,9 @@ EXERCISES = (
         hint="validate_raci(draft) lists every problem. Each stage needs exactly one 'A' and at "
              "least one 'R' ('A/R' gives both to one department), and every stage needs a row: "
              "add the missing one with draft.loc['sgl'] = ... .",
+        hint_ja="validate_raci(draft) がすべての問題を挙げます。各ステージには 'A' がちょうど1つ"
+                "と 'R' が1つ以上必要で（'A/R' なら1つの部門に両方を与えます）、すべてのステージ"
+                "に行が必要です。足りない行は draft.loc['sgl'] = ... で加えてください。",
         solution="answer = ch04.raci_draft()\n"
                  "answer.loc['tql', 'marketing'] = 'C'      # one Accountable: inside sales\n"
                  "answer.loc['sal', 'field_sales'] = 'A/R'  # sales answers for acceptance\n"
@@ -257,11 +310,21 @@ EXERCISES = (
                  "answer.loc['sgl'] = pd.Series({'marketing': 'I', 'field_sales': 'A/R', "
                  "'revops': 'C'})\n"
                  "validate_raci(answer)",
+        solution_ja="answer = ch04.raci_draft()\n"
+                    "answer.loc['tql', 'marketing'] = 'C'      # Aは1つだけ：インサイドセールス\n"
+                    "answer.loc['sal', 'field_sales'] = 'A/R'  # 受け入れの責任は営業が持つ\n"
+                    "answer.loc['close', 'field_sales'] = 'A/R'\n"
+                    "answer.loc['sgl'] = pd.Series({'marketing': 'I', 'field_sales': 'A/R', "
+                    "'revops': 'C'})\n"
+                    "validate_raci(answer)",
         stars=3, kind="compute",
-        expected=lambda: ("a RACI that passes validate_raci, with these accountable "
-                          "departments: " + ", ".join(f"{stage}: {' or '.join(owners)}"
-                                                      for stage, owners in
-                                                      ARTICLE_OWNERS.items())),
+        expected=lambda: Say(
+            en="a RACI that passes validate_raci, with these accountable departments: "
+               + ", ".join(f"{stage}: {' or '.join(owners)}"
+                           for stage, owners in ARTICLE_OWNERS.items()),
+            ja="validate_raci を通過し、説明責任者（A）が次の部門であるRACI："
+               + "、".join(f"{stage}: {' / '.join(owners)}"
+                          for stage, owners in ARTICLE_OWNERS.items())),
     ),
 )
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._lang import resolve_lang
 from ._seeds import check_seeds
 from .config import CompanyConfig
 from .simulate import Company, headcount, simulate_company  # noqa: F401 (doctests)
@@ -178,17 +179,42 @@ class Goal:
             raise ValueError(f"goal {self.metric!r} is not measurable (a metric, a target value "
                              "and a date):\n- " + "\n- ".join(problems))
 
-    def _format(self, value: float) -> str:
+    def _format(self, value: float, lang: str = "en") -> str:
         if self.unit == "share":
             return f"{value:.0%}"
         if self.unit == "yen":
-            return f"¥{value:,.0f}"
+            return f"{value:,.0f}円" if lang == "ja" else f"¥{value:,.0f}"
         text = f"{value:,.2f}".rstrip("0").rstrip(".")
+        if lang == "ja":
+            return text + _UNITS_JA.get(self.unit, self.unit)
         return f"{text} {self.unit}".rstrip()
 
-    def __str__(self) -> str:
+    def describe(self, lang: str | None = None) -> str:
+        """The goal in one line, in ``lang`` (default: the bound language).
+
+        Examples
+        --------
+        >>> goal = Goal("win rate", 0.3, "2026-12-31", baseline=0.25, unit="share")
+        >>> goal.describe("en")
+        'win rate: from 25% to 30% by 2026-12-31'
+        >>> goal.describe("ja")
+        'win rate：2026-12-31までに25%から30%へ'
+        """
+        lang = resolve_lang(lang)
+        target = self._format(self.target, lang)
+        if lang == "ja":
+            start = f"{self._format(self.baseline, lang)}から" if self.baseline is not None else ""
+            return f"{self.metric}：{self.by:%Y-%m-%d}までに{start}{target}へ"
         start = f"from {self._format(self.baseline)} " if self.baseline is not None else ""
-        return f"{self.metric}: {start}to {self._format(self.target)} by {self.by:%Y-%m-%d}"
+        return f"{self.metric}: {start}to {target} by {self.by:%Y-%m-%d}"
+
+    def __str__(self) -> str:
+        return self.describe("en")
+
+
+#: Units of :class:`Goal` as Japanese readers write them after a number.
+_UNITS_JA: Mapping[str, str] = MappingProxyType({"days": "日", "day": "日", "people": "人",
+                                                 "months": "か月", "deals": "件"})
 
 
 @dataclass(frozen=True)
@@ -371,8 +397,11 @@ class Charter:
         return pd.DataFrame([dataclasses.asdict(r) for r in self.responsibilities],
                             columns=columns)
 
-    def to_markdown(self) -> str:
+    def to_markdown(self, lang: str | None = None) -> str:
         """The charter as a Markdown document (show it with ``IPython.display.Markdown``).
+
+        Its headings are written in ``lang`` (default: the bound language); the charter's own
+        text is shown as given.
 
         Examples
         --------
@@ -384,7 +413,11 @@ class Charter:
         ## RevOps charter
         >>> "- win rate: from 25% to 30% by 2026-12-31" in charter.to_markdown()
         True
+        >>> print(charter.to_markdown("ja").splitlines()[2])
+        **目的** One process.
         """
+        if resolve_lang(lang) == "ja":
+            return self._markdown_ja()
         lines = [f"## {self.name}", "", f"**Purpose.** {self.purpose}", "",
                  f"**Sponsor.** Reports to the {self.sponsor}.", "", "**Goals (measurable).**",
                  ""]
@@ -401,6 +434,24 @@ class Charter:
                       "| responsibility | pillar | done today | potential value |",
                       "|---|---|---|---|"]
             lines += [f"| {r.name} | {r.pillar.replace('_', ' ')} | {r.current_state} | "
+                      f"{r.potential_value} |" for r in self.responsibilities]
+        return "\n".join(lines).rstrip() + "\n"
+
+    def _markdown_ja(self) -> str:
+        pillars = {p.key: p.name_ja for p in operating_model().parts}
+        lines = [f"## {self.name}", "", f"**目的** {self.purpose}", "",
+                 f"**スポンサー** {self.sponsor}の直属。", "", "**目標（測定可能なもの）**", ""]
+        lines += [f"- {goal.describe('ja')}" for goal in self.goals]
+        lines += ["", "**範囲** " + "、".join(self.scope) + "。", "",
+                  f"**予算** 年間{self.budget_yen:,.0f}円、{self.headcount}人。", ""]
+        if self.schedule:
+            lines += ["**スケジュール**", ""]
+            lines += [f"- {m.by:%Y-%m-%d}：{m.name}" for m in self.schedule]
+            lines += [""]
+        if self.responsibilities:
+            lines += ["**担う責任：現状と、うまく果たせたときの価値**", "",
+                      "| 責任 | 柱 | 現状 | 期待される価値 |", "|---|---|---|---|"]
+            lines += [f"| {r.name} | {pillars.get(r.pillar, r.pillar)} | {r.current_state} | "
                       f"{r.potential_value} |" for r in self.responsibilities]
         return "\n".join(lines).rstrip() + "\n"
 
@@ -1209,8 +1260,23 @@ class Readiness:
                 for name, value, threshold in self._checks()]
         return pd.DataFrame(rows).set_index("criterion")
 
-    def explain(self) -> str:
-        """The verdict and the reason for it, criterion by criterion."""
+    def explain(self, lang: str | None = None) -> str:
+        """The verdict and the reason for it, criterion by criterion, in ``lang``.
+
+        ``lang`` defaults to the bound language (:func:`revopslab.style.get_lang`), so the
+        repr speaks the notebook's language.
+
+        Examples
+        --------
+        >>> verdict = readiness(customers=320, employees=130, years=7)
+        >>> verdict, reasons = verdict.explain("ja").split("：", 1)
+        >>> verdict
+        'RevOpsの導入はまだ早い――LeanDataのプロファイルの3条件のうち1つを満たす'
+        >>> reasons.split("、")[0]
+        '顧客数 320（基準500'
+        """
+        if resolve_lang(lang) == "ja":
+            return self._explain_ja()
         parts = []
         for name, value, threshold in self._checks():
             shown = f"{value:,.1f}" if name == "years" else f"{value:,.0f}"
@@ -1227,8 +1293,28 @@ class Readiness:
         return (f"{who}{verdict} — {met} of 3 criteria of {self.profile.source}'s profile met: "
                 + "; ".join(parts) + ".")
 
-    __repr__ = explain
-    __str__ = explain
+    def _explain_ja(self) -> str:
+        names = {"customers": "顧客数", "employees": "従業員数", "years": "創業からの年数"}
+        parts = []
+        for name, value, threshold in self._checks():
+            shown = f"{value:,.1f}" if name == "years" else f"{value:,.0f}"
+            if value >= threshold:
+                parts.append(f"{names[name]} {shown}（基準{threshold:g}、達成）")
+            else:
+                gap = threshold - value
+                gap_text = f"{gap:,.1f}" if name == "years" else f"{gap:,.0f}"
+                parts.append(f"{names[name]} {shown}（基準{threshold:g}、{gap_text}不足）")
+        met = sum(value >= threshold for _, value, threshold in self._checks())
+        who = f"{self.size.name}：" if self.size.name else ""
+        verdict = "RevOpsを導入する準備ができている" if self.ready else "RevOpsの導入はまだ早い"
+        return (f"{who}{verdict}――{self.profile.source}のプロファイルの3条件のうち{met}つを満たす："
+                + "、".join(parts) + "。")
+
+    def __repr__(self) -> str:
+        return self.explain()
+
+    def __str__(self) -> str:
+        return self.explain()
 
 
 def readiness(company: Company | CompanySize | Mapping[str, Any] | None = None, *,

@@ -1477,7 +1477,8 @@ def same_question_each_silo(silos: Silos, ssot: SSOT, *, company: Company | None
     ['MA', 'SFA', 'CS', 'SSOT', 'truth']
     >>> with build_ssot(silos, matcher="rules") as ssot:
     ...     ja = same_question_each_silo(silos, ssot, company=company, lang="ja")
-    >>> ja["question"].iloc[0], bool((ja["answer"].fillna(-1) == answers["answer"].fillna(-1)).all())
+    >>> same = ja["answer"].fillna(-1) == answers["answer"].fillna(-1)
+    >>> ja["question"].iloc[0], bool(same.all())
     ('有料顧客数', True)
     """
     lang = check_lang(lang)
@@ -1594,7 +1595,8 @@ def same_question_each_silo(silos: Silos, ssot: SSOT, *, company: Company | None
           "ないもの"))
 
     # 4. marketing-sourced opportunities in the last 12 months
-    q = t("marketing-sourced opportunities, last 12 months", "マーケティング起点の商談数（直近12か月）")
+    q = t("marketing-sourced opportunities, last 12 months",
+          "マーケティング起点の商談数（直近12か月）")
     created = parse_dates(contacts["Create Date"])
     in_window = (created >= first) & (created < silos.as_of)
     at_opp = contacts["Lifecycle Stage"].isin(["opportunity", "customer"]) & in_window

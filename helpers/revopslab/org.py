@@ -625,8 +625,24 @@ class OperatingModel:
         return dataclasses.replace(
             self, pillars=tuple(new if p is part else p for p in self.pillars))
 
-    def to_markdown(self) -> str:
-        """The model as Markdown: the reporting line, the GTM strategy and each pillar."""
+    def to_markdown(self, lang: str | None = None) -> str:
+        """The model as Markdown: the reporting line, the GTM strategy and each pillar.
+
+        Written in ``lang`` (default: the bound language); a responsibility added in another
+        language is shown as written.
+
+        Examples
+        --------
+        >>> print(operating_model().to_markdown("ja").splitlines()[0])
+        **RevOpsはCROの直属です。**
+        """
+        lang = resolve_lang(lang)
+        if lang == "ja":
+            lines = [f"**RevOpsは{self.reports_to}の直属です。**", ""]
+            for part in self.parts:
+                lines.append(f"- **{part.name_ja}**（{part.name_en}）：{_ja(part.purpose, lang)}")
+                lines += [f"    - {_ja(duty, lang)}" for duty in part.responsibilities]
+            return "\n".join(lines) + "\n"
         lines = [f"**RevOps reports to the {self.reports_to}.**", ""]
         for part in self.parts:
             lines.append(f"- **{part.name_en}** ({part.name_ja}): {part.purpose}")
@@ -722,7 +738,7 @@ _GOVERNANCE = {
 }
 
 
-def governance_models() -> pd.DataFrame:
+def governance_models(*, lang: str | None = None) -> pd.DataFrame:
     """The three governance models over process, data and technology, with their trade-offs.
 
     Tidy: one row per model and domain, with who manages it, what they do,
@@ -736,6 +752,8 @@ def governance_models() -> pd.DataFrame:
     (9, 7)
     >>> frame.loc[frame["revops_default"], "model"].unique().tolist()
     ['centralised']
+    >>> governance_models(lang="ja").loc[0, "strength"]
+    'すべてのステージと引き継ぎに、端から端まで一つの定義'
     """
     rows = []
     for model in GOVERNANCE_MODELS:
@@ -745,10 +763,11 @@ def governance_models() -> pd.DataFrame:
             rows.append({"model": model, "domain": domain, "who_manages": info["who"],
                          "what_they_do": does, "strength": strength, "weakness": weakness,
                          "revops_default": model == "centralised"})
-    return pd.DataFrame(rows)
+    return _localise(pd.DataFrame(rows), ["who_manages", "what_they_do", "strength", "weakness"],
+                     lang)
 
 
-def talent_sources() -> pd.DataFrame:
+def talent_sources(*, lang: str | None = None) -> pd.DataFrame:
     """Where the book suggests finding RevOps people in Japan, by pillar.
 
     Examples
@@ -764,7 +783,8 @@ def talent_sources() -> pd.DataFrame:
         ("operations_management", "sales, with deep SFA/CRM knowledge",
          "knowing the sales process and the data the CRM holds about it"),
     ]
-    return pd.DataFrame(rows, columns=["pillar", "source", "what_they_bring"])
+    return _localise(pd.DataFrame(rows, columns=["pillar", "source", "what_they_bring"]),
+                     ["source", "what_they_bring"], lang)
 
 
 # ============================================================================== waterfall
@@ -786,7 +806,7 @@ _STAGE_INFO = (
 )
 
 
-def waterfall_stages() -> pd.DataFrame:
+def waterfall_stages(*, lang: str | None = None) -> pd.DataFrame:
     """The rearchitected demand waterfall's stages, their phase and meaning.
 
     Examples
@@ -794,8 +814,8 @@ def waterfall_stages() -> pd.DataFrame:
     >>> waterfall_stages().loc["tgl", "phase"]
     'marketing qualification'
     """
-    return pd.DataFrame(list(_STAGE_INFO), columns=["stage", "phase", "meaning"]).set_index(
-        "stage")
+    frame = pd.DataFrame(list(_STAGE_INFO), columns=["stage", "phase", "meaning"])
+    return _localise(frame, ["phase", "meaning"], lang).set_index("stage")
 
 
 _SUGGESTED_RACI = {
@@ -1528,7 +1548,8 @@ ONBOARDING_PLAN: tuple[PlanStep, ...] = (
 
 
 def onboarding_plan(*, start: dt.date | str | None = None,
-                    steps: Sequence[PlanStep] = ONBOARDING_PLAN) -> pd.DataFrame:
+                    steps: Sequence[PlanStep] = ONBOARDING_PLAN,
+                    lang: str | None = None) -> pd.DataFrame:
     """The 90-day onboarding plan as a table, with dates when ``start`` is given.
 
     Examples
@@ -1552,10 +1573,10 @@ def onboarding_plan(*, start: dt.date | str | None = None,
         first = pd.Timestamp(first)
         frame["begins"] = first + pd.to_timedelta(frame["first_day"] - 1, unit="D")
         frame["due"] = first + pd.to_timedelta(frame["last_day"] - 1, unit="D")
-    return frame
+    return _localise(frame, ["activity", "what_to_do", "deliverable"], lang)
 
 
-def communication_plan() -> pd.DataFrame:
+def communication_plan(*, lang: str | None = None) -> pd.DataFrame:
     """A communication plan template built on the book's three approaches.
 
     One row per practice: the approach it serves (open culture, clear
@@ -1589,10 +1610,12 @@ def communication_plan() -> pd.DataFrame:
         ("training and tools", "release notes for every process or tool change",
          "on every change", "affected users", "RevOps (RevTech)"),
     ]
-    return pd.DataFrame(rows, columns=["approach", "practice", "cadence", "audience", "owner"])
+    return _localise(pd.DataFrame(rows, columns=["approach", "practice", "cadence", "audience",
+                                                 "owner"]),
+                     ["approach", "practice", "cadence", "audience", "owner"], lang)
 
 
-def kpi_tree() -> pd.DataFrame:
+def kpi_tree(*, lang: str | None = None) -> pd.DataFrame:
     """KPIs tied to one shared KGI (revenue), with owners, including RevOps' outcome metrics.
 
     Examples
@@ -1618,5 +1641,219 @@ def kpi_tree() -> pd.DataFrame:
         ("KPI", "NPS", "revops", "how strongly customers recommend us; surveyed regularly"),
         ("KPI", "churn rate", "revops", "high churn means the experience is not seamless"),
     ]
-    return pd.DataFrame(rows, columns=["level", "metric", "owner", "why_it_matters"])
+    return _localise(pd.DataFrame(rows, columns=["level", "metric", "owner", "why_it_matters"]),
+                     ["metric", "why_it_matters"], lang)
 
+
+# ============================================================================ Japanese text
+#: The Japanese of the English text this module's tables and documents hold (operating model,
+#: governance models, talent sources, waterfall stages, onboarding and communication plans,
+#: KPI tree). Keys and codes (``centralised``, ``tql`` …) are never translated.
+_JA: Mapping[str, str] = MappingProxyType({
+    # operating model: purposes and responsibilities
+    "Turn the business goals into a plan every revenue team works from, shared as the "
+    "RevOps playbook and updated as things change.":
+        "事業目標を、すべてのレベニューチームが拠って立つ計画に落とし込み、RevOpsプレイブックとして"
+        "共有し、状況の変化に合わせて更新する。",
+    "set revenue targets": "収益目標を設定する",
+    "design the revenue organisation": "レベニュー組織を設計する",
+    "manage stakeholders across departments": "部門をまたいでステークホルダーを調整する",
+    "decide resource priorities": "リソース配分の優先順位を決める",
+    "build the revenue model": "収益モデルを構築する",
+    "publish and update the RevOps playbook": "RevOpsプレイブックを公開し、更新する",
+    "Design, run and answer for the whole revenue process and its workflows.":
+        "レベニュープロセス全体とそのワークフローを設計・運用し、責任を持つ。",
+    "design and run the revenue process end to end": "レベニュープロセスを端から端まで設計・運用する",
+    "define milestones: MQL/AQL, SQL, opportunity stages":
+        "マイルストーンを定義する：MQL/AQL、SQL、商談ステージ",
+    "define and manage the handoff SLAs between departments": "部門間の引き継ぎSLAを定め、管理する",
+    "design automated workflows (and the manual steps left)":
+        "自動化されたワークフロー（と残る手作業）を設計する",
+    "Help the field teams carry out the strategy productively and deliver value "
+    "to customers.":
+        "現場のチームが戦略を生産的に実行し、顧客に価値を届けられるよう支援する。",
+    "train people on the process and the systems": "プロセスとシステムについて人を教育する",
+    "coach and develop the teams": "チームをコーチし、育成する",
+    "provide content for each stage": "ステージごとのコンテンツを用意する",
+    "design incentives with the teams": "チームと一緒にインセンティブを設計する",
+    "ease communication between departments": "部門間のコミュニケーションを円滑にする",
+    "Make the whole revenue organisation efficient with one technology stack.":
+        "一つのテクノロジースタックで、レベニュー組織全体を効率化する。",
+    "design the revenue technology stack": "レベニューのテクノロジースタックを設計する",
+    "build and integrate the tools": "ツールを構築し、統合する",
+    "administer and run the tools": "ツールを管理・運用する",
+    "align every tool's requirements and fields": "すべてのツールの要件と項目をそろえる",
+    "Own the revenue data end to end and give every team the same unbiased analysis.":
+        "収益データを端から端まで担い、すべてのチームに同じ偏りのない分析を届ける。",
+    "collect and process data across the revenue process": "レベニュープロセス全体のデータを収集・加工する",
+    "set the data strategy and governance": "データ戦略とガバナンスを定める",
+    "decide which fields are collected": "どの項目を収集するかを決める",
+    "report the shared KPIs": "共通のKPIをレポートする",
+    "run forecast and pipeline analysis centrally": "フォーキャストとパイプライン分析を一元的に行う",
+    # governance models
+    "one central operations team": "一つの中央オペレーションチーム",
+    "designs and runs the whole revenue process and its definitions":
+        "レベニュープロセス全体とその定義を設計・運用する",
+    "one definition of every stage and handoff, end to end":
+        "すべてのステージと引き継ぎに、端から端まで一つの定義",
+    "every local change waits in the central team's queue": "現場の変更はすべて中央チームの順番待ちになる",
+    "collects, processes, stores and reports all revenue data":
+        "すべての収益データを収集・加工・保管・レポートする",
+    "one source of truth and unbiased reporting": "信頼できる唯一の情報源と偏りのないレポート",
+    "departments depend on the central team for each analysis": "分析のたびに各部門が中央チームに頼ることになる",
+    "owns and administers the whole revenue tech stack": "レベニューのテックスタック全体を所有・管理する",
+    "one integrated stack, no duplicate tools": "統合された一つのスタック、重複するツールなし",
+    "slower to adopt a tool only one team needs": "一つのチームだけが必要とするツールの導入が遅れる",
+    "each department, region or business unit": "各部門・地域・事業部",
+    "designs and runs its own part of the process": "プロセスのうち自分の担当部分を設計・運用する",
+    "fits local needs; fast local change": "現場のニーズに合い、現場での変更が速い",
+    "handoffs between departments go undefined; leads fall between stages":
+        "部門間の引き継ぎが定義されず、リードがステージの間からこぼれ落ちる",
+    "keeps and reports its own data": "自分のデータを保管し、レポートする",
+    "each team knows its own data well": "各チームが自分のデータをよく知っている",
+    "each system tells a different 'truth'; numbers do not reconcile":
+        "システムごとに「真実」が異なり、数字が突き合わない",
+    "buys and runs its own tools": "自分のツールを購入・運用する",
+    "the best tool for each team's job": "チームの仕事ごとに最適なツール",
+    "tool silos, duplicate licences, costly integration": "ツールのサイロ化、重複ライセンス、高くつく統合",
+    "a central team for strategy and key processes; departments for the rest":
+        "戦略と主要プロセスは中央チーム、それ以外は各部門",
+    "centre owns the waterfall stages, handoffs and SLAs; teams own the rest":
+        "ウォーターフォールのステージ・引き継ぎ・SLAは中央が、それ以外は各チームが担う",
+    "consistent where departments meet, flexible inside them": "部門の接点では一貫し、部門の中では柔軟",
+    "the line between central and local must be negotiated and kept":
+        "中央と現場の境界を交渉して決め、守り続ける必要がある",
+    "centre owns definitions, governance and the shared dataset; teams analyse it":
+        "定義・ガバナンス・共有データセットは中央が担い、各チームがそれを分析する",
+    "one truth with local analysis on top": "一つの真実の上に現場の分析",
+    "needs clear data ownership, or local copies drift again":
+        "データの責任者を明確にしないと、現場のコピーが再びずれていく",
+    "centre owns the core platform and integration standards; teams add tools within them":
+        "中核プラットフォームと統合の標準は中央が担い、各チームはその範囲でツールを追加する",
+    "a common core with room for local tools": "共通の中核と、現場のツールのための余地",
+    "add-on tools multiply unless the standards are enforced": "標準を守らせないと追加ツールが増え続ける",
+    # talent sources
+    "IT or information-systems department": "IT部門・情報システム部門",
+    "experience running business systems, integrations and their security":
+        "業務システムとその連携・セキュリティの運用経験",
+    "project managers with marketing knowledge": "マーケティングの知識を持つプロジェクトマネージャー",
+    "running cross-team projects and knowing how demand is generated":
+        "部門横断のプロジェクト運営と、需要がどう生まれるかの知識",
+    "sales, with deep SFA/CRM knowledge": "SFA/CRMに詳しい営業",
+    "knowing the sales process and the data the CRM holds about it":
+        "営業プロセスと、CRMが持つそのデータの知識",
+    # waterfall stages
+    "inquiry": "問い合わせ",
+    "marketing qualification": "マーケティングによる選別",
+    "sales qualification": "営業による選別",
+    "close": "クローズ",
+    "an inbound response: ads, web forms, events, referrals":
+        "インバウンドの反応：広告、Webフォーム、イベント、紹介",
+    "an outbound contact: prospecting by inside or field sales":
+        "アウトバウンドの接触：インサイドセールスやフィールドセールスによる開拓",
+    "automation-qualified lead: marketing's automation thinks it is promising":
+        "AQL：マーケティングの自動化が有望と判定したリード",
+    "teleprospecting-accepted lead: inside sales agrees it is promising":
+        "TAL：インサイドセールスが有望と認めたリード",
+    "teleprospecting-qualified lead: ready to hand to sales":
+        "TQL：営業に引き渡せる状態になったリード",
+    "teleprospecting-generated lead: inside sales set an appointment itself":
+        "TGL：インサイドセールスが自らアポイントを獲得したリード",
+    "sales-accepted lead: sales accepted the handed-over lead":
+        "SAL：引き継がれたリードを営業が受け入れたもの",
+    "sales-generated lead: sales found it itself": "SGL：営業が自ら見つけたリード",
+    "sales-qualified lead: SALs plus SGLs that sales qualifies":
+        "SQL：SALとSGLのうち営業が見極めたもの",
+    "the deal is won or lost": "商談が受注または失注する",
+    # onboarding plan
+    "understand the current revenue process": "現在のレベニュープロセスを理解する",
+    "walk the waterfall from inquiry to renewal with each department; note each "
+    "stage's definition, handoff and SLA as they are today; read last quarter's volumes "
+    "and conversions":
+        "各部門と一緒に問い合わせから更新までのウォーターフォールをたどり、各ステージの定義・引き継ぎ・"
+        "SLAを現状のまま記録し、前四半期の件数と転換率を読む",
+    "a current-state map of the revenue process with volumes and conversions":
+        "件数と転換率つきの、レベニュープロセスの現状マップ",
+    "audit every system of the revenue organisation": "レベニュー組織のすべてのシステムを監査する",
+    "list every tool (MA, SFA/CRM, CS platform, billing, BI) with its owner, users, "
+    "fields, integrations, licences and data quality":
+        "すべてのツール（MA、SFA/CRM、CSプラットフォーム、請求、BI）を、責任者・利用者・項目・連携・"
+        "ライセンス・データ品質とともに一覧にする",
+    "a system inventory and data-quality audit": "システムの棚卸しとデータ品質の監査結果",
+    "interview people across the organisation": "組織全体の人にインタビューする",
+    "interview leaders and front-line members of marketing, inside sales, field sales, "
+    "customer success and finance: their goals, pains and requests":
+        "マーケティング、インサイドセールス、フィールドセールス、カスタマーサクセス、経理のリーダーと"
+        "現場のメンバーに、目標・悩み・要望を聞く",
+    "an interview summary with the problems ranked by value": "課題を価値の順に並べたインタビューのまとめ",
+    "write or update the RevOps playbook": "RevOpsプレイブックを書く、または更新する",
+    "write down stage definitions, the waterfall RACI, the handoff SLAs, the shared "
+    "KPIs and the reporting cadence; agree the first-year roadmap with the CRO":
+        "ステージの定義、ウォーターフォールのRACI、引き継ぎSLA、共通KPI、レポートの頻度を書き出し、"
+        "初年度のロードマップをCROと合意する",
+    "playbook version 1, published to the revenue organisation":
+        "レベニュー組織に公開したプレイブック第1版",
+    # communication plan
+    "open and transparent culture": "オープンで透明な文化",
+    "clear protocols": "明確なルール",
+    "training and tools": "トレーニングとツール",
+    "revenue review open to every revenue team": "すべてのレベニューチームに開かれた収益レビュー",
+    "feedback survey on RevOps' service": "RevOpsのサービスについてのフィードバック調査",
+    "public RevOps backlog and roadmap": "RevOpsのバックログとロードマップの公開",
+    "publish the charter, the waterfall RACI and the SLAs": "チャーター、ウォーターフォールのRACI、SLAを公開する",
+    "one intake channel for requests, with a response time": "回答期限つきの、依頼の受付窓口を一つに",
+    "handoff-SLA breach report to the owning managers": "引き継ぎSLA違反のレポートを担当マネージャーへ",
+    "process and tool training for newcomers": "新メンバー向けのプロセスとツールのトレーニング",
+    "training in concise communication: one-page memos, charts titled with their message":
+        "簡潔に伝えるトレーニング：1枚のメモ、メッセージをタイトルにしたグラフ",
+    "release notes for every process or tool change": "プロセスやツールを変えるたびのリリースノート",
+    "monthly": "毎月",
+    "quarterly": "四半期ごと",
+    "always visible": "常時公開",
+    "on every change": "変更のたび",
+    "continuous": "常時",
+    "weekly": "毎週",
+    "on joining": "入社時",
+    "marketing, sales, CS, finance": "マーケティング、営業、CS、経理",
+    "every revenue team": "すべてのレベニューチーム",
+    "everyone": "全員",
+    "marketing, inside and field sales managers":
+        "マーケティング、インサイドセールス、フィールドセールスのマネージャー",
+    "new members of every revenue team": "すべてのレベニューチームの新メンバー",
+    "RevOps and team leads": "RevOpsとチームリーダー",
+    "affected users": "影響を受ける利用者",
+    "RevOps lead": "RevOpsリーダー",
+    "RevOps (operations management)": "RevOps（オペレーションマネジメント）",
+    "RevOps (data & insights)": "RevOps（データ・インサイト）",
+    "RevOps (enablement)": "RevOps（イネーブルメント）",
+    "RevOps (RevTech)": "RevOps（RevTech）",
+    # KPI tree
+    "revenue (MRR / ARR)": "売上（MRR／ARR）",
+    "AQLs and AQL → SAL conversion": "AQL数とAQL → SALの転換率",
+    "TQL/TGL → SAL acceptance and handoff SLA met": "TQL/TGL → SALの受け入れ率と引き継ぎSLAの遵守",
+    "win rate and bookings": "受注率と受注額",
+    "net revenue retention and expansion": "売上維持率（NRR）と拡大",
+    "churn rate": "解約率",
+    "the shared goal every KPI below is tied to": "以下のすべてのKPIがつながる共通の目標",
+    "volume and quality of demand handed on": "引き渡す需要の量と質",
+    "how much qualified demand reaches sales, and how fast": "見極めた需要がどれだけ、どれほど速く営業に届くか",
+    "how much pipeline becomes revenue": "パイプラインがどれだけ売上になるか",
+    "how much revenue customers keep and add": "顧客がどれだけの売上を維持し、上乗せするか",
+    "revenue over the whole relationship: fit, retention, up-sell and cross-sell":
+        "関係全体を通じた売上：適合、継続、アップセル、クロスセル",
+    "how strongly customers recommend us; surveyed regularly": "顧客がどれほど強く自社を薦めるか（定期的に調査）",
+    "high churn means the experience is not seamless": "解約が多いのは体験が途切れている証拠",
+})
+
+
+def _ja(value: Any, lang: str) -> Any:
+    """``value`` in Japanese when ``lang`` is ``"ja"`` and the module knows its translation."""
+    return _JA.get(value, value) if lang == "ja" and isinstance(value, str) else value
+
+
+def _localise(frame: pd.DataFrame, columns: Iterable[str], lang: str | None) -> pd.DataFrame:
+    """``frame`` with the text of ``columns`` in ``lang`` (default: the bound language)."""
+    lang = resolve_lang(lang)
+    if lang == "en":
+        return frame
+    return frame.assign(**{c: frame[c].map(lambda v: _ja(v, lang)) for c in columns})

@@ -1663,7 +1663,8 @@ _JA: Mapping[str, str] = MappingProxyType({
     "publish and update the RevOps playbook": "RevOpsプレイブックを公開し、更新する",
     "Design, run and answer for the whole revenue process and its workflows.":
         "レベニュープロセス全体とそのワークフローを設計・運用し、責任を持つ。",
-    "design and run the revenue process end to end": "レベニュープロセスを端から端まで設計・運用する",
+    "design and run the revenue process end to end":
+        "レベニュープロセスを端から端まで設計・運用する",
     "define milestones: MQL/AQL, SQL, opportunity stages":
         "マイルストーンを定義する：MQL/AQL、SQL、商談ステージ",
     "define and manage the handoff SLAs between departments": "部門間の引き継ぎSLAを定め、管理する",
@@ -1685,25 +1686,31 @@ _JA: Mapping[str, str] = MappingProxyType({
     "align every tool's requirements and fields": "すべてのツールの要件と項目をそろえる",
     "Own the revenue data end to end and give every team the same unbiased analysis.":
         "収益データを端から端まで担い、すべてのチームに同じ偏りのない分析を届ける。",
-    "collect and process data across the revenue process": "レベニュープロセス全体のデータを収集・加工する",
+    "collect and process data across the revenue process":
+        "レベニュープロセス全体のデータを収集・加工する",
     "set the data strategy and governance": "データ戦略とガバナンスを定める",
     "decide which fields are collected": "どの項目を収集するかを決める",
     "report the shared KPIs": "共通のKPIをレポートする",
-    "run forecast and pipeline analysis centrally": "フォーキャストとパイプライン分析を一元的に行う",
+    "run forecast and pipeline analysis centrally":
+        "フォーキャストとパイプライン分析を一元的に行う",
     # governance models
     "one central operations team": "一つの中央オペレーションチーム",
     "designs and runs the whole revenue process and its definitions":
         "レベニュープロセス全体とその定義を設計・運用する",
     "one definition of every stage and handoff, end to end":
         "すべてのステージと引き継ぎに、端から端まで一つの定義",
-    "every local change waits in the central team's queue": "現場の変更はすべて中央チームの順番待ちになる",
+    "every local change waits in the central team's queue":
+        "現場の変更はすべて中央チームの順番待ちになる",
     "collects, processes, stores and reports all revenue data":
         "すべての収益データを収集・加工・保管・レポートする",
     "one source of truth and unbiased reporting": "信頼できる唯一の情報源と偏りのないレポート",
-    "departments depend on the central team for each analysis": "分析のたびに各部門が中央チームに頼ることになる",
-    "owns and administers the whole revenue tech stack": "レベニューのテックスタック全体を所有・管理する",
+    "departments depend on the central team for each analysis":
+        "分析のたびに各部門が中央チームに頼ることになる",
+    "owns and administers the whole revenue tech stack":
+        "レベニューのテックスタック全体を所有・管理する",
     "one integrated stack, no duplicate tools": "統合された一つのスタック、重複するツールなし",
-    "slower to adopt a tool only one team needs": "一つのチームだけが必要とするツールの導入が遅れる",
+    "slower to adopt a tool only one team needs":
+        "一つのチームだけが必要とするツールの導入が遅れる",
     "each department, region or business unit": "各部門・地域・事業部",
     "designs and runs its own part of the process": "プロセスのうち自分の担当部分を設計・運用する",
     "fits local needs; fast local change": "現場のニーズに合い、現場での変更が速い",
@@ -1715,12 +1722,14 @@ _JA: Mapping[str, str] = MappingProxyType({
         "システムごとに「真実」が異なり、数字が突き合わない",
     "buys and runs its own tools": "自分のツールを購入・運用する",
     "the best tool for each team's job": "チームの仕事ごとに最適なツール",
-    "tool silos, duplicate licences, costly integration": "ツールのサイロ化、重複ライセンス、高くつく統合",
+    "tool silos, duplicate licences, costly integration":
+        "ツールのサイロ化、重複ライセンス、高くつく統合",
     "a central team for strategy and key processes; departments for the rest":
         "戦略と主要プロセスは中央チーム、それ以外は各部門",
     "centre owns the waterfall stages, handoffs and SLAs; teams own the rest":
         "ウォーターフォールのステージ・引き継ぎ・SLAは中央が、それ以外は各チームが担う",
-    "consistent where departments meet, flexible inside them": "部門の接点では一貫し、部門の中では柔軟",
+    "consistent where departments meet, flexible inside them":
+        "部門の接点では一貫し、部門の中では柔軟",
     "the line between central and local must be negotiated and kept":
         "中央と現場の境界を交渉して決め、守り続ける必要がある",
     "centre owns definitions, governance and the shared dataset; teams analyse it":
@@ -1731,12 +1740,14 @@ _JA: Mapping[str, str] = MappingProxyType({
     "centre owns the core platform and integration standards; teams add tools within them":
         "中核プラットフォームと統合の標準は中央が担い、各チームはその範囲でツールを追加する",
     "a common core with room for local tools": "共通の中核と、現場のツールのための余地",
-    "add-on tools multiply unless the standards are enforced": "標準を守らせないと追加ツールが増え続ける",
+    "add-on tools multiply unless the standards are enforced":
+        "標準を守らせないと追加ツールが増え続ける",
     # talent sources
     "IT or information-systems department": "IT部門・情報システム部門",
     "experience running business systems, integrations and their security":
         "業務システムとその連携・セキュリティの運用経験",
-    "project managers with marketing knowledge": "マーケティングの知識を持つプロジェクトマネージャー",
+    "project managers with marketing knowledge":
+        "マーケティングの知識を持つプロジェクトマネージャー",
     "running cross-team projects and knowing how demand is generated":
         "部門横断のプロジェクト運営と、需要がどう生まれるかの知識",
     "sales, with deep SFA/CRM knowledge": "SFA/CRMに詳しい営業",
@@ -1770,22 +1781,26 @@ _JA: Mapping[str, str] = MappingProxyType({
     "walk the waterfall from inquiry to renewal with each department; note each "
     "stage's definition, handoff and SLA as they are today; read last quarter's volumes "
     "and conversions":
-        "各部門と一緒に問い合わせから更新までのウォーターフォールをたどり、各ステージの定義・引き継ぎ・"
+        "各部門と一緒に問い合わせから更新までのウォータ"
+        "ーフォールをたどり、各ステージの定義・引き継ぎ・"
         "SLAを現状のまま記録し、前四半期の件数と転換率を読む",
     "a current-state map of the revenue process with volumes and conversions":
         "件数と転換率つきの、レベニュープロセスの現状マップ",
     "audit every system of the revenue organisation": "レベニュー組織のすべてのシステムを監査する",
     "list every tool (MA, SFA/CRM, CS platform, billing, BI) with its owner, users, "
     "fields, integrations, licences and data quality":
-        "すべてのツール（MA、SFA/CRM、CSプラットフォーム、請求、BI）を、責任者・利用者・項目・連携・"
+        "すべてのツール（MA、SFA/CRM、CSプラットフ"
+        "ォーム、請求、BI）を、責任者・利用者・項目・連携・"
         "ライセンス・データ品質とともに一覧にする",
     "a system inventory and data-quality audit": "システムの棚卸しとデータ品質の監査結果",
     "interview people across the organisation": "組織全体の人にインタビューする",
     "interview leaders and front-line members of marketing, inside sales, field sales, "
     "customer success and finance: their goals, pains and requests":
-        "マーケティング、インサイドセールス、フィールドセールス、カスタマーサクセス、経理のリーダーと"
+        "マーケティング、インサイドセールス、フィールド"
+        "セールス、カスタマーサクセス、経理のリーダーと"
         "現場のメンバーに、目標・悩み・要望を聞く",
-    "an interview summary with the problems ranked by value": "課題を価値の順に並べたインタビューのまとめ",
+    "an interview summary with the problems ranked by value":
+        "課題を価値の順に並べたインタビューのまとめ",
     "write or update the RevOps playbook": "RevOpsプレイブックを書く、または更新する",
     "write down stage definitions, the waterfall RACI, the handoff SLAs, the shared "
     "KPIs and the reporting cadence; agree the first-year roadmap with the CRO":
@@ -1800,13 +1815,17 @@ _JA: Mapping[str, str] = MappingProxyType({
     "revenue review open to every revenue team": "すべてのレベニューチームに開かれた収益レビュー",
     "feedback survey on RevOps' service": "RevOpsのサービスについてのフィードバック調査",
     "public RevOps backlog and roadmap": "RevOpsのバックログとロードマップの公開",
-    "publish the charter, the waterfall RACI and the SLAs": "チャーター、ウォーターフォールのRACI、SLAを公開する",
-    "one intake channel for requests, with a response time": "回答期限つきの、依頼の受付窓口を一つに",
-    "handoff-SLA breach report to the owning managers": "引き継ぎSLA違反のレポートを担当マネージャーへ",
+    "publish the charter, the waterfall RACI and the SLAs":
+        "チャーター、ウォーターフォールのRACI、SLAを公開する",
+    "one intake channel for requests, with a response time":
+        "回答期限つきの、依頼の受付窓口を一つに",
+    "handoff-SLA breach report to the owning managers":
+        "引き継ぎSLA違反のレポートを担当マネージャーへ",
     "process and tool training for newcomers": "新メンバー向けのプロセスとツールのトレーニング",
     "training in concise communication: one-page memos, charts titled with their message":
         "簡潔に伝えるトレーニング：1枚のメモ、メッセージをタイトルにしたグラフ",
-    "release notes for every process or tool change": "プロセスやツールを変えるたびのリリースノート",
+    "release notes for every process or tool change":
+        "プロセスやツールを変えるたびのリリースノート",
     "monthly": "毎月",
     "quarterly": "四半期ごと",
     "always visible": "常時公開",
@@ -1836,12 +1855,14 @@ _JA: Mapping[str, str] = MappingProxyType({
     "churn rate": "解約率",
     "the shared goal every KPI below is tied to": "以下のすべてのKPIがつながる共通の目標",
     "volume and quality of demand handed on": "引き渡す需要の量と質",
-    "how much qualified demand reaches sales, and how fast": "見極めた需要がどれだけ、どれほど速く営業に届くか",
+    "how much qualified demand reaches sales, and how fast":
+        "見極めた需要がどれだけ、どれほど速く営業に届くか",
     "how much pipeline becomes revenue": "パイプラインがどれだけ売上になるか",
     "how much revenue customers keep and add": "顧客がどれだけの売上を維持し、上乗せするか",
     "revenue over the whole relationship: fit, retention, up-sell and cross-sell":
         "関係全体を通じた売上：適合、継続、アップセル、クロスセル",
-    "how strongly customers recommend us; surveyed regularly": "顧客がどれほど強く自社を薦めるか（定期的に調査）",
+    "how strongly customers recommend us; surveyed regularly":
+        "顧客がどれほど強く自社を薦めるか（定期的に調査）",
     "high churn means the experience is not seamless": "解約が多いのは体験が途切れている証拠",
 })
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ._lang import resolve_lang
+from ._lang import text as _tr
 from ._seeds import check_seeds
 from .config import CompanyConfig
 from .simulate import Company, headcount, simulate_company  # noqa: F401 (doctests)
@@ -118,7 +119,9 @@ def _finite(value: Any) -> bool:
 def _raise(problems: list[str], what: str) -> None:
     if problems:
         noun = "problem" if len(problems) == 1 else "problems"
-        raise ValueError(f"{what} has {len(problems)} {noun}:\n- " + "\n- ".join(problems))
+        raise ValueError(_tr(en=f"{what} has {len(problems)} {noun}:\n- ",
+                             ja=f"{what}に{len(problems)}件の問題があります：\n- ")
+                         + "\n- ".join(problems))
 
 
 # =============================================================================== charter
@@ -166,18 +169,23 @@ class Goal:
         problems: list[str] = []
         _text(self.metric, "metric", problems)
         if not _finite(self.target):
-            problems.append(f"target must be a finite number, got {self.target!r}")
+            problems.append(_tr(en=f"target must be a finite number, got {self.target!r}",
+                                ja=f"target（目標値）は有限の数値にしてください（{self.target!r}）"))
         when = _date(self.by)
         if when is None:
-            problems.append(f"by must be a date such as '2026-12-31', got {self.by!r}")
+            problems.append(_tr(en=f"by must be a date such as '2026-12-31', got {self.by!r}",
+                                ja=f"by（期日）は'2026-12-31'のような日付にしてください"
+                                   f"（{self.by!r}）"))
         else:
             object.__setattr__(self, "by", when)
         if self.baseline is not None and not _finite(self.baseline):
             problems.append(f"baseline must be None or a finite number, got {self.baseline!r}")
         _text(self.unit, "unit", problems, allow_empty=True)
         if problems:
-            raise ValueError(f"goal {self.metric!r} is not measurable (a metric, a target value "
-                             "and a date):\n- " + "\n- ".join(problems))
+            raise ValueError(_tr(en=f"goal {self.metric!r} is not measurable (a metric, a target "
+                                    "value and a date):\n- ",
+                                 ja=f"目標{self.metric!r}は測定できません（指標・目標値・期日が"
+                                    "必要）：\n- ") + "\n- ".join(problems))
 
     def _format(self, value: float, lang: str = "en") -> str:
         if self.unit == "share":
@@ -288,7 +296,10 @@ def _as(cls: type, value: Any, name: str, problems: list[str]) -> Any:
         if isinstance(value, tuple | list):
             return cls(*value)
     except (TypeError, ValueError) as exc:
-        problems.append(f"{name}: " + str(exc).replace(":\n- ", ": ").replace("\n- ", "; "))
+        message = str(exc)
+        for separator, joined in ((":\n- ", ": "), ("：\n- ", "："), ("\n- ", "; ")):
+            message = message.replace(separator, joined)
+        problems.append(f"{name}: {message}")
         return None
     problems.append(f"{name} must be a {cls.__name__}, a dict or a tuple, got "
                     f"{type(value).__name__} {value!r}")
@@ -366,8 +377,10 @@ class Charter:
         given = problems.copy()
         goals = _items(self.goals, "goals", Goal, problems)
         if goals is not None and not goals and problems == given:
-            problems.append("goals must hold at least one measurable goal (a metric, a target "
-                            "value and a date), got none")
+            problems.append(_tr(en="goals must hold at least one measurable goal (a metric, a "
+                                   "target value and a date), got none",
+                                ja="goalsには測定できる目標（指標・目標値・期日）が少なくとも1つ"
+                                   "必要ですが、ありません"))
         scope = self.scope
         if isinstance(scope, str) or not isinstance(scope, Iterable):
             problems.append(f"scope must be a list of str, got {type(scope).__name__} {scope!r}")
@@ -385,7 +398,7 @@ class Charter:
             problems.append(f"headcount must be an int >= 1, got {self.headcount!r}")
         schedule = _items(self.schedule, "schedule", Milestone, problems)
         duties = _items(self.responsibilities, "responsibilities", Responsibility, problems)
-        _raise(problems, f"charter {self.name!r}")
+        _raise(problems, _tr(en=f"charter {self.name!r}", ja=f"チャーター{self.name!r}"))
         object.__setattr__(self, "goals", goals)
         object.__setattr__(self, "scope", scope)
         object.__setattr__(self, "schedule", tuple(sorted(schedule, key=lambda m: m.by)))
@@ -864,7 +877,8 @@ class RaciError(ValueError):
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = list(problems)
         noun = "problem" if len(self.problems) == 1 else "problems"
-        super().__init__(f"the RACI matrix has {len(self.problems)} {noun}:\n- "
+        super().__init__(_tr(en=f"the RACI matrix has {len(self.problems)} {noun}:\n- ",
+                             ja=f"RACIマトリクスに{len(self.problems)}件の問題があります：\n- ")
                          + "\n- ".join(self.problems))
 
 
@@ -937,19 +951,24 @@ def validate_raci(raci: pd.DataFrame, *, stages: Sequence[str] = WATERFALL_STAGE
         problems.append(f"stages must appear once each; repeated rows: {repeated}")
     missing = [s for s in stages if s not in raci.index]
     if missing:
-        problems.append(f"stages missing from the rows: {missing}")
+        problems.append(_tr(en=f"stages missing from the rows: {missing}",
+                            ja=f"行にないステージ：{missing}"))
     unknown = [str(s) for s in raci.index if s not in stages]
     if unknown:
-        problems.append(f"rows that are not stages of the waterfall: {unknown} "
-                        f"(expected stages: {stages})")
+        problems.append(_tr(en=f"rows that are not stages of the waterfall: {unknown} "
+                               f"(expected stages: {stages})",
+                            ja=f"ウォーターフォールのステージではない行：{unknown}"
+                               f"（ステージは{stages}）"))
     letters: dict[tuple[Any, Any], frozenset[str]] = {}
     for r, stage in enumerate(raci.index):
         for c, dept in enumerate(raci.columns):
             value = raci.iat[r, c]
             parsed = _letters(value)
             if parsed is None:
-                problems.append(f"cell ({stage!r}, {dept!r}) holds {value!r}; expected letters "
-                                "from R, A, C, I such as 'A/R', or ''")
+                problems.append(_tr(en=f"cell ({stage!r}, {dept!r}) holds {value!r}; expected "
+                                       "letters from R, A, C, I such as 'A/R', or ''",
+                                    ja=f"セル({stage!r}, {dept!r})の値{value!r}は使えません。"
+                                       "R・A・C・Iの文字（'A/R'など）か''にしてください"))
                 parsed = frozenset()
             letters[(r, c)] = parsed
     if raci.index.is_unique:
@@ -958,14 +977,21 @@ def validate_raci(raci: pd.DataFrame, *, stages: Sequence[str] = WATERFALL_STAGE
             accountable = [str(d) for c, d in enumerate(raci.columns) if "A" in letters[(r, c)]]
             responsible = [d for c, d in enumerate(raci.columns) if "R" in letters[(r, c)]]
             if not accountable:
-                problems.append(f"stage {stage!r} has no Accountable (A); name exactly one "
-                                "department")
+                problems.append(_tr(en=f"stage {stage!r} has no Accountable (A); name exactly "
+                                       "one department",
+                                    ja=f"ステージ{stage!r}に説明責任者（A）がいません。部門を"
+                                       "ちょうど1つ指名してください"))
             elif len(accountable) > 1:
-                problems.append(f"stage {stage!r} has {len(accountable)} Accountables "
-                                f"({', '.join(accountable)}); keep exactly one")
+                problems.append(_tr(en=f"stage {stage!r} has {len(accountable)} Accountables "
+                                       f"({', '.join(accountable)}); keep exactly one",
+                                    ja=f"ステージ{stage!r}に説明責任者（A）が{len(accountable)}つ"
+                                       f"あります（{', '.join(accountable)}）。"
+                                       "1つだけにしてください"))
             if not responsible:
-                problems.append(f"stage {stage!r} has no Responsible (R); someone must do the "
-                                "work")
+                problems.append(_tr(en=f"stage {stage!r} has no Responsible (R); someone must do "
+                                       "the work",
+                                    ja=f"ステージ{stage!r}に実行責任者（R）がいません。誰かが"
+                                       "実際に作業する必要があります"))
     if problems:
         raise RaciError(problems)
     return raci
@@ -1642,7 +1668,7 @@ def kpi_tree(*, lang: str | None = None) -> pd.DataFrame:
         ("KPI", "churn rate", "revops", "high churn means the experience is not seamless"),
     ]
     return _localise(pd.DataFrame(rows, columns=["level", "metric", "owner", "why_it_matters"]),
-                     ["metric", "why_it_matters"], lang)
+                     ["metric", "owner", "why_it_matters"], lang)
 
 
 # ============================================================================ Japanese text

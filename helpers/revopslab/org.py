@@ -1317,7 +1317,7 @@ class Readiness:
         >>> verdict = readiness(customers=320, employees=130, years=7)
         >>> verdict, reasons = verdict.explain("ja").split("：", 1)
         >>> verdict
-        'RevOpsの導入はまだ早い――LeanDataのプロファイルの3条件のうち1つを満たす'
+        'RevOpsの導入はまだ早い――LeanDataのプロファイルの条件を満たしたのは3つ中1'
         >>> reasons.split("、")[0]
         '顧客数 320（基準500'
         """
@@ -1353,7 +1353,8 @@ class Readiness:
         met = sum(value >= threshold for _, value, threshold in self._checks())
         who = f"{self.size.name}：" if self.size.name else ""
         verdict = "RevOpsを導入する準備ができている" if self.ready else "RevOpsの導入はまだ早い"
-        return (f"{who}{verdict}――{self.profile.source}のプロファイルの3条件のうち{met}つを満たす："
+        return (f"{who}{verdict}――{self.profile.source}のプロファイルの条件を満たしたのは"
+                f"3つ中{met}："
                 + "、".join(parts) + "。")
 
     def __repr__(self) -> str:

@@ -78,9 +78,8 @@ def test_english_runs_finds_sentences_and_spares_code_names():
                                                                              "that were won"]
 
 
-def _outputs(path: Path):
-    """(cell index, cell source, text) of every text a code cell of ``path`` shows."""
-    notebook = nbformat.read(path, as_version=4)
+def _outputs(notebook):
+    """(cell index, cell source, text) of every text a code cell of ``notebook`` shows."""
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code":
             continue
@@ -93,10 +92,12 @@ def _outputs(path: Path):
                 yield index, cell.source, shown
 
 
-def english_sentences(path: Path) -> list[tuple[int, str, str]]:
-    """(cell, run, line) of every English run the committed outputs of ``path`` show."""
+def english_sentences(notebook) -> list[tuple[int, str, str]]:
+    """(cell, run, line) of every English run the outputs of ``notebook`` (or a path) show."""
+    if isinstance(notebook, Path):
+        notebook = nbformat.read(notebook, as_version=4)
     found = []
-    for index, source, shown in _outputs(path):
+    for index, source, shown in _outputs(notebook):
         if any(call in source for call in BILINGUAL_CALLS):
             continue
         for line in shown.splitlines():
@@ -112,6 +113,19 @@ def english_sentences(path: Path) -> list[tuple[int, str, str]]:
 def test_the_japanese_twin_prints_no_english_sentence(name):
     found = english_sentences(NOTEBOOKS / "ja" / f"{name}.ipynb")
     assert found == [], "\n".join(f"cell {i}: {run!r} in {line[:120]!r}" for i, run, line in found)
+
+
+def test_the_japanese_twin_speaks_japanese_with_other_parameters(run_notebook):
+    # Sentences are computed, not typed: another noise level, curve and seed count still
+    # give Japanese sentences (and a Japanese claim sentence) in every output.
+    nb = run_notebook("ja/03_bigops_ssot.ipynb", noise=0.3, curve_scale=0.15,
+                      curve_noises=[0.0, 0.4], claim_seeds=1)
+    found = english_sentences(nb)
+    assert found == [], "\n".join(f"cell {i}: {run!r} in {line[:120]!r}" for i, run, line in found)
+    printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    assert "ノイズ0.3での企業の名寄せ：適合率" in printed
+    assert re.search(r"^主張8（.*）：.*、1シード中.*。$", printed, re.MULTILINE)
+    assert "Traceback" not in printed
 
 
 def test_the_scan_finds_the_english_edition_english():

@@ -19,6 +19,7 @@ from ._lang import text as _tr
 from ._seeds import check_seeds
 from .config import CompanyConfig
 from .simulate import Company, headcount, simulate_company  # noqa: F401 (doctests)
+from .style import format_yen
 from .sweep import per_seed, sweep
 
 __all__ = [
@@ -191,7 +192,7 @@ class Goal:
         if self.unit == "share":
             return f"{value:.0%}"
         if self.unit == "yen":
-            return f"{value:,.0f}円" if lang == "ja" else f"¥{value:,.0f}"
+            return format_yen(value, lang="ja") if lang == "ja" else f"¥{value:,.0f}"
         text = f"{value:,.2f}".rstrip("0").rstrip(".")
         if lang == "ja":
             return text + _UNITS_JA.get(self.unit, self.unit)
@@ -456,7 +457,8 @@ class Charter:
                  f"**スポンサー** {self.sponsor}の直属。", "", "**目標（測定可能なもの）**", ""]
         lines += [f"- {goal.describe('ja')}" for goal in self.goals]
         lines += ["", "**範囲** " + "、".join(self.scope) + "。", "",
-                  f"**予算** 年間{self.budget_yen:,.0f}円、{self.headcount}人。", ""]
+                  f"**予算** 年間{format_yen(self.budget_yen, lang='ja')}、"
+                  f"{self.headcount}人。", ""]
         if self.schedule:
             lines += ["**スケジュール**", ""]
             lines += [f"- {m.by:%Y-%m-%d}：{m.name}" for m in self.schedule]

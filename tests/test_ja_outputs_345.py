@@ -48,6 +48,9 @@ BILINGUAL_CALLS = ("show_glossary(", "print(ss.CUSTOMER_360_SQL")
 def english_runs(line: str) -> list[str]:
     """Every run of 3+ consecutive English words (single spaces between them) in ``line``.
 
+    A run of capitalised words only (``Taihei Neo Lab LLC``, a company's romanised name in a
+    noisy export) is a name, not a sentence: a run needs a lower-case word.
+
     Examples
     --------
     >>> english_runs("受注率 24.5%、NRR 106.3%")
@@ -58,13 +61,15 @@ def english_runs(line: str) -> list[str]:
     ['Mean gap of the']
     >>> english_runs("company.leads first_come opportunity_to_won SFA CS MA")
     []
+    >>> english_runs("1  ma  companies  2832202763  Taihei Neo Lab LLC  NaN")
+    []
     """
     runs, current = [], []
     for token in line.split(" ") + [""]:
         if token and _WORD.match(token) and not token.strip(",.;:!?()").isupper():
             current.append(token)
             continue
-        if len(current) >= 3:
+        if len(current) >= 3 and any(word.strip(",.;:!?()").islower() for word in current):
             runs.append(" ".join(current))
         current = []
     return runs

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 # What-if cells show no widgets in test runs, whichever path pytest is given (nbval and
 # papermill kernels inherit this); `make lab` leaves them interactive.
 os.environ.setdefault("REVOPSLAB_STATIC", "1")
@@ -12,6 +14,16 @@ os.environ.setdefault("REVOPSLAB_STATIC", "1")
 # (revopslab._cache) in the checkout's ignored .cache/ folder.
 os.environ.setdefault("REVOPSLAB_CACHE_DIR",
                       str(Path(__file__).resolve().parent / ".cache" / "companies"))
+
+
+@pytest.fixture(autouse=True)
+def _english_unless_told():
+    """Every test and doctest starts with English bound (``revopslab._lang``): a test that
+    calls ``set_theme(lang="ja")`` does not change what the next one prints."""
+    from revopslab._lang import language
+
+    with language("en"):
+        yield
 
 
 def _weight(item) -> int:

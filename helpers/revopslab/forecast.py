@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ._lang import text
 from .vocabulary import CHANNELS, OPPORTUNITY_STAGES, SEGMENTS
 
 if TYPE_CHECKING:
@@ -280,7 +281,8 @@ def assert_point_in_time(features: pd.DataFrame | Callable, snapshot_date,
         problems = _compare(now, then)
         if problems:
             raise LeakageError(
-                f"features differ once the future is removed (after {at.date()}): "
+                text(en=f"features differ once the future is removed (after {at.date()}): ",
+                     ja=f"未来（{at.date()}より後）を取り除くと特徴量が変わります：")
                 + "; ".join(problems))
         return
     if not isinstance(features, pd.DataFrame):
@@ -333,7 +335,7 @@ def _compare(now: pd.DataFrame, then: pd.DataFrame) -> list[str]:
         return problems
     for column in now.columns.intersection(then.columns):
         if not _same(now[column], then[column]):
-            problems.append(f"column {column!r}")
+            problems.append(text(en=f"column {column!r}", ja=f"列{column!r}"))
     return problems
 
 

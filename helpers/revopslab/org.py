@@ -14,9 +14,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._lang import resolve_lang
+from ._lang import text as _tr
 from ._seeds import check_seeds
 from .config import CompanyConfig
 from .simulate import Company, headcount, simulate_company  # noqa: F401 (doctests)
+from .style import format_yen
 from .sweep import per_seed, sweep
 
 __all__ = [
@@ -117,7 +120,9 @@ def _finite(value: Any) -> bool:
 def _raise(problems: list[str], what: str) -> None:
     if problems:
         noun = "problem" if len(problems) == 1 else "problems"
-        raise ValueError(f"{what} has {len(problems)} {noun}:\n- " + "\n- ".join(problems))
+        raise ValueError(_tr(en=f"{what} has {len(problems)} {noun}:\n- ",
+                             ja=f"{what}に{len(problems)}件の問題があります：\n- ")
+                         + "\n- ".join(problems))
 
 
 # =============================================================================== charter
@@ -165,30 +170,60 @@ class Goal:
         problems: list[str] = []
         _text(self.metric, "metric", problems)
         if not _finite(self.target):
-            problems.append(f"target must be a finite number, got {self.target!r}")
+            problems.append(_tr(en=f"target must be a finite number, got {self.target!r}",
+                                ja=f"target（目標値）は有限の数値にしてください（{self.target!r}）"))
         when = _date(self.by)
         if when is None:
-            problems.append(f"by must be a date such as '2026-12-31', got {self.by!r}")
+            problems.append(_tr(en=f"by must be a date such as '2026-12-31', got {self.by!r}",
+                                ja=f"by（期日）は'2026-12-31'のような日付にしてください"
+                                   f"（{self.by!r}）"))
         else:
             object.__setattr__(self, "by", when)
         if self.baseline is not None and not _finite(self.baseline):
             problems.append(f"baseline must be None or a finite number, got {self.baseline!r}")
         _text(self.unit, "unit", problems, allow_empty=True)
         if problems:
-            raise ValueError(f"goal {self.metric!r} is not measurable (a metric, a target value "
-                             "and a date):\n- " + "\n- ".join(problems))
+            raise ValueError(_tr(en=f"goal {self.metric!r} is not measurable (a metric, a target "
+                                    "value and a date):\n- ",
+                                 ja=f"目標{self.metric!r}は測定できません（指標・目標値・期日が"
+                                    "必要）：\n- ") + "\n- ".join(problems))
 
-    def _format(self, value: float) -> str:
+    def _format(self, value: float, lang: str = "en") -> str:
         if self.unit == "share":
             return f"{value:.0%}"
         if self.unit == "yen":
-            return f"¥{value:,.0f}"
+            return format_yen(value, lang="ja") if lang == "ja" else f"¥{value:,.0f}"
         text = f"{value:,.2f}".rstrip("0").rstrip(".")
+        if lang == "ja":
+            return text + _UNITS_JA.get(self.unit, self.unit)
         return f"{text} {self.unit}".rstrip()
 
-    def __str__(self) -> str:
+    def describe(self, lang: str | None = None) -> str:
+        """The goal in one line, in ``lang`` (default: the bound language).
+
+        Examples
+        --------
+        >>> goal = Goal("win rate", 0.3, "2026-12-31", baseline=0.25, unit="share")
+        >>> goal.describe("en")
+        'win rate: from 25% to 30% by 2026-12-31'
+        >>> goal.describe("ja")
+        'win rate：2026-12-31までに25%から30%へ'
+        """
+        lang = resolve_lang(lang)
+        target = self._format(self.target, lang)
+        if lang == "ja":
+            start = f"{self._format(self.baseline, lang)}から" if self.baseline is not None else ""
+            return f"{self.metric}：{self.by:%Y-%m-%d}までに{start}{target}へ"
         start = f"from {self._format(self.baseline)} " if self.baseline is not None else ""
-        return f"{self.metric}: {start}to {self._format(self.target)} by {self.by:%Y-%m-%d}"
+        return f"{self.metric}: {start}to {target} by {self.by:%Y-%m-%d}"
+
+    def __str__(self) -> str:
+        return self.describe("en")
+
+
+#: Units of :class:`Goal` as Japanese readers write them after a number.
+_UNITS_JA: Mapping[str, str] = MappingProxyType({"days": "日", "day": "日", "people": "人",
+                                                 "months": "か月", "deals": "件"})
 
 
 @dataclass(frozen=True)
@@ -262,7 +297,10 @@ def _as(cls: type, value: Any, name: str, problems: list[str]) -> Any:
         if isinstance(value, tuple | list):
             return cls(*value)
     except (TypeError, ValueError) as exc:
-        problems.append(f"{name}: " + str(exc).replace(":\n- ", ": ").replace("\n- ", "; "))
+        message = str(exc)
+        for separator, joined in ((":\n- ", ": "), ("：\n- ", "："), ("\n- ", "; ")):
+            message = message.replace(separator, joined)
+        problems.append(f"{name}: {message}")
         return None
     problems.append(f"{name} must be a {cls.__name__}, a dict or a tuple, got "
                     f"{type(value).__name__} {value!r}")
@@ -340,8 +378,10 @@ class Charter:
         given = problems.copy()
         goals = _items(self.goals, "goals", Goal, problems)
         if goals is not None and not goals and problems == given:
-            problems.append("goals must hold at least one measurable goal (a metric, a target "
-                            "value and a date), got none")
+            problems.append(_tr(en="goals must hold at least one measurable goal (a metric, a "
+                                   "target value and a date), got none",
+                                ja="goalsには測定できる目標（指標・目標値・期日）が少なくとも1つ"
+                                   "必要ですが、ありません"))
         scope = self.scope
         if isinstance(scope, str) or not isinstance(scope, Iterable):
             problems.append(f"scope must be a list of str, got {type(scope).__name__} {scope!r}")
@@ -359,7 +399,7 @@ class Charter:
             problems.append(f"headcount must be an int >= 1, got {self.headcount!r}")
         schedule = _items(self.schedule, "schedule", Milestone, problems)
         duties = _items(self.responsibilities, "responsibilities", Responsibility, problems)
-        _raise(problems, f"charter {self.name!r}")
+        _raise(problems, _tr(en=f"charter {self.name!r}", ja=f"チャーター{self.name!r}"))
         object.__setattr__(self, "goals", goals)
         object.__setattr__(self, "scope", scope)
         object.__setattr__(self, "schedule", tuple(sorted(schedule, key=lambda m: m.by)))
@@ -371,8 +411,11 @@ class Charter:
         return pd.DataFrame([dataclasses.asdict(r) for r in self.responsibilities],
                             columns=columns)
 
-    def to_markdown(self) -> str:
+    def to_markdown(self, lang: str | None = None) -> str:
         """The charter as a Markdown document (show it with ``IPython.display.Markdown``).
+
+        Its headings are written in ``lang`` (default: the bound language); the charter's own
+        text is shown as given.
 
         Examples
         --------
@@ -384,7 +427,11 @@ class Charter:
         ## RevOps charter
         >>> "- win rate: from 25% to 30% by 2026-12-31" in charter.to_markdown()
         True
+        >>> print(charter.to_markdown("ja").splitlines()[2])
+        **目的** One process.
         """
+        if resolve_lang(lang) == "ja":
+            return self._markdown_ja()
         lines = [f"## {self.name}", "", f"**Purpose.** {self.purpose}", "",
                  f"**Sponsor.** Reports to the {self.sponsor}.", "", "**Goals (measurable).**",
                  ""]
@@ -401,6 +448,25 @@ class Charter:
                       "| responsibility | pillar | done today | potential value |",
                       "|---|---|---|---|"]
             lines += [f"| {r.name} | {r.pillar.replace('_', ' ')} | {r.current_state} | "
+                      f"{r.potential_value} |" for r in self.responsibilities]
+        return "\n".join(lines).rstrip() + "\n"
+
+    def _markdown_ja(self) -> str:
+        pillars = {p.key: p.name_ja for p in operating_model().parts}
+        lines = [f"## {self.name}", "", f"**目的** {self.purpose}", "",
+                 f"**スポンサー** {self.sponsor}の直属。", "", "**目標（測定可能なもの）**", ""]
+        lines += [f"- {goal.describe('ja')}" for goal in self.goals]
+        lines += ["", "**範囲** " + "、".join(self.scope) + "。", "",
+                  f"**予算** 年間{format_yen(self.budget_yen, lang='ja')}、"
+                  f"{self.headcount}人。", ""]
+        if self.schedule:
+            lines += ["**スケジュール**", ""]
+            lines += [f"- {m.by:%Y-%m-%d}：{m.name}" for m in self.schedule]
+            lines += [""]
+        if self.responsibilities:
+            lines += ["**担う責任：現状と、うまく果たせたときの価値**", "",
+                      "| 責任 | 柱 | 現状 | 期待される価値 |", "|---|---|---|---|"]
+            lines += [f"| {r.name} | {pillars.get(r.pillar, r.pillar)} | {r.current_state} | "
                       f"{r.potential_value} |" for r in self.responsibilities]
         return "\n".join(lines).rstrip() + "\n"
 
@@ -574,8 +640,24 @@ class OperatingModel:
         return dataclasses.replace(
             self, pillars=tuple(new if p is part else p for p in self.pillars))
 
-    def to_markdown(self) -> str:
-        """The model as Markdown: the reporting line, the GTM strategy and each pillar."""
+    def to_markdown(self, lang: str | None = None) -> str:
+        """The model as Markdown: the reporting line, the GTM strategy and each pillar.
+
+        Written in ``lang`` (default: the bound language); a responsibility added in another
+        language is shown as written.
+
+        Examples
+        --------
+        >>> print(operating_model().to_markdown("ja").splitlines()[0])
+        **RevOpsはCROの直属です。**
+        """
+        lang = resolve_lang(lang)
+        if lang == "ja":
+            lines = [f"**RevOpsは{self.reports_to}の直属です。**", ""]
+            for part in self.parts:
+                lines.append(f"- **{part.name_ja}**（{part.name_en}）：{_ja(part.purpose, lang)}")
+                lines += [f"    - {_ja(duty, lang)}" for duty in part.responsibilities]
+            return "\n".join(lines) + "\n"
         lines = [f"**RevOps reports to the {self.reports_to}.**", ""]
         for part in self.parts:
             lines.append(f"- **{part.name_en}** ({part.name_ja}): {part.purpose}")
@@ -671,7 +753,7 @@ _GOVERNANCE = {
 }
 
 
-def governance_models() -> pd.DataFrame:
+def governance_models(*, lang: str | None = None) -> pd.DataFrame:
     """The three governance models over process, data and technology, with their trade-offs.
 
     Tidy: one row per model and domain, with who manages it, what they do,
@@ -685,6 +767,8 @@ def governance_models() -> pd.DataFrame:
     (9, 7)
     >>> frame.loc[frame["revops_default"], "model"].unique().tolist()
     ['centralised']
+    >>> governance_models(lang="ja").loc[0, "strength"]
+    'すべてのステージと引き継ぎに、端から端まで一つの定義'
     """
     rows = []
     for model in GOVERNANCE_MODELS:
@@ -694,10 +778,11 @@ def governance_models() -> pd.DataFrame:
             rows.append({"model": model, "domain": domain, "who_manages": info["who"],
                          "what_they_do": does, "strength": strength, "weakness": weakness,
                          "revops_default": model == "centralised"})
-    return pd.DataFrame(rows)
+    return _localise(pd.DataFrame(rows), ["who_manages", "what_they_do", "strength", "weakness"],
+                     lang)
 
 
-def talent_sources() -> pd.DataFrame:
+def talent_sources(*, lang: str | None = None) -> pd.DataFrame:
     """Where the book suggests finding RevOps people in Japan, by pillar.
 
     Examples
@@ -713,7 +798,8 @@ def talent_sources() -> pd.DataFrame:
         ("operations_management", "sales, with deep SFA/CRM knowledge",
          "knowing the sales process and the data the CRM holds about it"),
     ]
-    return pd.DataFrame(rows, columns=["pillar", "source", "what_they_bring"])
+    return _localise(pd.DataFrame(rows, columns=["pillar", "source", "what_they_bring"]),
+                     ["source", "what_they_bring"], lang)
 
 
 # ============================================================================== waterfall
@@ -735,7 +821,7 @@ _STAGE_INFO = (
 )
 
 
-def waterfall_stages() -> pd.DataFrame:
+def waterfall_stages(*, lang: str | None = None) -> pd.DataFrame:
     """The rearchitected demand waterfall's stages, their phase and meaning.
 
     Examples
@@ -743,8 +829,8 @@ def waterfall_stages() -> pd.DataFrame:
     >>> waterfall_stages().loc["tgl", "phase"]
     'marketing qualification'
     """
-    return pd.DataFrame(list(_STAGE_INFO), columns=["stage", "phase", "meaning"]).set_index(
-        "stage")
+    frame = pd.DataFrame(list(_STAGE_INFO), columns=["stage", "phase", "meaning"])
+    return _localise(frame, ["phase", "meaning"], lang).set_index("stage")
 
 
 _SUGGESTED_RACI = {
@@ -793,7 +879,8 @@ class RaciError(ValueError):
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = list(problems)
         noun = "problem" if len(self.problems) == 1 else "problems"
-        super().__init__(f"the RACI matrix has {len(self.problems)} {noun}:\n- "
+        super().__init__(_tr(en=f"the RACI matrix has {len(self.problems)} {noun}:\n- ",
+                             ja=f"RACIマトリクスに{len(self.problems)}件の問題があります：\n- ")
                          + "\n- ".join(self.problems))
 
 
@@ -866,19 +953,24 @@ def validate_raci(raci: pd.DataFrame, *, stages: Sequence[str] = WATERFALL_STAGE
         problems.append(f"stages must appear once each; repeated rows: {repeated}")
     missing = [s for s in stages if s not in raci.index]
     if missing:
-        problems.append(f"stages missing from the rows: {missing}")
+        problems.append(_tr(en=f"stages missing from the rows: {missing}",
+                            ja=f"行にないステージ：{missing}"))
     unknown = [str(s) for s in raci.index if s not in stages]
     if unknown:
-        problems.append(f"rows that are not stages of the waterfall: {unknown} "
-                        f"(expected stages: {stages})")
+        problems.append(_tr(en=f"rows that are not stages of the waterfall: {unknown} "
+                               f"(expected stages: {stages})",
+                            ja=f"ウォーターフォールのステージではない行：{unknown}"
+                               f"（ステージは{stages}）"))
     letters: dict[tuple[Any, Any], frozenset[str]] = {}
     for r, stage in enumerate(raci.index):
         for c, dept in enumerate(raci.columns):
             value = raci.iat[r, c]
             parsed = _letters(value)
             if parsed is None:
-                problems.append(f"cell ({stage!r}, {dept!r}) holds {value!r}; expected letters "
-                                "from R, A, C, I such as 'A/R', or ''")
+                problems.append(_tr(en=f"cell ({stage!r}, {dept!r}) holds {value!r}; expected "
+                                       "letters from R, A, C, I such as 'A/R', or ''",
+                                    ja=f"セル({stage!r}, {dept!r})の値{value!r}は使えません。"
+                                       "R・A・C・Iの文字（'A/R'など）か''にしてください"))
                 parsed = frozenset()
             letters[(r, c)] = parsed
     if raci.index.is_unique:
@@ -887,14 +979,21 @@ def validate_raci(raci: pd.DataFrame, *, stages: Sequence[str] = WATERFALL_STAGE
             accountable = [str(d) for c, d in enumerate(raci.columns) if "A" in letters[(r, c)]]
             responsible = [d for c, d in enumerate(raci.columns) if "R" in letters[(r, c)]]
             if not accountable:
-                problems.append(f"stage {stage!r} has no Accountable (A); name exactly one "
-                                "department")
+                problems.append(_tr(en=f"stage {stage!r} has no Accountable (A); name exactly "
+                                       "one department",
+                                    ja=f"ステージ{stage!r}に説明責任者（A）がいません。部門を"
+                                       "ちょうど1つ指名してください"))
             elif len(accountable) > 1:
-                problems.append(f"stage {stage!r} has {len(accountable)} Accountables "
-                                f"({', '.join(accountable)}); keep exactly one")
+                problems.append(_tr(en=f"stage {stage!r} has {len(accountable)} Accountables "
+                                       f"({', '.join(accountable)}); keep exactly one",
+                                    ja=f"ステージ{stage!r}に説明責任者（A）が{len(accountable)}つ"
+                                       f"あります（{', '.join(accountable)}）。"
+                                       "1つだけにしてください"))
             if not responsible:
-                problems.append(f"stage {stage!r} has no Responsible (R); someone must do the "
-                                "work")
+                problems.append(_tr(en=f"stage {stage!r} has no Responsible (R); someone must do "
+                                       "the work",
+                                    ja=f"ステージ{stage!r}に実行責任者（R）がいません。誰かが"
+                                       "実際に作業する必要があります"))
     if problems:
         raise RaciError(problems)
     return raci
@@ -1209,8 +1308,23 @@ class Readiness:
                 for name, value, threshold in self._checks()]
         return pd.DataFrame(rows).set_index("criterion")
 
-    def explain(self) -> str:
-        """The verdict and the reason for it, criterion by criterion."""
+    def explain(self, lang: str | None = None) -> str:
+        """The verdict and the reason for it, criterion by criterion, in ``lang``.
+
+        ``lang`` defaults to the bound language (:func:`revopslab.style.get_lang`), so the
+        repr speaks the notebook's language.
+
+        Examples
+        --------
+        >>> verdict = readiness(customers=320, employees=130, years=7)
+        >>> verdict, reasons = verdict.explain("ja").split("：", 1)
+        >>> verdict
+        'RevOpsの導入はまだ早い――LeanDataのプロファイルの条件を満たしたのは3つ中1'
+        >>> reasons.split("、")[0]
+        '顧客数 320（基準500'
+        """
+        if resolve_lang(lang) == "ja":
+            return self._explain_ja()
         parts = []
         for name, value, threshold in self._checks():
             shown = f"{value:,.1f}" if name == "years" else f"{value:,.0f}"
@@ -1227,8 +1341,29 @@ class Readiness:
         return (f"{who}{verdict} — {met} of 3 criteria of {self.profile.source}'s profile met: "
                 + "; ".join(parts) + ".")
 
-    __repr__ = explain
-    __str__ = explain
+    def _explain_ja(self) -> str:
+        names = {"customers": "顧客数", "employees": "従業員数", "years": "創業からの年数"}
+        parts = []
+        for name, value, threshold in self._checks():
+            shown = f"{value:,.1f}" if name == "years" else f"{value:,.0f}"
+            if value >= threshold:
+                parts.append(f"{names[name]} {shown}（基準{threshold:g}、達成）")
+            else:
+                gap = threshold - value
+                gap_text = f"{gap:,.1f}" if name == "years" else f"{gap:,.0f}"
+                parts.append(f"{names[name]} {shown}（基準{threshold:g}、{gap_text}不足）")
+        met = sum(value >= threshold for _, value, threshold in self._checks())
+        who = f"{self.size.name}：" if self.size.name else ""
+        verdict = "RevOpsを導入する準備ができている" if self.ready else "RevOpsの導入はまだ早い"
+        return (f"{who}{verdict}――{self.profile.source}のプロファイルの条件を満たしたのは"
+                f"3つ中{met}："
+                + "、".join(parts) + "。")
+
+    def __repr__(self) -> str:
+        return self.explain()
+
+    def __str__(self) -> str:
+        return self.explain()
 
 
 def readiness(company: Company | CompanySize | Mapping[str, Any] | None = None, *,
@@ -1442,7 +1577,8 @@ ONBOARDING_PLAN: tuple[PlanStep, ...] = (
 
 
 def onboarding_plan(*, start: dt.date | str | None = None,
-                    steps: Sequence[PlanStep] = ONBOARDING_PLAN) -> pd.DataFrame:
+                    steps: Sequence[PlanStep] = ONBOARDING_PLAN,
+                    lang: str | None = None) -> pd.DataFrame:
     """The 90-day onboarding plan as a table, with dates when ``start`` is given.
 
     Examples
@@ -1466,10 +1602,10 @@ def onboarding_plan(*, start: dt.date | str | None = None,
         first = pd.Timestamp(first)
         frame["begins"] = first + pd.to_timedelta(frame["first_day"] - 1, unit="D")
         frame["due"] = first + pd.to_timedelta(frame["last_day"] - 1, unit="D")
-    return frame
+    return _localise(frame, ["activity", "what_to_do", "deliverable"], lang)
 
 
-def communication_plan() -> pd.DataFrame:
+def communication_plan(*, lang: str | None = None) -> pd.DataFrame:
     """A communication plan template built on the book's three approaches.
 
     One row per practice: the approach it serves (open culture, clear
@@ -1503,10 +1639,12 @@ def communication_plan() -> pd.DataFrame:
         ("training and tools", "release notes for every process or tool change",
          "on every change", "affected users", "RevOps (RevTech)"),
     ]
-    return pd.DataFrame(rows, columns=["approach", "practice", "cadence", "audience", "owner"])
+    return _localise(pd.DataFrame(rows, columns=["approach", "practice", "cadence", "audience",
+                                                 "owner"]),
+                     ["approach", "practice", "cadence", "audience", "owner"], lang)
 
 
-def kpi_tree() -> pd.DataFrame:
+def kpi_tree(*, lang: str | None = None) -> pd.DataFrame:
     """KPIs tied to one shared KGI (revenue), with owners, including RevOps' outcome metrics.
 
     Examples
@@ -1532,5 +1670,240 @@ def kpi_tree() -> pd.DataFrame:
         ("KPI", "NPS", "revops", "how strongly customers recommend us; surveyed regularly"),
         ("KPI", "churn rate", "revops", "high churn means the experience is not seamless"),
     ]
-    return pd.DataFrame(rows, columns=["level", "metric", "owner", "why_it_matters"])
+    return _localise(pd.DataFrame(rows, columns=["level", "metric", "owner", "why_it_matters"]),
+                     ["metric", "owner", "why_it_matters"], lang)
 
+
+# ============================================================================ Japanese text
+#: The Japanese of the English text this module's tables and documents hold (operating model,
+#: governance models, talent sources, waterfall stages, onboarding and communication plans,
+#: KPI tree). Keys and codes (``centralised``, ``tql`` …) are never translated.
+_JA: Mapping[str, str] = MappingProxyType({
+    # operating model: purposes and responsibilities
+    "Turn the business goals into a plan every revenue team works from, shared as the "
+    "RevOps playbook and updated as things change.":
+        "事業目標を、すべてのレベニューチームが拠って立つ計画に落とし込み、RevOpsプレイブックとして"
+        "共有し、状況の変化に合わせて更新する。",
+    "set revenue targets": "収益目標を設定する",
+    "design the revenue organisation": "レベニュー組織を設計する",
+    "manage stakeholders across departments": "部門をまたいでステークホルダーを調整する",
+    "decide resource priorities": "リソース配分の優先順位を決める",
+    "build the revenue model": "収益モデルを構築する",
+    "publish and update the RevOps playbook": "RevOpsプレイブックを公開し、更新する",
+    "Design, run and answer for the whole revenue process and its workflows.":
+        "レベニュープロセス全体とそのワークフローを設計・運用し、責任を持つ。",
+    "design and run the revenue process end to end":
+        "レベニュープロセスを端から端まで設計・運用する",
+    "define milestones: MQL/AQL, SQL, opportunity stages":
+        "マイルストーンを定義する：MQL/AQL、SQL、商談ステージ",
+    "define and manage the handoff SLAs between departments": "部門間の引き継ぎSLAを定め、管理する",
+    "design automated workflows (and the manual steps left)":
+        "自動化されたワークフロー（と残る手作業）を設計する",
+    "Help the field teams carry out the strategy productively and deliver value "
+    "to customers.":
+        "現場のチームが戦略を生産的に実行し、顧客に価値を届けられるよう支援する。",
+    "train people on the process and the systems": "プロセスとシステムについて人を教育する",
+    "coach and develop the teams": "チームをコーチし、育成する",
+    "provide content for each stage": "ステージごとのコンテンツを用意する",
+    "design incentives with the teams": "チームと一緒にインセンティブを設計する",
+    "ease communication between departments": "部門間のコミュニケーションを円滑にする",
+    "Make the whole revenue organisation efficient with one technology stack.":
+        "一つのテクノロジースタックで、レベニュー組織全体を効率化する。",
+    "design the revenue technology stack": "レベニューのテクノロジースタックを設計する",
+    "build and integrate the tools": "ツールを構築し、統合する",
+    "administer and run the tools": "ツールを管理・運用する",
+    "align every tool's requirements and fields": "すべてのツールの要件と項目をそろえる",
+    "Own the revenue data end to end and give every team the same unbiased analysis.":
+        "収益データを端から端まで担い、すべてのチームに同じ偏りのない分析を届ける。",
+    "collect and process data across the revenue process":
+        "レベニュープロセス全体のデータを収集・加工する",
+    "set the data strategy and governance": "データ戦略とガバナンスを定める",
+    "decide which fields are collected": "どの項目を収集するかを決める",
+    "report the shared KPIs": "共通のKPIをレポートする",
+    "run forecast and pipeline analysis centrally":
+        "フォーキャストとパイプライン分析を一元的に行う",
+    # governance models
+    "one central operations team": "一つの中央オペレーションチーム",
+    "designs and runs the whole revenue process and its definitions":
+        "レベニュープロセス全体とその定義を設計・運用する",
+    "one definition of every stage and handoff, end to end":
+        "すべてのステージと引き継ぎに、端から端まで一つの定義",
+    "every local change waits in the central team's queue":
+        "現場の変更はすべて中央チームの順番待ちになる",
+    "collects, processes, stores and reports all revenue data":
+        "すべての収益データを収集・加工・保管・レポートする",
+    "one source of truth and unbiased reporting": "信頼できる唯一の情報源と偏りのないレポート",
+    "departments depend on the central team for each analysis":
+        "分析のたびに各部門が中央チームに頼ることになる",
+    "owns and administers the whole revenue tech stack":
+        "レベニューのテックスタック全体を所有・管理する",
+    "one integrated stack, no duplicate tools": "統合された一つのスタック、重複するツールなし",
+    "slower to adopt a tool only one team needs":
+        "一つのチームだけが必要とするツールの導入が遅れる",
+    "each department, region or business unit": "各部門・地域・事業部",
+    "designs and runs its own part of the process": "プロセスのうち自分の担当部分を設計・運用する",
+    "fits local needs; fast local change": "現場のニーズに合い、現場での変更が速い",
+    "handoffs between departments go undefined; leads fall between stages":
+        "部門間の引き継ぎが定義されず、リードがステージの間からこぼれ落ちる",
+    "keeps and reports its own data": "自分のデータを保管し、レポートする",
+    "each team knows its own data well": "各チームが自分のデータをよく知っている",
+    "each system tells a different 'truth'; numbers do not reconcile":
+        "システムごとに「真実」が異なり、数字が突き合わない",
+    "buys and runs its own tools": "自分のツールを購入・運用する",
+    "the best tool for each team's job": "チームの仕事ごとに最適なツール",
+    "tool silos, duplicate licences, costly integration":
+        "ツールのサイロ化、重複ライセンス、高くつく統合",
+    "a central team for strategy and key processes; departments for the rest":
+        "戦略と主要プロセスは中央チーム、それ以外は各部門",
+    "centre owns the waterfall stages, handoffs and SLAs; teams own the rest":
+        "ウォーターフォールのステージ・引き継ぎ・SLAは中央が、それ以外は各チームが担う",
+    "consistent where departments meet, flexible inside them":
+        "部門の接点では一貫し、部門の中では柔軟",
+    "the line between central and local must be negotiated and kept":
+        "中央と現場の境界を交渉して決め、守り続ける必要がある",
+    "centre owns definitions, governance and the shared dataset; teams analyse it":
+        "定義・ガバナンス・共有データセットは中央が担い、各チームがそれを分析する",
+    "one truth with local analysis on top": "一つの真実の上に現場の分析",
+    "needs clear data ownership, or local copies drift again":
+        "データの責任者を明確にしないと、現場のコピーが再びずれていく",
+    "centre owns the core platform and integration standards; teams add tools within them":
+        "中核プラットフォームと統合の標準は中央が担い、各チームはその範囲でツールを追加する",
+    "a common core with room for local tools": "共通の中核と、現場のツールのための余地",
+    "add-on tools multiply unless the standards are enforced":
+        "標準を守らせないと追加ツールが増え続ける",
+    # talent sources
+    "IT or information-systems department": "IT部門・情報システム部門",
+    "experience running business systems, integrations and their security":
+        "業務システムとその連携・セキュリティの運用経験",
+    "project managers with marketing knowledge":
+        "マーケティングの知識を持つプロジェクトマネージャー",
+    "running cross-team projects and knowing how demand is generated":
+        "部門横断のプロジェクト運営と、需要がどう生まれるかの知識",
+    "sales, with deep SFA/CRM knowledge": "SFA/CRMに詳しい営業",
+    "knowing the sales process and the data the CRM holds about it":
+        "営業プロセスと、CRMが持つそのデータの知識",
+    # waterfall stages
+    "inquiry": "問い合わせ",
+    "marketing qualification": "マーケティングによる選別",
+    "sales qualification": "営業による選別",
+    "close": "クローズ",
+    "an inbound response: ads, web forms, events, referrals":
+        "インバウンドの反応：広告、Webフォーム、イベント、紹介",
+    "an outbound contact: prospecting by inside or field sales":
+        "アウトバウンドの接触：インサイドセールスやフィールドセールスによる開拓",
+    "automation-qualified lead: marketing's automation thinks it is promising":
+        "AQL：マーケティングの自動化が有望と判定したリード",
+    "teleprospecting-accepted lead: inside sales agrees it is promising":
+        "TAL：インサイドセールスが有望と認めたリード",
+    "teleprospecting-qualified lead: ready to hand to sales":
+        "TQL：営業に引き渡せる状態になったリード",
+    "teleprospecting-generated lead: inside sales set an appointment itself":
+        "TGL：インサイドセールスが自らアポイントを獲得したリード",
+    "sales-accepted lead: sales accepted the handed-over lead":
+        "SAL：引き継がれたリードを営業が受け入れたもの",
+    "sales-generated lead: sales found it itself": "SGL：営業が自ら見つけたリード",
+    "sales-qualified lead: SALs plus SGLs that sales qualifies":
+        "SQL：SALとSGLのうち営業が見極めたもの",
+    "the deal is won or lost": "商談が受注または失注する",
+    # onboarding plan
+    "understand the current revenue process": "現在のレベニュープロセスを理解する",
+    "walk the waterfall from inquiry to renewal with each department; note each "
+    "stage's definition, handoff and SLA as they are today; read last quarter's volumes "
+    "and conversions":
+        "各部門と一緒に問い合わせから更新までのウォータ"
+        "ーフォールをたどり、各ステージの定義・引き継ぎ・"
+        "SLAを現状のまま記録し、前四半期の件数と転換率を読む",
+    "a current-state map of the revenue process with volumes and conversions":
+        "件数と転換率つきの、レベニュープロセスの現状マップ",
+    "audit every system of the revenue organisation": "レベニュー組織のすべてのシステムを監査する",
+    "list every tool (MA, SFA/CRM, CS platform, billing, BI) with its owner, users, "
+    "fields, integrations, licences and data quality":
+        "すべてのツール（MA、SFA/CRM、CSプラットフ"
+        "ォーム、請求、BI）を、責任者・利用者・項目・連携・"
+        "ライセンス・データ品質とともに一覧にする",
+    "a system inventory and data-quality audit": "システムの棚卸しとデータ品質の監査結果",
+    "interview people across the organisation": "組織全体の人にインタビューする",
+    "interview leaders and front-line members of marketing, inside sales, field sales, "
+    "customer success and finance: their goals, pains and requests":
+        "マーケティング、インサイドセールス、フィールド"
+        "セールス、カスタマーサクセス、経理のリーダーと"
+        "現場のメンバーに、目標・悩み・要望を聞く",
+    "an interview summary with the problems ranked by value":
+        "課題を価値の順に並べたインタビューのまとめ",
+    "write or update the RevOps playbook": "RevOpsプレイブックを書く、または更新する",
+    "write down stage definitions, the waterfall RACI, the handoff SLAs, the shared "
+    "KPIs and the reporting cadence; agree the first-year roadmap with the CRO":
+        "ステージの定義、ウォーターフォールのRACI、引き継ぎSLA、共通KPI、レポートの頻度を書き出し、"
+        "初年度のロードマップをCROと合意する",
+    "playbook version 1, published to the revenue organisation":
+        "レベニュー組織に公開したプレイブック第1版",
+    # communication plan
+    "open and transparent culture": "オープンで透明な文化",
+    "clear protocols": "明確なルール",
+    "training and tools": "トレーニングとツール",
+    "revenue review open to every revenue team": "すべてのレベニューチームに開かれた収益レビュー",
+    "feedback survey on RevOps' service": "RevOpsのサービスについてのフィードバック調査",
+    "public RevOps backlog and roadmap": "RevOpsのバックログとロードマップの公開",
+    "publish the charter, the waterfall RACI and the SLAs":
+        "チャーター、ウォーターフォールのRACI、SLAを公開する",
+    "one intake channel for requests, with a response time":
+        "回答期限つきの、依頼の受付窓口を一つに",
+    "handoff-SLA breach report to the owning managers":
+        "引き継ぎSLA違反のレポートを担当マネージャーへ",
+    "process and tool training for newcomers": "新メンバー向けのプロセスとツールのトレーニング",
+    "training in concise communication: one-page memos, charts titled with their message":
+        "簡潔に伝えるトレーニング：1枚のメモ、メッセージをタイトルにしたグラフ",
+    "release notes for every process or tool change":
+        "プロセスやツールを変えるたびのリリースノート",
+    "monthly": "毎月",
+    "quarterly": "四半期ごと",
+    "always visible": "常時公開",
+    "on every change": "変更のたび",
+    "continuous": "常時",
+    "weekly": "毎週",
+    "on joining": "入社時",
+    "marketing, sales, CS, finance": "マーケティング、営業、CS、経理",
+    "every revenue team": "すべてのレベニューチーム",
+    "everyone": "全員",
+    "marketing, inside and field sales managers":
+        "マーケティング、インサイドセールス、フィールドセールスのマネージャー",
+    "new members of every revenue team": "すべてのレベニューチームの新メンバー",
+    "RevOps and team leads": "RevOpsとチームリーダー",
+    "affected users": "影響を受ける利用者",
+    "RevOps lead": "RevOpsリーダー",
+    "RevOps (operations management)": "RevOps（オペレーションマネジメント）",
+    "RevOps (data & insights)": "RevOps（データ・インサイト）",
+    "RevOps (enablement)": "RevOps（イネーブルメント）",
+    "RevOps (RevTech)": "RevOps（RevTech）",
+    # KPI tree
+    "revenue (MRR / ARR)": "売上（MRR／ARR）",
+    "AQLs and AQL → SAL conversion": "AQL数とAQL → SALの転換率",
+    "TQL/TGL → SAL acceptance and handoff SLA met": "TQL/TGL → SALの受け入れ率と引き継ぎSLAの遵守",
+    "win rate and bookings": "受注率と受注額",
+    "net revenue retention and expansion": "売上維持率（NRR）と拡大",
+    "churn rate": "解約率",
+    "the shared goal every KPI below is tied to": "以下のすべてのKPIがつながる共通の目標",
+    "volume and quality of demand handed on": "引き渡す需要の量と質",
+    "how much qualified demand reaches sales, and how fast":
+        "見極めた需要がどれだけ、どれほど速く営業に届くか",
+    "how much pipeline becomes revenue": "パイプラインがどれだけ売上になるか",
+    "how much revenue customers keep and add": "顧客がどれだけの売上を維持し、上乗せするか",
+    "revenue over the whole relationship: fit, retention, up-sell and cross-sell":
+        "関係全体を通じた売上：適合、継続、アップセル、クロスセル",
+    "how strongly customers recommend us; surveyed regularly":
+        "顧客がどれほど強く自社を薦めるか（定期的に調査）",
+    "high churn means the experience is not seamless": "解約が多いのは体験が途切れている証拠",
+})
+
+
+def _ja(value: Any, lang: str) -> Any:
+    """``value`` in Japanese when ``lang`` is ``"ja"`` and the module knows its translation."""
+    return _JA.get(value, value) if lang == "ja" and isinstance(value, str) else value
+
+
+def _localise(frame: pd.DataFrame, columns: Iterable[str], lang: str | None) -> pd.DataFrame:
+    """``frame`` with the text of ``columns`` in ``lang`` (default: the bound language)."""
+    lang = resolve_lang(lang)
+    if lang == "en":
+        return frame
+    return frame.assign(**{c: frame[c].map(lambda v: _ja(v, lang)) for c in columns})

@@ -17,6 +17,7 @@ __all__ = [
     "Silos",
     "export_silos",
     "SYSTEMS",
+    "SYSTEMS_JA",
     "SILO_TABLES",
     "ID_COLUMNS",
     "ENTITY_TABLES",
@@ -35,6 +36,13 @@ SYSTEMS: Mapping[str, str] = MappingProxyType({
     "sfa": "sales force automation / CRM (Salesforce-like): leads, accounts, contacts, "
            "opportunities",
     "cs": "customer-success platform: customers, subscriptions, tickets, usage, NPS",
+})
+
+#: :data:`SYSTEMS` in Japanese, for the Japanese edition's tables.
+SYSTEMS_JA: Mapping[str, str] = MappingProxyType({
+    "ma": "マーケティングオートメーション（HubSpot型）：企業、コンタクト、キャンペーン接点",
+    "sfa": "SFA／CRM（Salesforce型）：リード、取引先、取引先責任者、商談",
+    "cs": "カスタマーサクセスプラットフォーム：顧客、サブスクリプション、問い合わせ、利用状況、NPS",
 })
 
 #: Every table each system exports, in order.

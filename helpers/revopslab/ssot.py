@@ -21,6 +21,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from tqdm.auto import tqdm
 
+from ._lang import check_lang, text
 from .metrics import logo_churn_rate
 from .silos import (
     ENTITY_TABLES,
@@ -1446,8 +1447,8 @@ def _window(as_of: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timesta
     return first - pd.DateOffset(months=1), first, last
 
 
-def same_question_each_silo(silos: Silos, ssot: SSOT, *, company: Company | None = None
-                            ) -> pd.DataFrame:
+def same_question_each_silo(silos: Silos, ssot: SSOT, *, company: Company | None = None,
+                            lang: str = "en") -> pd.DataFrame:
     """The same four questions answered from each system's own data and from the SSOT.
 
     Questions: paying customers now; annual revenue per customer; logo churn
@@ -1456,6 +1457,7 @@ def same_question_each_silo(silos: Silos, ssot: SSOT, *, company: Company | None
     ``reason`` says why its answer differs, with counts taken from the SSOT
     (duplicates, records of companies that no longer pay …). With
     ``company``, the simulator's ground truth is added as a last source.
+    ``lang="ja"`` writes the questions and reasons in Japanese (same rows, same answers).
 
     Returns
     -------
@@ -1473,7 +1475,17 @@ def same_question_each_silo(silos: Silos, ssot: SSOT, *, company: Company | None
     ...     answers = same_question_each_silo(silos, ssot, company=company)
     >>> answers.groupby("question")["source"].apply(list).iloc[0]
     ['MA', 'SFA', 'CS', 'SSOT', 'truth']
+    >>> with build_ssot(silos, matcher="rules") as ssot:
+    ...     ja = same_question_each_silo(silos, ssot, company=company, lang="ja")
+    >>> same = ja["answer"].fillna(-1) == answers["answer"].fillna(-1)
+    >>> ja["question"].iloc[0], bool(same.all())
+    ('有料顧客数', True)
     """
+    lang = check_lang(lang)
+
+    def t(en: str, ja: str) -> str:
+        return text(en=en, ja=ja, lang=lang)
+
     if not isinstance(silos, Silos) or not isinstance(ssot, SSOT):
         raise TypeError("same_question_each_silo(silos, ssot) needs a Silos and an SSOT, got "
                         f"{type(silos).__name__} and {type(ssot).__name__}")
@@ -1496,61 +1508,78 @@ def same_question_each_silo(silos: Silos, ssot: SSOT, *, company: Company | None
                      "unit": unit, "reason": reason})
 
     # 1. paying customers now
-    q = "paying customers"
+    q = t("paying customers", "有料顧客数")
     contacts = ma["contacts"]
     customer_contacts = contacts[contacts["Lifecycle Stage"] == "customer"]
     companies = customer_contacts["Associated Company ID"].dropna().astype("int64").unique()
     dup, stale, _ = _diagnosis(keys("ma", pd.Series(companies)), paying)
     add(q, "MA", len(companies), "accounts",
-        f"companies with a contact whose lifecycle stage is 'customer'; stages never move back, "
-        f"so {stale} of them no longer pay, and {dup} records duplicate another company record")
+        t(f"companies with a contact whose lifecycle stage is 'customer'; stages never move back, "
+          f"so {stale} of them no longer pay, and {dup} records duplicate another company record",
+          f"ライフサイクルステージが「customer」のコンタクトを持つ企業。ステージは後戻りしないため"
+          f"{stale}社はすでに支払いをやめており、{dup}件は別の企業レコードの重複です"))
     customers = sfa["accounts"][sfa["accounts"]["Type"] == "Customer"]
     dup, stale, _ = _diagnosis(keys("sfa", customers["Id"]), paying)
     add(q, "SFA", len(customers), "accounts",
-        f"accounts typed 'Customer' when a deal was won; {stale} of them have since churned "
-        f"(nobody reset the type) and {dup} are duplicate accounts")
+        t(f"accounts typed 'Customer' when a deal was won; {stale} of them have since churned "
+          f"(nobody reset the type) and {dup} are duplicate accounts",
+          f"受注時に種別を「Customer」にした取引先。うち{stale}社はその後解約し（誰も種別を戻して"
+          f"いない）、{dup}件は重複した取引先です"))
     active = cs["customers"][cs["customers"]["status"] == "active"]
     dup, stale, _ = _diagnosis(keys("cs", active["customer_id"]), paying)
     add(q, "CS", len(active), "accounts",
-        f"customer records with an active subscription; {dup} of them are duplicate records "
-        "of a company already counted")
+        t(f"customer records with an active subscription; {dup} of them are duplicate records "
+          "of a company already counted",
+          f"有効なサブスクリプションを持つ顧客レコード。うち{dup}件は、すでに数えた企業の重複"
+          "レコードです"))
     unresolved = ssot.sql("SELECT record_id FROM unresolved WHERE entity = 'account' "
                           "AND system = 'cs'")["record_id"]
     waiting = int(active["customer_id"].isin(unresolved).sum())
     add(q, "SSOT", len(paying), "accounts",
-        f"resolved companies with at least one active subscription, each counted once; "
-        f"{waiting} active CS customer records wait in the unresolved list and are not counted")
+        t(f"resolved companies with at least one active subscription, each counted once; "
+          f"{waiting} active CS customer records wait in the unresolved list and are not counted",
+          f"有効なサブスクリプションを1つ以上持つ名寄せ済みの企業を1社1回ずつ数えたもの。CSの有効な"
+          f"顧客レコード{waiting}件は未解決リストで待っており、数えていません"))
 
     # 2. annual revenue per customer
-    q = "annual revenue per customer"
-    add(q, "MA", None, "JPY", "MA holds no revenue data")
+    q = t("annual revenue per customer", "顧客1社あたりの年間売上")
+    add(q, "MA", None, "JPY", t("MA holds no revenue data", "MAは売上データを持たない"))
     won = sfa["opportunities"][sfa["opportunities"]["IsWon"]]
     add(q, "SFA", won["Amount"].sum() / max(len(customers), 1), "JPY",
-        f"bookings: the contract value of every won deal since the start ({len(won)} deals), "
-        f"per account typed 'Customer', churned or not")
+        t(f"bookings: the contract value of every won deal since the start ({len(won)} deals), "
+          f"per account typed 'Customer', churned or not",
+          f"受注額：開始以来のすべての受注（{len(won)}件）の契約金額を、解約の有無を問わず種別が"
+          f"「Customer」の取引先の数で割ったもの"))
     subs = cs["subscriptions"]
     live = subs[subs["status"] == "active"]
     add(q, "CS", 12 * live["mrr_jpy"].sum() / max(len(active), 1), "JPY",
-        "current MRR x 12 per active customer record; a company split over two records "
-        "counts twice with half the revenue each")
+        t("current MRR x 12 per active customer record; a company split over two records "
+          "counts twice with half the revenue each",
+          "有効な顧客レコード1件あたりの現在のMRR×12。2件のレコードに分かれた企業は、売上が半分"
+          "ずつの2社として数えられます"))
     add(q, "SSOT", 12 * c360["mrr_jpy"].where(c360["status"] == "customer", 0).sum()
         / max(len(paying), 1), "JPY",
-        "current MRR x 12 per resolved paying company")
+        t("current MRR x 12 per resolved paying company",
+          "名寄せ済みの有料顧客企業1社あたりの現在のMRR×12"))
 
     # 3. logo churn over the last 12 months
-    q = "logo churn, last 12 months"
-    add(q, "MA", None, "share", "MA never hears of a cancellation")
+    q = t("logo churn, last 12 months", "ロゴチャーン率（直近12か月）")
+    add(q, "MA", None, "share", t("MA never hears of a cancellation", "MAには解約の情報が届かない"))
     former = (sfa["accounts"]["Type"] == "Former Customer").sum()
     add(q, "SFA", former / max(former + len(customers), 1), "share",
-        f"accounts typed 'Former Customer' among all ever won ({former}); the type is reset "
-        "only when a rep remembers, and carries no date")
+        t(f"accounts typed 'Former Customer' among all ever won ({former}); the type is reset "
+          "only when a rep remembers, and carries no date",
+          f"これまでに受注した取引先のうち種別が「Former Customer」のもの（{former}社）。種別は"
+          "担当者が思い出したときにしか戻されず、日付もありません"))
     cust = cs["customers"]
     onboarded, churned_on = parse_dates(cust["onboarded_on"]), parse_dates(cust["churned_on"])
     in_base = (onboarded <= base_month) & (churned_on.isna() | (churned_on > base_month))
     lost = in_base & churned_on.notna() & (churned_on <= last)
     add(q, "CS", lost.sum() / max(in_base.sum(), 1), "share",
-        f"per customer record ({in_base.sum()} at the start); a duplicate record that held only "
-        "an add-on 'churns' when the add-on ends")
+        t(f"per customer record ({in_base.sum()} at the start); a duplicate record that held only "
+          "an add-on 'churns' when the add-on ends",
+          f"顧客レコード単位（期首に{in_base.sum()}件）。アドオンだけを持つ重複レコードは、アドオンが"
+          "終わると「解約」になります"))
     sub_keys = keys("cs", subs["customer_id"]).to_numpy()
     start, end = parse_dates(subs["start_date"]), parse_dates(subs["end_date"])
     frame = pd.DataFrame({"key": sub_keys,
@@ -1560,26 +1589,35 @@ def same_question_each_silo(silos: Silos, ssot: SSOT, *, company: Company | None
     per_account = frame.dropna(subset=["key"]).groupby("key")[["at_base", "at_end"]].any()
     base = per_account[per_account["at_base"]]
     add(q, "SSOT", (~base["at_end"]).mean() if len(base) else float("nan"), "share",
-        f"resolved companies paying at the start ({len(base)}) with no active subscription "
-        "at the end")
+        t(f"resolved companies paying at the start ({len(base)}) with no active subscription "
+          "at the end",
+          f"期首に支払っていた名寄せ済みの企業（{len(base)}社）のうち、期末に有効なサブスクリプションの"
+          "ないもの"))
 
     # 4. marketing-sourced opportunities in the last 12 months
-    q = "marketing-sourced opportunities, last 12 months"
+    q = t("marketing-sourced opportunities, last 12 months",
+          "マーケティング起点の商談数（直近12か月）")
     created = parse_dates(contacts["Create Date"])
     in_window = (created >= first) & (created < silos.as_of)
     at_opp = contacts["Lifecycle Stage"].isin(["opportunity", "customer"]) & in_window
     add(q, "MA", at_opp.sum(), "opportunities",
-        f"contacts created in the period whose lifecycle stage reached 'opportunity': contacts, "
-        f"not deals (every contact of a company with a deal moves), at "
-        f"{contacts.loc[at_opp, 'Associated Company ID'].nunique()} companies")
+        t(f"contacts created in the period whose lifecycle stage reached 'opportunity': contacts, "
+          f"not deals (every contact of a company with a deal moves), at "
+          f"{contacts.loc[at_opp, 'Associated Company ID'].nunique()} companies",
+          f"期間中に作成され、ライフサイクルステージが「opportunity」に達したコンタクト。数えているのは"
+          f"商談ではなくコンタクトで（商談のある企業のコンタクトは全員進む）、企業数は"
+          f"{contacts.loc[at_opp, 'Associated Company ID'].nunique()}社"))
     opps = sfa["opportunities"]
     opp_created = parse_dates(opps["CreatedDate"])
     recent = opps[(opp_created >= first) & (opp_created < silos.as_of)]
     marketing_labels = [LEAD_SOURCE_LABELS["sfa"][ch] for ch in MARKETING_SOURCES]
     add(q, "SFA", recent["LeadSource"].isin(marketing_labels).sum(), "opportunities",
-        f"opportunities whose LeadSource is a marketing channel; LeadSource is empty on "
-        f"{recent['LeadSource'].isna().sum()} of the {len(recent)} created in the period")
-    add(q, "CS", None, "opportunities", "CS sees a company only after the sale")
+        t(f"opportunities whose LeadSource is a marketing channel; LeadSource is empty on "
+          f"{recent['LeadSource'].isna().sum()} of the {len(recent)} created in the period",
+          f"LeadSourceがマーケティングのチャネルである商談。期間中に作成された{len(recent)}件のうち"
+          f"{recent['LeadSource'].isna().sum()}件はLeadSourceが空です"))
+    add(q, "CS", None, "opportunities",
+        t("CS sees a company only after the sale", "CSが企業を知るのは受注の後"))
     person_links = ssot.sql("SELECT l.record_id, p.in_ma FROM links l JOIN people p "
                             "ON l.entity_key = p.person_key WHERE l.entity = 'person' "
                             "AND l.system = 'sfa' AND l.\"table\" = 'leads'")
@@ -1588,27 +1626,35 @@ def same_question_each_silo(silos: Silos, ssot: SSOT, *, company: Company | None
     from_marketing = {opp for opp, rid in zip(leads["ConvertedOpportunityId"], leads["Id"],
                                               strict=True) if in_ma.get(rid, False)}
     add(q, "SSOT", recent["Id"].isin(from_marketing).sum(), "opportunities",
-        "opportunities whose lead is a person who first came through marketing (matched to "
-        "an MA contact), whatever LeadSource says")
+        t("opportunities whose lead is a person who first came through marketing (matched to "
+          "an MA contact), whatever LeadSource says",
+          "LeadSourceの値にかかわらず、リードがマーケティング経由で最初に来た人物（MAのコンタクトと"
+          "名寄せされた人物）である商談"))
 
     if company is not None:
         mrr = company.mrr
         now = mrr[(mrr["month"] == last) & (mrr["mrr"] > 0)]
         n_now = now["account_id"].nunique()
-        add("paying customers", "truth", n_now, "accounts",
-            "the simulator's own accounts paying in the last month")
-        add("annual revenue per customer", "truth", 12 * now["mrr"].sum() / max(n_now, 1),
-            "JPY", "the simulator's MRR x 12 per paying account")
-        add("logo churn, last 12 months", "truth",
+        add(t("paying customers", "有料顧客数"), "truth", n_now, "accounts",
+            t("the simulator's own accounts paying in the last month",
+              "シミュレーター自身の、最終月に支払っている企業"))
+        add(t("annual revenue per customer", "顧客1社あたりの年間売上"), "truth",
+            12 * now["mrr"].sum() / max(n_now, 1), "JPY",
+            t("the simulator's MRR x 12 per paying account",
+              "シミュレーターの有料顧客1社あたりのMRR×12"))
+        add(t("logo churn, last 12 months", "ロゴチャーン率（直近12か月）"), "truth",
             logo_churn_rate(mrr, period=(f"{first:%Y-%m}", f"{last:%Y-%m}")), "share",
-            "the simulator's accounts paying before the period and not at its end")
+            t("the simulator's accounts paying before the period and not at its end",
+              "シミュレーターの、期間前に支払っていて期末には支払っていない企業"))
         o = company.opportunities
         motion = o["lead_id"].map(dict(zip(company.leads["lead_id"], company.leads["motion"],
                                            strict=True)))
-        add("marketing-sourced opportunities, last 12 months", "truth",
+        add(t("marketing-sourced opportunities, last 12 months",
+              "マーケティング起点の商談数（直近12か月）"), "truth",
             ((o["created_at"] >= first) & (o["created_at"] < silos.as_of)
              & (motion == "inbound")).sum(), "opportunities",
-            "the simulator's opportunities from inbound leads")
+            t("the simulator's opportunities from inbound leads",
+              "シミュレーターの、インバウンドのリードから生まれた商談"))
     order = {"MA": 0, "SFA": 1, "CS": 2, "SSOT": 3, "truth": 4}
     out = pd.DataFrame(rows)
     out["_q"] = out["question"].map({q: i for i, q in enumerate(dict.fromkeys(out["question"]))})

@@ -619,7 +619,7 @@ def claim_table(result: PairedDifferences, *, measures: Iterable[str] | None = N
     >>> row["10th to 90th percentile"]  # -20% + 0.1 × 25 points; -20% + 0.9 × 25 points
     '-18% to +3%'
     >>> claim_table(paired_differences(frame), lang="ja").loc["revenue"].tolist()
-    ['低くなる', '2シード中1', '110円', '103円', '-8%', '-18%〜+3%']
+    ['低い', '2シード中1', '110円', '103円', '-8%', '-18%〜+3%']
     """
     ja = resolve_lang(lang) == "ja"
     summary = result.summary
@@ -692,8 +692,8 @@ TERMS_JA: Mapping[str, str] = MappingProxyType({
     # claim_table
     "measure": "指標",
     "claim": "主張の方向",
-    "higher": "高くなる",
-    "lower": "低くなる",
+    "higher": "高い",
+    "lower": "低い",
     "seeds in that direction": "その方向のシード数",
     "control (median)": "対照群（中央値）",
     "treatment (median)": "介入群（中央値）",

@@ -15,10 +15,18 @@ os.environ.setdefault("REVOPSLAB_CACHE_DIR",
 
 
 def _weight(item) -> int:
-    """0: runs a whole notebook under papermill; 1: a notebook under nbval; 2: the rest."""
+    """0: runs a whole notebook under papermill; 1: a notebook under nbval; 2: a Japanese
+    twin under nbval; 3: the rest.
+
+    The Japanese twins run the English notebooks' code, so they go after them: by then the
+    experiments they repeat are in the cache (revopslab._cache) and read back.
+    """
     if "run_notebook" in getattr(item, "fixturenames", ()):
         return 0
-    return 1 if item.nodeid.split("::")[0].endswith(".ipynb") else 2
+    path = item.nodeid.split("::")[0]
+    if not path.endswith(".ipynb"):
+        return 3
+    return 2 if "/ja/" in f"/{path}" else 1
 
 
 def pytest_collection_modifyitems(config, items):

@@ -53,7 +53,7 @@ def _assert_same_company(cached, fresh):
 def test_a_company_is_stored_on_its_second_simulation_and_read_back_exactly(
         folder, no_simulation):
     first = simulate_company(TINY, rng=3)
-    assert _cache.usage(folder) == {"companies": 0, "markers": 1, "bytes": 0}
+    assert _cache.usage(folder) == {"companies": 0, "markers": 1, "measures": 0, "bytes": 0}
     second = simulate_company(TINY, rng=3)
     assert _cache.usage(folder)["companies"] == 1
     no_simulation()
@@ -121,7 +121,7 @@ def test_a_generator_or_seed_sequence_is_never_cached(folder):
     for _ in range(2):
         simulate_company(TINY, rng=np.random.default_rng(3))
         simulate_company(TINY, rng=np.random.SeedSequence(3))
-    assert _cache.usage(folder) == {"companies": 0, "markers": 0, "bytes": 0}
+    assert _cache.usage(folder) == {"companies": 0, "markers": 0, "measures": 0, "bytes": 0}
 
 
 @pytest.mark.parametrize("switch", ["off", "0", "false"])
@@ -180,3 +180,69 @@ def test_a_damaged_entry_is_a_miss_and_is_replaced(folder):
     again = simulate_company(TINY, rng=3)  # simulated: the truncated entry is dropped
     _assert_same_company(again, fresh)
     assert _cache.load(_cache.company_key(TINY, 3)) is not None  # stored whole again
+
+
+# ------------------------------------------------------- measurements of experiment runs
+
+def test_a_sweep_with_a_package_measure_is_read_back_without_simulating(folder, no_simulation):
+    from revopslab.experiments import outcomes
+    from revopslab.sweep import sweep
+
+    arms = {"as is": TINY, "sla 1 day": dataclasses.replace(TINY, handoff_sla_days=1)}
+    first = sweep(arms, seeds=[3, 4], measure=outcomes)
+    assert _cache.usage(folder)["measures"] == 4  # 2 arms x 2 seeds, stored the first time
+    no_simulation()
+    again = sweep(arms, seeds=[3, 4], measure=outcomes)
+    pd.testing.assert_frame_equal(again, first, check_exact=True)
+
+
+def test_the_cached_measurements_equal_a_sweep_without_the_cache(folder):
+    from revopslab.experiments import outcomes
+    from revopslab.sweep import sweep
+
+    arms = {"as is": TINY, "sla 1 day": dataclasses.replace(TINY, handoff_sla_days=1)}
+    sweep(arms, seeds=[5], measure=outcomes)
+    cached = sweep(arms, seeds=[5], measure=outcomes)
+    with _cache.disabled():
+        fresh = sweep(arms, seeds=[5], measure=outcomes)
+    pd.testing.assert_frame_equal(cached, fresh, check_exact=True)
+
+
+def test_a_lambda_or_closure_measure_is_never_cached(folder):
+    from revopslab.sweep import sweep
+
+    frame = sweep({"as is": TINY}, seeds=[3], measure=lambda c: {"deals": len(c.opportunities)})
+    assert _cache.usage(folder)["measures"] == 0
+    assert frame["value"].iloc[0] > 0
+
+
+def test_the_measure_key_covers_the_company_the_function_and_its_arguments(folder):
+    import functools
+
+    from revopslab.experiments import outcomes
+    from revopslab.org import _sla_outcomes
+
+    company = _cache.company_key(TINY, 3)
+    key = _cache.measure_key(company, outcomes)
+    assert key == _cache.measure_key(company, outcomes)
+    assert key != _cache.measure_key(_cache.company_key(TINY, 4), outcomes)
+    assert key != _cache.measure_key(company, _sla_outcomes)
+    # A partial is keyed on its function and its arguments.
+    assert key == _cache.measure_key(company, functools.partial(outcomes))
+    one = _cache.measure_key(company, functools.partial(outcomes, months=12))
+    assert one not in (key, _cache.measure_key(company, functools.partial(outcomes, months=6)))
+    assert one == _cache.measure_key(company, functools.partial(outcomes, months=12))
+
+
+def test_a_damaged_measurement_is_a_miss_and_the_cache_off_stores_nothing(folder, monkeypatch):
+    from revopslab.experiments import outcomes
+
+    key = _cache.measure_key(_cache.company_key(TINY, 3), outcomes)
+    assert _cache.store_measure(key, {"a": 1.5, "b": float("nan")})
+    stored = _cache.load_measure(key)
+    assert list(stored) == ["a", "b"] and stored["a"] == 1.5 and np.isnan(stored["b"])
+    (folder / f"{key}.measure.json").write_text("{not json", encoding="utf-8")
+    assert _cache.load_measure(key) is None
+    monkeypatch.setenv("REVOPSLAB_CACHE", "off")
+    assert _cache.measure_key(_cache.company_key(TINY, 3), outcomes) is None
+    assert not _cache.store_measure(key, {"a": 1.0})

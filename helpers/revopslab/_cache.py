@@ -16,6 +16,14 @@ What is stored, and how much
     * The folder is capped (:data:`DEFAULT_MAX_MB`, or ``REVOPSLAB_CACHE_MAX_MB``): after
       each store the least recently used entries are deleted until it fits.
 
+Measurements of experiment runs
+    :func:`revopslab.sweep.sweep` reads a few numbers off each simulated run (a *measure*).
+    When the measure is a function of the package (not a lambda or a closure, whose code the
+    key cannot see), those numbers are stored the first time, as a small JSON file keyed on
+    the company's key, the measure's name and arguments, and the source of every module of
+    the package. The two editions of a notebook, and a test that reruns a chapter's claim,
+    then read an experiment back instead of simulating every arm again.
+
 The key
     A SHA-256 of the package version, the source of every revopslab module the simulator
     imports, the Python, numpy, pandas and scipy versions, the seed, and the configuration and
@@ -34,8 +42,10 @@ from __future__ import annotations
 import ast
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import json
+import math
 import os
 import pickle
 import sys
@@ -52,7 +62,10 @@ __all__ = [
     "company_key",
     "disabled",
     "load",
+    "load_measure",
+    "measure_key",
     "store",
+    "store_measure",
     "usage",
 ]
 
@@ -60,8 +73,11 @@ __all__ = [
 DEFAULT_MAX_MB = 300
 #: Markers (companies simulated once) kept at most; the oldest go first.
 MAX_MARKERS = 20_000
+#: Measurements of experiment runs kept at most (a few hundred bytes each); oldest go first.
+MAX_MEASURES = 50_000
 _SUFFIX = ".pkl.z"
 _MARKER = ".seen"
+_MEASURE = ".measure.json"
 _FORMAT = 1  # bump when the stored layout changes
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -252,7 +268,7 @@ def store(key: str, fields: Mapping[str, Any]) -> bool:
 
 def _evict(folder: Path, *, max_bytes: int) -> None:
     """Delete least recently used entries until the folder holds at most ``max_bytes``."""
-    entries, markers = [], []
+    entries, markers, measures = [], [], []
     for entry in os.scandir(folder):
         try:
             info = entry.stat()
@@ -262,6 +278,8 @@ def _evict(folder: Path, *, max_bytes: int) -> None:
             entries.append((info.st_mtime, info.st_size, entry.path))
         elif entry.name.endswith(_MARKER):
             markers.append((info.st_mtime, entry.path))
+        elif entry.name.endswith(_MEASURE):
+            measures.append((info.st_mtime, entry.path))
     total = sum(size for _, size, _ in entries)
     for _, size, path in sorted(entries):
         if total <= max_bytes:
@@ -269,9 +287,119 @@ def _evict(folder: Path, *, max_bytes: int) -> None:
         with contextlib.suppress(OSError):
             os.unlink(path)
             total -= size
-    for _, path in sorted(markers)[: max(0, len(markers) - MAX_MARKERS)]:
+    for _, path in (sorted(markers)[: max(0, len(markers) - MAX_MARKERS)]
+                    + sorted(measures)[: max(0, len(measures) - MAX_MEASURES)]):
         with contextlib.suppress(OSError):
             os.unlink(path)
+
+
+@lru_cache(maxsize=1)
+def _package_digest() -> str:
+    """Digest of every module of the package (what a measure may call) and the simulator's."""
+    digest = hashlib.sha256(_code_digest().encode())
+    for path in sorted(_PACKAGE.rglob("*.py")):
+        digest.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0"
+                      + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _measure_identity(measure: Any) -> list | None:
+    """``[module, name, args, keywords]`` of a package function (or a partial of one), else None.
+
+    Examples
+    --------
+    >>> from revopslab.experiments import outcomes
+    >>> _measure_identity(outcomes)
+    ['revopslab.experiments', 'outcomes', [], {}]
+    >>> _measure_identity(functools.partial(outcomes)) == _measure_identity(outcomes)
+    True
+    >>> _measure_identity(lambda company: {}) is None  # its code is not in the key
+    True
+    """
+    func, args, keywords = measure, (), {}
+    if isinstance(measure, functools.partial):
+        func, args, keywords = measure.func, measure.args, measure.keywords
+    module = getattr(func, "__module__", None) or ""
+    name = getattr(func, "__qualname__", None) or ""
+    if not module.startswith("revopslab.") or not name or "<" in name:
+        return None  # a lambda, a closure or code outside the package
+    try:
+        return [module, name, _canonical(list(args)), _canonical(dict(keywords))]
+    except TypeError:
+        return None
+
+
+def measure_key(company: str, measure: Any) -> str | None:
+    """The address of what ``measure`` reads off the company keyed ``company``, or None.
+
+    None when the cache is off or when ``measure`` is not a function of the package (a
+    lambda or a closure: the key could not tell two versions of its code apart).
+
+    Examples
+    --------
+    >>> from revopslab.config import CompanyConfig
+    >>> from revopslab.experiments import outcomes
+    >>> import tempfile
+    >>> os.environ.setdefault("REVOPSLAB_CACHE_DIR", tempfile.mkdtemp()) and None
+    >>> key = measure_key(company_key(CompanyConfig(), 2024), outcomes)
+    >>> len(key), key == measure_key(company_key(CompanyConfig(), 2025), outcomes)
+    (64, False)
+    >>> measure_key(company_key(CompanyConfig(), 2024), lambda company: {}) is None
+    True
+    """
+    identity = _measure_identity(measure)
+    if identity is None or cache_dir() is None:
+        return None
+    text = json.dumps({"package": _package_digest(), "company": company, "measure": identity},
+                      sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def load_measure(key: str | None) -> dict[str, float] | None:
+    """The numbers stored under ``key`` (in their order), or None on a miss or when off."""
+    folder = cache_dir()
+    if key is None or folder is None:
+        return None
+    path = folder / f"{key}{_MEASURE}"
+    try:
+        values = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(values, list) or not all(
+            isinstance(v, list) and len(v) == 2 and isinstance(v[0], str) for v in values):
+        with contextlib.suppress(OSError):
+            path.unlink()  # damaged: a miss, replaced on the next store
+        return None
+    with contextlib.suppress(OSError):
+        os.utime(path)
+    return {name: float(value) for name, value in values}
+
+
+def store_measure(key: str | None, values: Mapping[str, float]) -> bool:
+    """Store the numbers a measure read off one run (atomically); True if written.
+
+    Only finite and NaN floats are stored (JSON round-trips them exactly); errors writing
+    the cache are ignored, as it only ever saves time.
+    """
+    folder = cache_dir()
+    if key is None or folder is None:
+        return False
+    try:
+        rows = [[str(name), float(value)] for name, value in values.items()]
+    except (TypeError, ValueError):
+        return False
+    if any(math.isinf(value) for _, value in rows):
+        return False
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=folder, prefix=".tmp-", suffix=".json",
+                                         delete=False, encoding="utf-8") as handle:
+            json.dump(rows, handle)
+        os.replace(handle.name, folder / f"{key}{_MEASURE}")
+        _evict(folder, max_bytes=_max_bytes())
+        return True
+    except OSError:
+        return False
 
 
 def usage(folder: str | os.PathLike | None = None) -> dict[str, int]:
@@ -281,10 +409,10 @@ def usage(folder: str | os.PathLike | None = None) -> dict[str, int]:
     --------
     >>> import tempfile
     >>> usage(tempfile.mkdtemp())
-    {'companies': 0, 'markers': 0, 'bytes': 0}
+    {'companies': 0, 'markers': 0, 'measures': 0, 'bytes': 0}
     """
     folder = Path(folder) if folder is not None else cache_dir()
-    counts = {"companies": 0, "markers": 0, "bytes": 0}
+    counts = {"companies": 0, "markers": 0, "measures": 0, "bytes": 0}
     if folder is None or not folder.is_dir():
         return counts
     for entry in os.scandir(folder):
@@ -293,6 +421,9 @@ def usage(folder: str | os.PathLike | None = None) -> dict[str, int]:
             counts["bytes"] += entry.stat().st_size
         elif entry.name.endswith(_MARKER):
             counts["markers"] += 1
+        elif entry.name.endswith(_MEASURE):
+            counts["measures"] += 1
+            counts["bytes"] += entry.stat().st_size
     return counts
 
 

@@ -355,14 +355,16 @@ def _ev_13(scores):
                     "WAPE of the model minus WAPE of the reps' judgment")
 
 
-def _run_14(seeds, progress):
-    def curve(company):
-        mrr = company.mrr.groupby("month")["mrr"].sum()
-        return {"month_12": float(mrr.iloc[11]), "end": float(mrr.iloc[-1])}
+def _mrr_curve(company):
+    """MRR after 12 months and in the last month (claim 14's measure)."""
+    mrr = company.mrr.groupby("month")["mrr"].sum()
+    return {"month_12": float(mrr.iloc[11]), "end": float(mrr.iloc[-1])}
 
+
+def _run_14(seeds, progress):
     config = company_profile("default")
     return sweep({"funnel only": dataclasses.replace(config, flywheel=False), "flywheel": config},
-                 seeds=seeds, measure=curve, progress=progress, desc="flywheel")
+                 seeds=seeds, measure=_mrr_curve, progress=progress, desc="flywheel")
 
 
 def _ev_14(frame):

@@ -380,8 +380,7 @@ def simulate_company(
     if history is not None and not isinstance(history, CompanyConfig):
         raise TypeError(f"history must be a CompanyConfig or None, got {type(history).__name__}")
     root, seed = seed_sequence(rng)
-    past = config if history is None else dataclasses.replace(
-        history, **{name: getattr(config, name) for name in _STRUCTURE})
+    past = _past(config, history)
     # A company simulated before is read back (revopslab._cache; int seeds only).
     key = (None if seed is None or _cache.cache_dir() is None
            else _cache.company_key(config, seed, None if past == config else past))
@@ -393,6 +392,18 @@ def simulate_company(
     if key is not None:
         _cache.store(key, {"as_of": company.as_of, **company.tables()})
     return company
+
+
+def _past(config: CompanyConfig, history: CompanyConfig | None) -> CompanyConfig:
+    """How the warm-up years run: ``history``'s levers on ``config``'s structure."""
+    return config if history is None else dataclasses.replace(
+        history, **{name: getattr(config, name) for name in _STRUCTURE})
+
+
+def cache_key(config: CompanyConfig, seed: int, history: CompanyConfig | None = None) -> str:
+    """The cache address of ``simulate_company(config, rng=seed, history=history)``."""
+    past = _past(config, history)
+    return _cache.company_key(config, seed, None if past == config else past)
 
 
 #: What a company *is* (taken from ``config`` even when ``history`` is given); every

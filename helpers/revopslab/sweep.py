@@ -14,9 +14,10 @@ from collections.abc import Callable, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from . import _cache
 from ._seeds import check_seeds
 from .config import CompanyConfig
-from .simulate import Company, simulate_company
+from .simulate import Company, cache_key, simulate_company
 
 __all__ = ["sweep", "per_seed", "summarise_effect"]
 
@@ -88,8 +89,7 @@ def sweep(arms: Mapping[str, CompanyConfig], *, seeds: Iterable[int], measure: M
     parts = []
     for seed in tqdm(seeds, desc=desc, unit="seed", disable=not progress):
         for label, config in arms.items():
-            values = pd.Series(measure(simulate_company(config, rng=seed, history=past)),
-                               dtype=float)
+            values = _measured(measure, config, seed, past)
             parts.append(pd.DataFrame({"seed": seed, column: label,
                                        "measure": values.index.astype(str),
                                        "value": values.to_numpy()}))
@@ -97,6 +97,20 @@ def sweep(arms: Mapping[str, CompanyConfig], *, seeds: Iterable[int], measure: M
     frame[column] = pd.Categorical(frame[column], categories=list(arms))
     frame["measure"] = frame["measure"].astype("str")
     return frame
+
+
+def _measured(measure: Measure, config: CompanyConfig, seed: int,
+              past: CompanyConfig) -> pd.Series:
+    """``measure`` of one run, read back from the cache when this run was measured before."""
+    key = None
+    if _cache.cache_dir() is not None:
+        key = _cache.measure_key(cache_key(config, seed, past), measure)
+    stored = _cache.load_measure(key)
+    if stored is not None:
+        return pd.Series(stored, dtype=float)
+    values = pd.Series(measure(simulate_company(config, rng=seed, history=past)), dtype=float)
+    _cache.store_measure(key, dict(zip(values.index.astype(str), values.to_numpy(), strict=True)))
+    return values
 
 
 def per_seed(frame: pd.DataFrame, *, column: str = "arm") -> pd.DataFrame:

@@ -472,11 +472,21 @@ def test_quarantine_keeps_the_rows_values_under_the_export_headers(tmp_path):
     assert bad.loc[0, "Amount"] == "lots" and bad.loc[0, "Opportunity Name"] == "Beta"
 
 
-def test_quarantine_file_is_written_even_when_empty(tmp_path):
+def test_no_quarantine_file_is_written_when_no_row_is_quarantined(tmp_path):
     path = write(tmp_path, "x.csv", _en(ROWS))
     out = tmp_path / "q.csv"
+    assert read_crm_export(path, quarantine=out).quarantined.empty
+    assert not out.exists()
+    # an earlier read's list at that path is out of date: removed
+    out.write_text("row,reason\n3,old\n", encoding="utf-8")
     read_crm_export(path, quarantine=out)
-    assert out.read_bytes().startswith(b"\xef\xbb\xbf") and len(pd.read_csv(out)) == 0
+    assert not out.exists()
+    # a bad row: the file is written (UTF-8 with BOM, which Excel opens)
+    bad = write(tmp_path, "y.csv", _en([*ROWS, ["006Z", "Zeta", "Closed Won", "lots",
+                                                *ROWS[0][4:]]]))
+    assert len(read_crm_export(bad, quarantine=out).quarantined) == 1
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert pd.read_csv(out)["row"].tolist() == [len(ROWS) + 2]
 
 
 def test_custom_mapping_and_stages(tmp_path):

@@ -333,6 +333,68 @@ def test_an_xlsx_report_is_read_with_its_cells_types(tmp_path):
         read_crm_export(path, sheet="Deals")
 
 
+def test_leads_and_billing_exports_are_read_from_xlsx_as_from_csv(tmp_path):
+    """A leads and a billing workbook (title rows, dates and numbers as typed cells), read by
+    the same reader as a CSV; the tables checked against the rows written by hand."""
+    from revopslab.crm import read_table_export
+
+    leads = [["Leads report"], [],
+             ["Lead ID", "Company", "Create Date", "SQL Date", "Converted Date",
+              "Converted Opportunity ID"],
+             ["L1", "Sato KK", dt.date(2025, 1, 6), dt.date(2025, 1, 20), dt.date(2025, 2, 3),
+              "006A"],
+             ["L2", "Kato KK", dt.date(2025, 1, 9), None, None, None],
+             ["L3", "Ito KK", dt.date(2025, 2, 1), "soon", None, None],  # row 6: no date
+             ["L4", "Abe KK", dt.date(2025, 2, 10), dt.date(2025, 2, 1), None, None]]  # early
+    book = xlsx(tmp_path / "leads.xlsx", leads)
+    out = tmp_path / "q_leads.csv"
+    read = read_table_export(book, kind="leads", quarantine=out)
+    t = read.table
+    assert read.source.encoding == "xlsx (sheet 0, header on row 3)"
+    assert (read.source.rows_read, read.source.rows_kept, read.source.rows_quarantined) == (
+        4, 2, 2)
+    assert t["lead_id"].tolist() == ["L1", "L2"]
+    assert t["account_id"].tolist() == ["Sato KK", "Kato KK"]
+    assert t["inquiry_at"].dt.strftime("%Y-%m-%d").tolist() == ["2025-01-06", "2025-01-09"]
+    assert t["sql_at"].dt.strftime("%Y-%m-%d").fillna("-").tolist() == ["2025-01-20", "-"]
+    assert t["opportunity_id"].fillna("-").tolist() == ["006A", "-"]
+    assert read.quarantined["row"].tolist() == [6, 7]  # as the sheet numbers its rows
+    assert read.quarantined["reason"].str.split(":").str[0].tolist() == [
+        "SQL Date is not a date", "SQL Date is before Create Date"]
+    assert pd.read_csv(out)["row"].tolist() == [6, 7]
+
+    billing = [["Account Name", "Month", "MRR"],
+               ["Sato KK", dt.date(2025, 1, 1), 100],
+               ["Sato KK", dt.date(2025, 2, 1), 150.5],
+               ["Kato KK", "2025年2月", 80],
+               ["Kato KK", dt.date(2025, 3, 1), -5]]  # row 5: negative
+    book = xlsx(tmp_path / "mrr.xlsx", billing, sheet="MRR")
+    read = read_table_export(book, kind="billing", sheet="MRR",
+                             quarantine=tmp_path / "q_billing.csv")
+    assert read.table.assign(month=read.table["month"].dt.strftime("%Y-%m")).to_dict(
+        "records") == [{"account_id": "Kato KK", "month": "2025-02", "mrr": 80.0},
+                       {"account_id": "Sato KK", "month": "2025-01", "mrr": 100.0},
+                       {"account_id": "Sato KK", "month": "2025-02", "mrr": 150.5}]
+    assert read.quarantined[["row", "reason"]].to_dict("records") == [
+        {"row": 5, "reason": "MRR is negative: '-5'"}]
+    # the same rows as a CSV give the same table: one reader
+    text = "Account Name,Month,MRR\nSato KK,2025-01,100\nSato KK,2025-02,150.5\n" \
+           "Kato KK,2025年2月,80\nKato KK,2025-03,-5\n"
+    (tmp_path / "mrr.csv").write_text(text, encoding="utf-8")
+    pd.testing.assert_frame_equal(read_table_export(tmp_path / "mrr.csv", kind="billing").table,
+                                  read.table)
+    # nothing bad: no quarantine file
+    clean = xlsx(tmp_path / "clean.xlsx", billing[:4])
+    assert read_table_export(clean, kind="billing", quarantine=tmp_path / "q2.csv"
+                             ).quarantined.empty
+    assert not (tmp_path / "q2.csv").exists()
+    with pytest.raises(CrmExportError, match="sheet must name a sheet of the workbook"):
+        read_table_export(book, kind="billing", sheet="Deals")
+    with pytest.raises(CrmExportError, match="no column for mrr"):
+        read_table_export(xlsx(tmp_path / "x.xlsx", [["Account Name", "Month"], ["A", 1]]),
+                          kind="billing")
+
+
 # ----------------------------------------------------------------------------- broken files
 def test_dates_that_are_never_readable_give_one_file_level_error(tmp_path):
     rows = [["Opportunity ID", "Stage", "Amount", "Close Date", "Created Date"]] + [

@@ -138,6 +138,20 @@ def pages(tmp_path_factory) -> dict[str, Path]:
     return {"en": en, "ja": ja}
 
 
+#: The committed three-file export (opportunities, leads, billing), none of whose rows is bad.
+TEMPLATE = Path(report.NOTEBOOK).parents[1] / "data" / "crm_templates" / "with_leads_and_billing"
+
+
+@pytest.fixture(scope="module")
+def export_page(tmp_path_factory) -> Path:
+    """The Japanese report of the committed three-file export, alone in its folder."""
+    folder = tmp_path_factory.mktemp("export_page")
+    return report.run_report({"source": str(TEMPLATE / "opportunities.csv"),
+                              "leads": str(TEMPLATE / "leads.csv"),
+                              "billing": str(TEMPLATE / "billing.csv"), "lang": "ja"},
+                             out=folder / "ja.html").html
+
+
 def _alts(page: str) -> list[str]:
     return [html_lib.unescape(a) for a in re.findall(r'<img [^>]*alt="([^"]*)"', page)]
 
@@ -183,6 +197,106 @@ def test_the_japanese_page_has_no_english_in_headings_headers_or_scope(pages):
         assert words <= acronyms, (text, words - acronyms)
     scopes = re.findall(r"<td>(会社全体|全セグメント|company|all segments|export)</td>", kpi_table)
     assert scopes and set(scopes) == {"会社全体"}
+
+
+#: Latin words a Japanese sentence keeps as they are: the book's acronyms and names, the
+#: waterfall's stages, the segments; "Rule of 40" is the name Japanese SaaS writing uses.
+JA_KEEPS = {"RevOps", "KPI", "MAPE", "WAPE", "ID", "AQL", "TAL", "TQL", "TGL", "SAL", "SGL",
+            "SQL", "MQL", "NRR", "GRR", "MRR", "ARR", "CAC", "LTV", "ARPA", "NPS", "CSAT", "ROI",
+            "SMB", "MM", "ENT", "Rule of 40"}
+_FILE_NAME = re.compile(r"[\w\-]+\.(?:csv|xlsx|yaml)\b")
+
+
+def _text(fragment: str) -> str:
+    return html_lib.unescape(re.sub(r"<[^>]+>", " ", fragment))
+
+
+def _english_sentences(text: str) -> list[str]:
+    """Runs of two or more English words in ``text`` (file names and :data:`JA_KEEPS` aside).
+
+    Words are joined by ASCII spaces and punctuation only: Japanese punctuation ends a run,
+    so a mapping's name or an encoding beside Japanese words is one word, not a sentence.
+
+    >>> _english_sentences("58行を読み込み（utf-8、マッピング salesforce）。Rule of 40 の値")
+    []
+    >>> _english_sentences("期間 no customer churned in 2025-01")
+    ['no customer churned in']
+    """
+    text = _FILE_NAME.sub(" ", text)
+    for keep in sorted(JA_KEEPS, key=len, reverse=True):
+        text = re.sub(rf"(?<![A-Za-z]){re.escape(keep)}(?![A-Za-z])", " ", text)
+    runs = re.finditer(r"[A-Za-z][A-Za-z'\-]*(?:[ ,:;()./'\-]+[A-Za-z][A-Za-z'\-]*)+", text)
+    return [m.group() for m in runs if len(re.findall(r"[A-Za-z]{2,}", m.group())) >= 2]
+
+
+def _our_text(page: str, *, data_cells: bool) -> dict[str, list[str]]:
+    """The page's words that the report writes, by kind: the title, headings, sentences
+    (paragraphs, list items, plain-text outputs), column headers, images' alt text, and
+    the KPI table's cells. With ``data_cells``, every other table's cells too (a simulated
+    company's values are the report's words; an export's are the user's own)."""
+    body = page[page.index("<body"):]
+    body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", body, flags=re.S)
+    kpi = body[body.index("8. KPI一覧"):]
+    kpi = kpi[:kpi.index("</table>")]
+    tables = re.findall(r"<table[^>]*>.*?</table>", body, re.S)
+    cells = [c for t in tables for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", t, re.S)]
+    found = {
+        "title": re.findall(r"<title>(.*?)</title>", page, re.S),
+        "headings": re.findall(r"<h[1-6][^>]*>(.*?)</h[1-6]>", body, re.S),
+        "sentences": re.findall(r"<(?:p|li|pre)[^>]*>(.*?)</(?:p|li|pre)>", body, re.S),
+        "headers": [h for t in tables for h in re.findall(r"<thead>.*?</thead>", t, re.S)],
+        "alt": re.findall(r'<img [^>]*alt="([^"]*)"', body),
+        "kpi table": re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", kpi, re.S),
+        "table cells": cells if data_cells else [],
+    }
+    return {kind: [_text(f) for f in fragments] for kind, fragments in found.items()}
+
+
+def _english_on(page: str, *, data_cells: bool) -> dict[str, list[str]]:
+    found = {kind: [s for text in texts for s in _english_sentences(text)]
+             for kind, texts in _our_text(page, data_cells=data_cells).items()}
+    return {kind: sentences for kind, sentences in found.items() if sentences}
+
+
+def test_the_japanese_pages_have_no_english_sentence(pages, export_page):
+    simulated = pages["ja"].read_text(encoding="utf-8")
+    export = export_page.read_text(encoding="utf-8")
+    assert _english_on(simulated, data_cells=True) == {}
+    assert _english_on(export, data_cells=False) == {}
+    # the check reads what it should: the page's sentences and its KPI notes
+    texts = _our_text(export, data_cells=False)
+    assert any("隔離ファイル" in t for t in texts["sentences"])
+    assert any("が必要" in t for t in texts["kpi table"])  # an export's KPI needs data
+    assert _english_on("<body><p>8. KPI一覧</p><table><tr><td>no opportunity closed in "
+                       "2025-01</td></tr></table></body>", data_cells=False) == {
+        "kpi table": ["no opportunity closed in"]}
+
+
+def test_the_japanese_kpi_notes_have_no_english_word(pages, export_page):
+    for page in (pages["ja"], export_page):
+        kpi_table = page.read_text(encoding="utf-8")
+        kpi_table = kpi_table[kpi_table.index("8. KPI一覧"):]
+        kpi_table = kpi_table[:kpi_table.index("</table>")]
+        head = re.findall(r"<th[^>]*>(.*?)</th>", kpi_table[:kpi_table.index("</thead>")], re.S)
+        body = kpi_table[kpi_table.index("<tbody>"):]
+        rows = [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+                for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
+        notes = [html_lib.unescape(row[head.index("備考")]) for row in rows]
+        assert len(notes) == len(metrics.REGISTRY)
+        assert any(n not in ("", "—") for n in notes)  # some KPI is not computed, with a note
+        for note in notes:
+            words = set(re.findall(r"[A-Za-z]{2,}", note)) - JA_KEEPS
+            assert words == set(), (note, words)
+
+
+def test_an_export_with_no_bad_row_writes_no_quarantine_file_and_says_none(export_page):
+    page = export_page.read_text(encoding="utf-8")
+    assert sorted(p.name for p in export_page.parent.iterdir()) == ["ja.html"]
+    sentences = _our_text(page, data_cells=False)["sentences"]
+    said = [s for s in sentences if "隔離ファイル: なし" in s]
+    assert len(said) == 3  # the opportunity, leads and billing exports
+    assert sum("リードのエクスポート" in s for s in said) == 1
+    assert sum("請求のエクスポート" in s for s in said) == 1
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])

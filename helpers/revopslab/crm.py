@@ -1316,8 +1316,10 @@ def read_crm_export(path: str | os.PathLike, *,
     quarantine
         When given, also write the quarantined rows there as CSV (UTF-8 with
         BOM, which Excel opens correctly; every field quoted, formula-like
-        cells neutralised, e-mails and phones masked, written atomically);
-        written even when empty.
+        cells neutralised, e-mails and phones masked, written atomically),
+        only when a row was quarantined: with none, no file is written (and
+        one left there by an earlier read is removed, so the folder never
+        holds rows this read did not set aside).
     encoding
         Force an encoding (``"utf-8"``, ``"cp932"`` ...) instead of detecting it.
     stages
@@ -1702,7 +1704,7 @@ def _finish(file: Path, template: CrmTemplate, header: list[str], chosen: dict[s
                              f"rows quarantined ({len(quarantined)}): a reader bug, please "
                              "report it")
     if quarantine is not None:
-        write_safe_csv(mask_pii(quarantined), quarantine)
+        _write_quarantine(quarantined, quarantine)
     if rows_read and not len(opportunities):
         raise CrmExportError([_nothing_kept(quarantined, quarantine)], path=str(file),
                              mapping=template.name, found=header)
@@ -1725,11 +1727,29 @@ def _finish(file: Path, template: CrmTemplate, header: list[str], chosen: dict[s
     return CrmExport(opportunities, quarantined, source)
 
 
+def _write_quarantine(quarantined: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Write the quarantined rows (masked) to ``path``; with none, leave no file there.
+
+    A file at ``path`` then is an earlier read's list, out of date: it is removed.
+    """
+    if len(quarantined):
+        write_safe_csv(mask_pii(quarantined), path)
+    elif Path(path).is_file():
+        Path(path).unlink()
+
+
+#: The reader's explanations in a reason, left out of its kind (:func:`reason_counts`).
+_EXPLANATION = (r"\s*\((?:e\.g\. |first on row |1/0, |Pipeline, |two exports )[^)]*\)+"
+                r"|\s*\(\S+(?:, \S+)*\)$")
+
+
 def reason_counts(quarantined: pd.DataFrame) -> pd.Series:
     """How many quarantined rows have each kind of reason, most frequent first.
 
-    A reason's kind is its text up to the first ``:`` or ``(``, without the
-    row's raw value (``"Amount is not an amount"``).
+    A reason's kind is its text without the row's raw value (after ``": "``)
+    and without the reader's explanation in brackets (examples of what it
+    reads): ``"Amount is not an amount"``. A header's own brackets stay
+    (``"Probability (%) is outside 0-100%"``).
 
     Examples
     --------
@@ -1741,7 +1761,8 @@ def reason_counts(quarantined: pd.DataFrame) -> pd.Series:
     if not len(quarantined):
         return pd.Series(dtype="int64", name="rows").rename_axis("reason")
     kinds = (quarantined["reason"].str.split("; ").explode()
-             .str.replace(r"\s*[:(].*$", "", regex=True).str.strip())
+             .str.replace(r":(?: .*)?$", "", regex=True)
+             .str.replace(_EXPLANATION, "", regex=True).str.strip())
     counts = kinds.value_counts().rename("rows").rename_axis("reason").reset_index()
     counts = counts.sort_values(["rows", "reason"], ascending=[False, True], kind="stable")
     return counts.set_index("reason")["rows"]
@@ -1791,7 +1812,28 @@ def _read_workbook(file: Path, template: CrmTemplate, problems: list[str],
                    ) -> CrmExport:
     """Read an ``.xlsx`` sheet: header row found, cells' own types kept, then as a CSV."""
     sheet = 0 if template.sheet is None else template.sheet
-    header = None
+    header, body, at = _open_sheet(file, sheet, problems)
+    chosen: dict[str, int] = {}
+    if header is not None and any(header):
+        chosen, column_problems = _resolve(template, header)
+        problems += column_problems
+    if problems:
+        raise CrmExportError(problems, path=str(file), mapping=template.name,
+                             expected=template.columns, found=header)
+    table, lines, footer = _sheet_rows(body, at)
+    return _build(file, template, header, chosen, table, [], lines, stage_lookup,
+                  _sheet_kind(sheet, at), "", footer, quarantine)
+
+
+def _open_sheet(file: Path, sheet: str | int, problems: list[str]
+                ) -> tuple[list[str] | None, pd.DataFrame | None, int]:
+    """A workbook's sheet as :func:`_sheet_text` reads it, or ``None`` with the problem added.
+
+    The one way a workbook is opened, for every export the package reads
+    (opportunities, leads, billing).
+    """
+    header = body = None
+    at = 0
     try:
         header, body, at = _sheet_text(file, sheet)
     except (ValueError, KeyError, IndexError) as error:
@@ -1803,22 +1845,28 @@ def _read_workbook(file: Path, template: CrmTemplate, problems: list[str],
                         "it again from Excel, or as CSV")
     if header is not None and not any(header):
         problems.append(f"sheet {sheet!r} is empty: expected a header row and data rows")
-    elif header is not None:
-        chosen, column_problems = _resolve(template, header)
-        problems += column_problems
-    if problems:
-        raise CrmExportError(problems, path=str(file), mapping=template.name,
-                             expected=template.columns, found=header)
+    return header, body, at
+
+
+def _sheet_rows(body: pd.DataFrame, at: int) -> tuple[pa.Table, np.ndarray, tuple[str, ...]]:
+    """A sheet's rows as the CSV parser gives them: the text table, row numbers, footer.
+
+    The data end at the last row with two cells or more filled; single cells
+    below it (a report's title or notes) are the footer. Row numbers are the
+    sheet's own (the header on row ``at + 1``).
+    """
     width = (body != "").sum(axis=1).to_numpy()
     last = np.flatnonzero(width > 1)
     end = int(last[-1]) + 1 if len(last) else 0
     footer = tuple(v for row in body.iloc[end:].itertuples(index=False) for v in row if v)
     body = body.iloc[:end]
-    table = _text_table(body)
     lines = np.arange(at + 2, at + 2 + len(body), dtype=np.int64)
-    kind = f"xlsx (sheet {sheet!r}" + (f", header on row {at + 1})" if at else ")")
-    return _build(file, template, header, chosen, table, [], lines, stage_lookup, kind, "",
-                  footer, quarantine)
+    return _text_table(body), lines, footer
+
+
+def _sheet_kind(sheet: str | int, at: int) -> str:
+    """What the source's ``encoding`` says of a workbook: ``xlsx (sheet 0)``."""
+    return f"xlsx (sheet {sheet!r}" + (f", header on row {at + 1})" if at else ")")
 
 
 def _sheet_text(file: Path, sheet: str | int, rows: int | None = None
@@ -2444,13 +2492,16 @@ def _column_dates(column: pa.ChunkedArray, *, month: bool = False) -> tuple[np.n
 def read_table_export(path: str | os.PathLike, *, kind: str,
                       mapping: str | Mapping[str, str | Sequence[str]] | CrmTemplate | None = None,
                       quarantine: str | os.PathLike | None = None,
-                      encoding: str | None = None, through=None) -> TableExport:
-    """Read a leads or billing export (CSV) into the package's table, setting bad rows aside.
+                      encoding: str | None = None, through=None,
+                      sheet: str | int | None = None) -> TableExport:
+    """Read a leads or billing export (CSV or .xlsx) into the package's table, bad rows aside.
 
-    The file is decoded, split and its footer recognised as
-    :func:`read_crm_export` does (UTF-8 with or without BOM, UTF-16, CP932;
-    comma, tab or semicolon), and its headers matched the same way (case,
-    width, spaces, hyphens and underscores ignored).
+    The file is read as :func:`read_crm_export` reads one, by the same code:
+    a CSV decoded, split and its footer recognised (UTF-8 with or without
+    BOM, UTF-16, CP932; comma, tab or semicolon), an ``.xlsx`` workbook's
+    sheet read with calamine (its header row found below any title rows,
+    dates and numbers as the cells hold them); the headers are matched the
+    same way (case, width, spaces, hyphens and underscores ignored).
 
     *Leads* (:data:`LEAD_COLUMNS`): one row per lead, with the date it was
     created (``inquiry_at``) and, for each stage it reached, that date; a
@@ -2471,7 +2522,7 @@ def read_table_export(path: str | os.PathLike, *, kind: str,
     Parameters
     ----------
     path
-        The CSV file (only read).
+        The CSV or ``.xlsx`` file (only read).
     kind
         ``"leads"`` or ``"billing"``.
     mapping
@@ -2481,13 +2532,17 @@ def read_table_export(path: str | os.PathLike, *, kind: str,
         dict ``{our column: your header or [headers]}``.
     quarantine
         When given, write the quarantined rows there (as :func:`read_crm_export`
-        does: masked, every field quoted, atomically); written even when empty.
+        does: masked, every field quoted, atomically), only when a row was
+        quarantined (an earlier read's file there is removed when none is).
     encoding
         Force an encoding instead of detecting it.
     through
         Billing by subscription: the last month a running subscription is
         counted in (the extraction date's month before; default the latest
         start or end month of the file).
+    sheet
+        The sheet of an ``.xlsx`` workbook (name or 0-based index; default the
+        first).
 
     Returns
     -------
@@ -2526,44 +2581,54 @@ def read_table_export(path: str | os.PathLike, *, kind: str,
     name = template.name if template is not None else str(mapping)
     data = file.read_bytes()
     header: list[str] | None = None
-    buffer = None
+    buffer = sheet_body = None
+    at = 0
     if data.startswith(_ZIP):
-        problems.append(f"the file is an Excel workbook: save the {kind} export as CSV")
+        sheet = 0 if sheet is None else sheet
+        header, sheet_body, at = _open_sheet(file, sheet, problems)
+        if header is not None and any(header) and not (sheet_body != "").any(axis=None):
+            problems.append(f"sheet {sheet!r} has a header but no data rows")
     elif not data or data.isspace():
         problems.append(f"the file is empty ({len(data)} bytes): expected a header line and "
                         "data rows")
     else:
         buffer, used, encoding_problems = _decode(data, encoding)
         problems += encoding_problems
-    chosen: dict[str, int] = {}
+    del data
     if buffer is not None:
         header, delimiter, body = _header(buffer)
         end, footer = _footer(buffer, body, delimiter, len(header))
         if not any(header):
             problems.append("the first line (the header) is blank: expected column names")
-        elif template is not None:
-            positions: dict[str, int] = {}
-            for i, h in enumerate(header):
-                positions.setdefault(_key(h), i)
-            for column, candidates in template.columns.items():
-                found = [positions[_key(c)] for c in candidates if _key(c) in positions]
-                if found:
-                    chosen[column] = found[0]
-            missing = [c for c in required if c not in chosen]
-            if kind == "billing" and not ({"month", "start_month"} & set(chosen)):
-                missing.append("month or start_month")
-            problems += [f"no column for {c} (required): expected one of "
-                         + ", ".join(repr(h) for h in template.columns.get(c, ()))
-                         if c in template.columns else f"no column for {c} (required)"
-                         for c in missing]
         if any(header) and re.search(rb"\S", memoryview(buffer)[body:end]) is None:
             problems.append("the file has a header but no data rows")
+    chosen: dict[str, int] = {}
+    if header is not None and any(header) and template is not None:
+        positions: dict[str, int] = {}
+        for i, h in enumerate(header):
+            positions.setdefault(_key(h), i)
+        for column, candidates in template.columns.items():
+            found = [positions[_key(c)] for c in candidates if _key(c) in positions]
+            if found:
+                chosen[column] = found[0]
+        missing = [c for c in required if c not in chosen]
+        if kind == "billing" and not ({"month", "start_month"} & set(chosen)):
+            missing.append("month or start_month")
+        problems += [f"no column for {c} (required): expected one of "
+                     + ", ".join(repr(h) for h in template.columns.get(c, ()))
+                     if c in template.columns else f"no column for {c} (required)"
+                     for c in missing]
     if problems:
         raise CrmExportError(problems, path=str(path), mapping=name,
                              expected=None if template is None else template.columns,
                              found=header)
-    assert buffer is not None and header is not None and template is not None
-    table, invalid, lines = _parse(buffer[:end], len(header), delimiter)
+    assert header is not None and template is not None
+    if sheet_body is not None:
+        table, lines, footer = _sheet_rows(sheet_body, at)
+        invalid, used, delimiter = [], _sheet_kind(sheet, at), ""
+    else:
+        assert buffer is not None
+        table, invalid, lines = _parse(buffer[:end], len(header), delimiter)
     n = table.num_rows
     reasons = _Reasons(n)
     label = {c: header[i] for c, i in chosen.items()}
@@ -2633,7 +2698,7 @@ def read_table_export(path: str | os.PathLike, *, kind: str,
     quarantined = quarantined.sort_values("row", kind="stable").reset_index(drop=True)
     quarantined["row"] = quarantined["row"].astype("int64")
     if quarantine is not None:
-        write_safe_csv(mask_pii(quarantined), quarantine)
+        _write_quarantine(quarantined, quarantine)
     rows_read = n + len(invalid)
     kept = int(keep.sum())
     if rows_read != kept + len(quarantined):

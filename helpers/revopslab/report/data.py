@@ -86,8 +86,30 @@ class ReportData:
                                else _frames(self.opportunities, self.as_of))
 
     def describe(self, *, lang: str = "en") -> str:
-        """Where the data came from, in ``lang`` (an export's notes stay in English)."""
+        """Where the data came from, in ``lang``."""
         return self.label_ja if lang == "ja" and self.label_ja else self.label
+
+    def quarantine_file(self, kind: str = "opportunities") -> Path | None:
+        """The file an export's unreadable rows were written to; ``None`` when it has none.
+
+        ``kind`` is ``"opportunities"``, ``"leads"`` or ``"billing"``. No
+        file is written for an export none of whose rows was quarantined
+        (:func:`revopslab.crm.read_crm_export`), nor for a simulated company.
+
+        Examples
+        --------
+        >>> load_source("simulated", months=12, scale=0.1, rng=3).quarantine_file() is None
+        True
+        """
+        exports = {"opportunities": self.export, "leads": self.leads_export,
+                   "billing": self.billing_export}
+        if kind not in exports:
+            raise ValueError(f"kind must be one of {list(exports)}, got {kind!r}")
+        export = exports[kind]
+        if export is None or self.quarantine_path is None or not len(export.quarantined):
+            return None
+        return (self.quarantine_path if kind == "opportunities"
+                else _related_quarantine(self.quarantine_path, kind))
 
     def has(self, *tables: str) -> bool:
         """True when every one of ``tables`` is available."""
@@ -333,6 +355,7 @@ def load_source(source: str | os.PathLike = "simulated", *, rng: int = DEFAULT_S
     currencies = opps["currency"].dropna().unique() if "currency" in opps else []
     s = export.source
     text = f"{path.name} ({s.mapping}, {s.encoding})" + export_notes(s)
+    text_ja = f"{path.name}（{s.mapping}、{s.encoding}）" + export_notes(s, lang="ja")
     tables = ["opportunities"]
     lead_export = billing_export = None
     if leads is not None:
@@ -342,6 +365,7 @@ def load_source(source: str | os.PathLike = "simulated", *, rng: int = DEFAULT_S
         opps = _with_lead_ids(opps, lead_export.table)
         tables.append("leads")
         text += f"; leads: {Path(leads).name} ({lead_export.source.rows_kept:,} leads)"
+        text_ja += f"、リード: {Path(leads).name}（{lead_export.source.rows_kept:,}件）"
     if billing is not None:
         billing_export = read_table_export(billing, kind="billing", mapping=billing_mapping,
                                            quarantine=_related_quarantine(Path(quarantine),
@@ -350,9 +374,11 @@ def load_source(source: str | os.PathLike = "simulated", *, rng: int = DEFAULT_S
         tables += ["mrr", "mrr_movements"]
         accounts = billing_export.table["account_id"].nunique()
         text += f"; billing: {Path(billing).name} ({accounts:,} accounts)"
+        text_ja += f"、請求: {Path(billing).name}（{accounts:,}社）"
     frames = _frames(opps, when, leads=None if lead_export is None else lead_export.table,
                      mrr=None if billing_export is None else billing_export.table)
-    return ReportData(kind="crm_export", label=text, opportunities=opps, as_of=when,
+    return ReportData(kind="crm_export", label=text, label_ja=text_ja, opportunities=opps,
+                      as_of=when,
                       tables=tuple(tables), export=export,
                       quarantine_path=Path(quarantine),
                       currency=str(currencies[0]) if len(currencies) == 1 else "JPY",
@@ -401,12 +427,13 @@ def read_quotas(path: str | os.PathLike) -> pd.DataFrame:
     return out
 
 
-def export_notes(source) -> str:
+def export_notes(source, *, lang: str = "en") -> str:
     """What reading an export decided that the report's reader should know, as one clause.
 
     The stage labels resolved other than by the built-in templates (how, and
     on how many rows), the deals kept without an amount, and the formats the
-    reader assumed (decimal comma, date order). Empty when there is none.
+    reader assumed (decimal comma). Empty when there is none. In ``lang``:
+    the export's own labels and headers stay as they are.
 
     Examples
     --------
@@ -420,8 +447,25 @@ def export_notes(source) -> str:
     ...     print(part)
     stages resolved: 見込み → discovery (probability 10%, 4 rows)
     2 deals have no amount (counted in win rates, stage counts and cycle times, left out of sums)
+    >>> print(export_notes(s, lang="ja")[:41])
+    、フェーズの読み替え: 見込み → 見極め（確度10%、4行）、金額のない商談2件
     """
+    from .text import _check_lang, term
+
+    _check_lang(lang)
     parts = []
+    if lang == "ja":
+        resolved = [f"{label} → {term(stage, lang='ja')}（{_how_ja(how)}、{rows:,}行）"
+                    for label, stage, how, rows in source.stages if how != "built-in label"]
+        if resolved:
+            parts.append("フェーズの読み替え: " + "、".join(resolved))
+        if source.missing_amounts:
+            parts.append(f"金額のない商談{source.missing_amounts:,}件（受注率・フェーズ別件数・"
+                         "商談期間には含め、合計からは除外）")
+        parts += [f"{note.split(' read with a decimal comma')[0]}は小数点をカンマとして読み込み"
+                  "（'25000,84' = 25000.84、ピリオドは桁区切り）"
+                  for note in source.notes if "decimal comma" in note]
+        return "".join(f"、{part}" for part in parts)
     resolved = [f"{label} → {stage} ({how}, {rows:,} row{'s' if rows != 1 else ''})"
                 for label, stage, how, rows in source.stages if how != "built-in label"]
     if resolved:
@@ -432,6 +476,26 @@ def export_notes(source) -> str:
                      "rates, stage counts and cycle times, left out of sums)")
     parts += [note for note in source.notes if "decimal comma" in note]
     return "".join(f"; {part}" for part in parts)
+
+
+#: How the reader resolved a stage label (:func:`revopslab.crm.read_crm_export`), in Japanese.
+_HOW_JA = {"your stage map": "指定のフェーズ対応", "Won/Closed columns": "受注・クローズの列",
+           "open per the Closed column": "クローズの列により未クローズ",
+           "won/lost word": "受注・失注の語", "unmapped: kept as an open deal":
+           "対応なし、未クローズとして保持", "empty": "空欄"}
+
+
+def _how_ja(how: str) -> str:
+    """``how`` of a resolved stage label in Japanese (a probability kept as a number).
+
+    Examples
+    --------
+    >>> _how_ja("open per the Closed column, probability 35%"), _how_ja("probability 0%")
+    ('クローズの列により未クローズ、確度35%', '確度0%')
+    """
+    head, _, probability = how.partition("probability ")
+    words = [_HOW_JA.get(head.rstrip(", "), head.rstrip(", "))] if head.rstrip(", ") else []
+    return "、".join(words + ([f"確度{probability}"] if probability else []))
 
 
 # ============================================================================ period

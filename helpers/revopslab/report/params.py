@@ -116,7 +116,7 @@ def _check_related(name: str, what: str) -> Callable[[Any, Mapping[str, Any]], s
         if v is None:
             return None
         if not _path_ok(v):
-            return f"{name} must be None or the path of a {what} export (CSV), got {v!r}"
+            return f"{name} must be None or the path of a {what} export (CSV or .xlsx), got {v!r}"
         if p.get("source") == "simulated":
             return (f"{name} must be None when source is 'simulated' (the simulated company has "
                     f"its own {what} data); pass your opportunity export as source, got {v!r}")
@@ -289,13 +289,13 @@ SPEC: tuple[Parameter, ...] = (
               "CRM export: column mapping, salesforce, hubspot or a mapping file (.yaml)",
               _check_mapping, str, "export"),
     Parameter("leads", None,
-              "CRM export: a leads export (CSV), optional: adds the waterfall",
+              "CRM export: a leads export (CSV or .xlsx), optional: adds the waterfall",
               _check_related("leads", "leads"), str, "export"),
     Parameter("leads_mapping", "salesforce",
               "CRM export: leads mapping, salesforce, hubspot or a .yaml file",
               _check_table_mapping("leads_mapping", "leads"), str, "export"),
     Parameter("billing", None,
-              "CRM export: a billing export (CSV of MRR), optional: adds retention",
+              "CRM export: a billing export of MRR (CSV or .xlsx), optional: adds retention",
               _check_related("billing", "billing"), str, "export"),
     Parameter("billing_mapping", "billing",
               "CRM export: billing mapping, billing or a .yaml file",

@@ -211,7 +211,7 @@ def _prepare(parameters: Mapping[str, Any] | None, out: Path,
             continue
         file = Path(p[name]).expanduser()
         if not file.is_file():
-            problems.append(f"{name} must name an existing {name} export (CSV), got "
+            problems.append(f"{name} must name an existing {name} export (CSV or .xlsx), got "
                             f"{p[name]!r} (no such file)")
         p[name] = str(file.resolve())
         related[name] = file

@@ -12,7 +12,7 @@ import pandas as pd
 from .. import metrics, process
 from ..vocabulary import OPPORTUNITY_STAGES
 from .data import ReportData, _end
-from .text import _check_lang, format_value, needs_data, scope_name
+from .text import _check_lang, format_value, needs_data, quarantine_reason, reason, scope_name
 
 __all__ = ["OpportunitySummary", "BREAKDOWNS", "waterfall_counts", "bowtie_counts",
            "conversion_table", "bottleneck_table", "retention_summary", "cohort_retention",
@@ -518,8 +518,9 @@ def kpis(data: ReportData, *, first: pd.Timestamp, last: pd.Timestamp,
         ``metric, kpi`` (its name in ``lang``), ``value`` (raw), ``shown``
         (formatted), ``unit, department, scope, status`` (computed or not),
         ``definition`` (in ``lang``: :attr:`revopslab.metrics.KPI.definition`
-        or ``definition_ja``), ``note`` (why a value is missing: for an
-        export, the data it needs, in plain words).
+        or ``definition_ja``), ``note`` (why a value is missing, in ``lang``:
+        the metric's reason, :func:`revopslab.report.text.reason`, or for an
+        export the data it needs, in plain words).
     """
     _check_lang(lang)
     period = (f"{first:%Y-%m}", f"{last:%Y-%m}")
@@ -568,6 +569,7 @@ def kpis(data: ReportData, *, first: pd.Timestamp, last: pd.Timestamp,
                       zip(table["value"], table["unit"], strict=True)]
     table["status"] = np.where(table["value"].notna(), *_STATUS[lang == "ja"])
     table["scope"] = table["scope"].map(lambda s: scope_name(s, lang=lang))
+    table["note"] = table["note"].map(lambda n: reason(n, lang=lang))
     return table[["metric", "kpi", "value", "shown", "unit", "department", "scope", "status",
                   "definition", "note"]]
 
@@ -623,7 +625,9 @@ def quarantine_summary(export, *, lang: str = "en", examples: int = 5
     """The quarantined rows of an export by reason, and a few examples, with PII masked.
 
     A reason's kind is its text up to the first ``:`` or ``(`` (``"Amount is not
-    an amount"``), without the row's raw value. The examples show the row
+    an amount"``), without the row's raw value; both are written in ``lang``
+    (:func:`revopslab.report.text.quarantine_reason`: the export's headers and
+    values stay as they are). The examples show the row
     number and the full reason, masked with :func:`revopslab.crm.mask_pii`, since
     a reason quotes the raw value (which may be an e-mail address).
 
@@ -639,6 +643,12 @@ def quarantine_summary(export, *, lang: str = "en", examples: int = 5
     if not len(bad):
         return (pd.DataFrame({"reason": pd.Series(dtype="str"), "rows": pd.Series(dtype="int64")}),
                 pd.DataFrame({"row": pd.Series(dtype="int64"), "reason": pd.Series(dtype="str")}))
-    counts = mask_pii(reason_counts(bad).reset_index())
-    sample = mask_pii(bad[["row", "reason"]].head(examples).reset_index(drop=True))
-    return counts, sample
+    counts = reason_counts(bad).reset_index()
+    sample = bad[["row", "reason"]].head(examples).reset_index(drop=True)
+    if lang != "en":
+        counts = (counts.assign(reason=counts["reason"].map(
+            lambda r: quarantine_reason(r, lang=lang)))
+            .groupby("reason", sort=False, as_index=False)["rows"].sum()
+            .sort_values("rows", ascending=False, kind="stable"))
+        sample["reason"] = sample["reason"].map(lambda r: quarantine_reason(r, lang=lang))
+    return mask_pii(counts), mask_pii(sample)

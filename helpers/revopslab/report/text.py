@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = ["Prose", "Table", "Text", "text_for", "show", "chart_message", "NEEDS", "needs_data",
+           "REASONS", "reason", "QUARANTINE_REASONS", "quarantine_reason",
            "scope_name",
            "md_literal", "mask_text", "heading",
            "say", "pick", "numbered", "omitted", "step_label", "format_value", "term",
@@ -303,6 +304,7 @@ _EXTRA_LABELS: Mapping[str, tuple[str, str]] = MappingProxyType({
     "Pipeline": ("Pipeline", "パイプライン"), "Omitted": ("Omitted", "売上予測から除外"),
     "discovery": ("Discovery", "見極め"), "demo": ("Demo", "デモ・ニーズ分析"),
     "proposal": ("Proposal", "提案"), "negotiation": ("Negotiation", "交渉"),
+    "unmapped": ("Unmapped", "対応なし（未クローズ）"),
     "new": ("New", "新規"), "expansion": ("Expansion", "拡大"),
     "reactivation": ("Reactivation", "再開"), "contraction": ("Contraction", "縮小"),
     "churn": ("Churn", "解約"), "net_change": ("Net change", "純増減"),
@@ -546,6 +548,285 @@ def needs_data(tables: Sequence[str], columns: Sequence[str] = (), *, lang: str 
         return "・".join(words) + "が必要"
     return "needs " + (" and ".join(words) if len(words) < 3
                        else ", ".join(words[:-1]) + " and " + words[-1])
+
+
+# ============================================================================ metric reasons
+#: What a metric's "undefined" reason (:func:`revopslab.metrics.kpi_table`'s ``note``) says,
+#: in Japanese: ``(English template, Japanese template)``. A template's ``{name}`` is a
+#: value of the reason (:data:`_SLOTS` says what it matches and how it is written in
+#: Japanese). ``tests/test_report_reasons.py`` renders every reason text in
+#: :mod:`revopslab.metrics` and checks that one template here reads it.
+REASONS: tuple[tuple[str, str], ...] = (
+    # the period and the data's dates
+    ("{what} has no dates to take the default period (last 12 months) from",
+     "{what}に日付がなく、既定の期間（直近12か月）を決められません"),
+    ("period {span} is outside the data of {what} ({date}..{date2})",
+     "期間{span}は{what}のデータ（{date}〜{date2}）の範囲外です"),
+    ("the data of {what} end on {date}, before the last month of the period {span}",
+     "{what}のデータは{date}で終わり、期間{span}の最終月に届きません"),
+    ("the mrr table is empty", "MRRのデータが空です"),
+    ("{what} is empty", "{what}が空です"),
+    ("the mrr table ends in {month}, before the end of the period {span}",
+     "MRRのデータは{month}で終わり、期間{span}の終わりに届きません"),
+    ("the costs table is empty, after the start of {span}", "コストのデータが空です（期間{span}）"),
+    ("the costs table starts in {month}, after the start of {span}",
+     "コストのデータは{month}からで、期間{span}の開始より後です"),
+    ("the costs table ends in {month}, before the end of {span}",
+     "コストのデータは{month}で終わり、期間{span}の終わりに届きません"),
+    ("the usage table ends in {month}, before {month2}",
+     "製品利用のデータは{month}で終わり、{month2}に届きません"),
+    # revenue and customers
+    ("no customer paid in {month}, the month before the period{where}{mrr_start}: the opening "
+     "base is empty",
+     "期間の前月{month}{where}に支払った顧客がなく、期初の基準が空です{mrr_start}"),
+    ("no MRR in {month}, the month before the period{where}",
+     "期間の前月{month}{where}のMRRがありません"),
+    ("no MRR in the month before any month of {span}{where}",
+     "{span}のどの月も、前月{where}のMRRがありません"),
+    ("no MRR was lost to churn or contraction in {span}{where}",
+     "{span}{where}に解約・縮小で失ったMRRがありません"),
+    ("no revenue in {span}, the {n} months before the period{where}",
+     "期間の前{n}か月（{span}）{where}の売上がありません"),
+    ("no revenue in {span}", "{span}の売上がありません"),
+    ("no paying customer in {span}{where}", "{span}{where}に支払っている顧客がいません"),
+    ("no customer was paying at the start of a month of {span}",
+     "{span}のどの月初にも支払っている顧客がいません"),
+    ("no customer churned in {span}: the formula gives an infinite LTV",
+     "{span}に解約した顧客がなく、公式ではLTVが無限大になります"),
+    ("no customer was acquired between {month} and {month2}{where}",
+     "{month}から{month2}の間{where}に獲得した顧客がいません"),
+    ("no customer has been observed for {n} months by {month}{where} (the data start in "
+     "{month2}); lower horizon_months",
+     "{month}までに{n}か月観測できた顧客{where}がいません（データは{month2}から）。期間（か月）を"
+     "短くしてください"),
+    ("no new customers in {span}", "{span}に新規顧客がいません"),
+    ("no new or expansion ARR in {span}", "{span}に新規・拡大のARRがありません"),
+    ("net new ARR in {span} is {amount}, not positive: no growth to divide the burn by",
+     "{span}の純新規ARRは{amount}で正ではなく、バーンを割る成長がありません"),
+    ("no customer with a health score in {month}{where}",
+     "{month}{where}にヘルススコアのある顧客がいません"),
+    # costs
+    ("no {what} costs{departments} in {span}", "{span}に{what}のコスト{departments}がありません"),
+    ("CAC is 0", "CACが0です"),
+    ("the new customers' MRR is 0", "新規顧客のMRRが0です"),
+    ("the lagged sales and marketing cost is 0", "1四半期前の営業・マーケティング費用が0です"),
+    ("marketing cost is 0", "マーケティング費用が0です"),
+    ("no programme spend in {span}{where}", "{span}{where}の施策費用がありません"),
+    # deals
+    ("no opportunity closed in {span}{where}", "{span}{where}にクローズした商談がありません"),
+    ("no opportunity won in {span}{where}: no deal size or cycle",
+     "{span}{where}に受注した商談がなく、受注額も商談期間もありません"),
+    ("no opportunity won in {span}{where}", "{span}{where}に受注した商談がありません"),
+    ("no opportunity with an amount won in {span}{where}",
+     "{span}{where}に金額のある受注商談がありません"),
+    ("no deal won in {span}{where} with a known source lead",
+     "{span}{where}に元のリードがわかる受注商談がありません"),
+    ("the won deals of {span} closed the day they were created",
+     "{span}の受注商談はどれも作成日にクローズしています"),
+    ("no opportunity open in {span}{where}", "{span}{where}に未クローズの商談がありません"),
+    ("no opportunity created in {span}{where}", "{span}{where}に作成された商談がありません"),
+    ("no pipeline created in {span}{where}", "{span}{where}に作成されたパイプラインがありません"),
+    ("no pipeline snapshot in {span}", "{span}のパイプライン記録がありません"),
+    ("no open amount on {date}", "{date}時点で未クローズの金額がありません"),
+    ("no rep with a quota in the period{where}", "期間内{where}にノルマのある担当者がいません"),
+    ("no quota in {span}{where}", "{span}{where}のノルマがありません"),
+    ("the quota of {span}{where} is 0", "{span}{where}のノルマが0です"),
+    # leads and marketing
+    ("no customer won in {span} from a lead{where}",
+     "{span}{where}にリード経由で受注した顧客がいません"),
+    ("no lead of motion {motions} in {span}{where}",
+     "{span}{where}にモーション{motions}のリードがありません"),
+    ("no lead from a paid channel in {span}{where}",
+     "{span}{where}に有料チャネルのリードがありません"),
+    # customer success
+    ("no survey answer in {span}{where}", "{span}{where}の調査回答がありません"),
+    ("no rated ticket resolved in {span}{where}",
+     "{span}{where}に評価付きで解決した問い合わせがありません"),
+    ("no ticket resolved in {span}{where}", "{span}{where}に解決した問い合わせがありません"),
+)
+
+_MONTH_RE = r"\d{4}-\d{2}"
+#: A reason's values: slot -> (regex, how the Japanese template writes the matched text).
+_SLOTS: Mapping[str, tuple[str, Any]] = MappingProxyType({
+    "span": (rf"{_MONTH_RE}(?:\.\.{_MONTH_RE})?", lambda s: s.replace("..", "〜")),
+    "month": (_MONTH_RE, str), "month2": (_MONTH_RE, str),
+    "date": (r"\d{4}-\d{2}-\d{2}", str), "date2": (r"\d{4}-\d{2}-\d{2}", str),
+    "n": (r"\d+", str), "amount": (r"-?[\d,]+", str),
+    "where": (r"(?: for (?:segment|channel) '[^']*')*",
+              lambda s: "".join(f"（{_WHERE_JA[kind]} {name}）"
+                                for kind, name in re.findall(r" for (\w+) '([^']*)'", s))),
+    "mrr_start": (rf"(?: \(the mrr table starts in {_MONTH_RE}\))?",
+                  lambda s: f"（MRRのデータは{s[-8:-1]}から）" if s else ""),
+    "what": (None, lambda s: _WHAT_JA[s]),  # one of _WHAT_JA's names (filled in below)
+    "departments": (r"(?: \(departments \([^)]*\)\))?",
+                    lambda s: "（部門: " + "、".join(_DEPARTMENTS_JA.get(d, d) for d in
+                                                    re.findall(r"'([^']*)'", s)) + "）"
+                    if s else ""),
+    "motions": (r"\([^)]*\)", lambda s: "・".join(_MOTIONS_JA.get(m, m)
+                                                  for m in re.findall(r"'([^']*)'", s))),
+})
+#: The cost departments of :data:`revopslab.validation.DEPARTMENTS`, in Japanese.
+_DEPARTMENTS_JA = {"inside_sales": "インサイドセールス", "field_sales": "フィールドセールス",
+                   "customer_success": "カスタマーサクセス", "marketing": "マーケティング",
+                   "general_admin": "管理部門", "research_development": "研究開発",
+                   "cost_of_revenue": "売上原価", "sales": "営業"}
+_MOTIONS_JA = {"inbound": "インバウンド", "outbound": "アウトバウンド", "sales": "営業開拓"}
+_WHERE_JA = {"segment": "セグメント", "channel": "チャネル"}
+#: The tables and cost groups a reason names, as a reader would name them.
+_WHAT_JA: Mapping[str, str] = MappingProxyType({
+    "opportunities": "商談", "the closed opportunities": "クローズした商談",
+    "opportunities' closed_at": "商談のクローズ日", "leads": "リード",
+    "pipeline_snapshots": "週次のパイプライン記録", "marketing_spend": "マーケティング費用",
+    "usage": "製品利用", "tickets": "サポート問い合わせ", "nps_responses": "NPS調査の回答",
+    "sales and marketing": "営業・マーケティング", "marketing": "マーケティング",
+    "company": "全社",
+})
+
+
+def _reason_pattern(template: str) -> re.Pattern:
+    names = "|".join(re.escape(w) for w in sorted(_WHAT_JA, key=len, reverse=True))
+    parts = re.split(r"\{(\w+)\}", template)
+    regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>{_SLOTS[p][0] or names})"
+                    for i, p in enumerate(parts))
+    return re.compile(regex + r"\Z")
+
+
+_REASON_PATTERNS = tuple((_reason_pattern(en), ja) for en, ja in REASONS)
+
+
+def reason(note: Any, *, lang: str = "en") -> str:
+    """A metric's reason for being undefined (a KPI's ``note``), in ``lang``.
+
+    Each part of ``note`` (reasons joined by ``"; "``) is read by a template
+    of :data:`REASONS` and written in Japanese with its values (periods,
+    dates, segments) kept; a note that is not a reason of
+    :mod:`revopslab.metrics`, or in English, is returned as it is.
+
+    Examples
+    --------
+    >>> reason("no opportunity closed in 2025-01..2025-06 for segment 'SMB'", lang="ja")
+    '2025-01〜2025-06（セグメント SMB）にクローズした商談がありません'
+    >>> reason("no customer churned in 2025-01: the formula gives an infinite LTV", lang="ja")
+    '2025-01に解約した顧客がなく、公式ではLTVが無限大になります'
+    >>> reason("CAC is 0")
+    'CAC is 0'
+    """
+    _check_lang(lang)
+    text = "" if note is None or (isinstance(note, float) and np.isnan(note)) else str(note)
+    if lang == "en" or not text:
+        return text
+    whole = _reason_ja(text)
+    if whole is not None:
+        return whole
+    return "。".join(_reason_ja(part) or part for part in text.split("; "))
+
+
+def _reason_ja(text: str) -> str | None:
+    for pattern, ja in _REASON_PATTERNS:
+        found = pattern.match(text)
+        if found:
+            return ja.format(**{k: _SLOTS[k][1](v or "") for k, v in found.groupdict().items()})
+    return None
+
+
+# ============================================================================ quarantine reasons
+#: Why a row of an export was set aside (:func:`revopslab.crm.read_crm_export`,
+#: :func:`revopslab.crm.read_table_export`), in Japanese: ``(English, Japanese)`` templates
+#: as :data:`REASONS`. ``{label}`` is the export's own header, ``{value}`` the row's raw
+#: value (both kept as they are); a reason's kind (its text before ``:`` or ``(``, as
+#: :func:`revopslab.crm.reason_counts` counts them) reads too.
+QUARANTINE_REASONS: tuple[tuple[str, str], ...] = (
+    ("empty row", "空の行"), ("the row is empty", "空の行"),
+    ("the header line again (two exports joined into one file?)",
+     "見出し行の繰り返し（2つのエクスポートが1つのファイルにつながっている可能性）"),
+    ("the header line again", "見出し行の繰り返し"),
+    ("the row has {n} value{s}, the header has {n2} columns",
+     "行の値が{n}個で、見出しの{n2}列と合いません"),
+    ("the row's amounts and currency disagree{currencies}",
+     "行の金額と通貨が合いません{currencies}"),
+    ("the amount is in {code} while the export's other amounts are in {code2}",
+     "金額が{code}建てですが、ほかの行の金額は{code2}建てです"),
+    ("duplicate {label} {quoted}{first}", "{label} {quoted}が重複しています{first}"),
+    ("{label} is empty for a closed deal", "クローズ済みの商談で{label}が空欄です"),
+    ("{label} is empty", "{label}が空欄です"),
+    ("{label} is not a date{examples}{value}", "{label}が日付として読めません{value}"),
+    ("{label} is not an amount{examples}{value}", "{label}が金額として読めません{value}"),
+    ("{label} is too large to be an amount{value}", "{label}が金額としては大きすぎます{value}"),
+    ("{label} is too large to be a number{value}", "{label}が数値としては大きすぎます{value}"),
+    ("{label} is not a number{value}", "{label}が数値として読めません{value}"),
+    ("{label} is not a whole number >= 0{value}", "{label}が0以上の整数ではありません{value}"),
+    ("{label} is negative{value}", "{label}が負の値です{value}"),
+    ("{label} is outside 0-100%{value}", "{label}が0〜100%の範囲外です{value}"),
+    ("{label} is not a yes/no value{examples}{value}",
+     "{label}がはい・いいえの値ではありません{value}"),
+    ("{label} is not a forecast category{examples}{value}",
+     "{label}が売上予測分類（Pipeline・Best Case・Commit・Closed・Omitted）ではありません{value}"),
+    ("{label} is not won, lost or open{value}",
+     "{label}が受注・失注・進行中のどれでもありません{value}"),
+    ("{label} 'open' disagrees with a closed stage{value}",
+     "{label}は進行中ですが、フェーズはクローズです{value}"),
+    ("{label} is set on an open deal{value}", "未クローズの商談に{label}が入っています{value}"),
+    ("{label} repeats an earlier row's{value}", "{label}が前の行と重複しています{value}"),
+    ("{label} is not one of {choices}{value}", "{label}が{choices}のどれでもありません{value}"),
+    ("{label} {date} is before {label2} {date2}", "{label} {date}が{label2} {date2}より前です"),
+    ("{label} is before {label2}{value}", "{label}が{label2}より前です{value}"),
+    ("{label} {quoted} disagrees with {label2} {quoted2}",
+     "{label} {quoted}が{label2} {quoted2}と矛盾します"),
+)
+
+#: The values of a quarantine reason: slot -> (regex, how the Japanese writes the match).
+_QUARANTINE_SLOTS: Mapping[str, tuple[str, Any]] = MappingProxyType({
+    "label": (r".+?", str), "label2": (r".+?", str),
+    "value": (r"(?::.*)?", lambda s: s.replace(":", ":", 1) if s else ""),
+    "examples": (r"(?: \(.*?\))?", lambda s: ""),
+    "n": (r"\d+", str), "n2": (r"\d+", str), "s": (r"s?", lambda s: ""),
+    "currencies": (r"(?: \(.*\))?", lambda s: s.strip().replace("(", "（").replace(")", "）")),
+    "code": (r"\S+", str), "code2": (r"\S+", str),
+    "first": (r"(?: \(first on row \d+\))?",
+              lambda s: re.sub(r"\s*\(first on row (\d+)\)", r"（最初は\1行目）", s)),
+    "choices": (r"\[.*?\]", lambda s: "・".join(re.findall(r"'[^']*'", s))),
+    "date": (r"\d{4}-\d{2}-\d{2}", str), "date2": (r"\d{4}-\d{2}-\d{2}", str),
+    "quoted": (r"'.*?'|\".*?\"", str), "quoted2": (r"'.*?'|\".*?\"", str),
+})
+
+
+def _slot_pattern(template: str, slots: Mapping[str, tuple[str, Any]]) -> re.Pattern:
+    parts = re.split(r"\{(\w+)\}", template)
+    return re.compile("".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>{slots[p][0]})"
+                              for i, p in enumerate(parts)) + r"\Z", re.S)
+
+
+_QUARANTINE_PATTERNS = tuple((_slot_pattern(en, _QUARANTINE_SLOTS), ja)
+                             for en, ja in QUARANTINE_REASONS)
+
+
+def quarantine_reason(text: Any, *, lang: str = "en") -> str:
+    """Why a row was quarantined (one reason, several joined by ``"; "``, or a reason's
+    kind), in ``lang``; the export's headers and the row's values stay as they are.
+
+    Examples
+    --------
+    >>> quarantine_reason("金額 is negative: '-5'; 完了予定日 is empty", lang="ja")
+    "金額が負の値です: '-5'。完了予定日が空欄です"
+    >>> quarantine_reason("duplicate 商談 ID '006A' (first on row 2)", lang="ja")
+    "商談 ID '006A'が重複しています（最初は2行目）"
+    >>> quarantine_reason("Amount is negative: '-5'")
+    "Amount is negative: '-5'"
+    """
+    _check_lang(lang)
+    text = "" if text is None else str(text)
+    if lang == "en" or not text:
+        return text
+    return "。".join(_quarantine_ja(part) for part in text.split("; "))
+
+
+def _quarantine_ja(text: str) -> str:
+    for pattern, ja in _QUARANTINE_PATTERNS:
+        found = pattern.match(text)
+        if found:
+            return ja.format(**{k: _QUARANTINE_SLOTS[k][1](v or "")
+                                for k, v in found.groupdict().items()})
+    return text
 
 
 _SCOPES: Mapping[str, tuple[str, str]] = MappingProxyType({

@@ -163,7 +163,7 @@ def test_a_japanese_notebook_runs_with_another_seed(tmp_path, notebook_text):
     assert injected == [parameters[0] + 1]
     assert 'lang = "ja"' in nb.cells[parameters[0]].source
     text = notebook_text(nb)
-    assert "seed=7" in text and "36 months of history" in text
+    assert "seed=7" in text and "36か月分の履歴" in text  # the sentence speaks Japanese
     assert "Traceback" not in text
     figures = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert len(figures) >= 3

@@ -11,6 +11,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from ._lang import resolve_lang
 from ._seeds import check_seeds
 from .config import ORG_PRESETS, CompanyConfig
 from .metrics import (
@@ -53,6 +54,9 @@ __all__ = [
     "headcount_to_match",
     "next_year_growth",
     "target_attainment",
+    "TERMS_JA",
+    "term",
+    "localize",
 ]
 
 #: Seeds of the siloed-vs-aligned comparison (claim 1) and of the smaller experiments.
@@ -585,8 +589,8 @@ def relative_per_seed(frame: pd.DataFrame) -> pd.DataFrame:
     return relative.replace([np.inf, -np.inf], np.nan)[list(pd.unique(frame["measure"]))]
 
 
-def claim_table(result: PairedDifferences, *, measures: Iterable[str] | None = None
-                ) -> pd.DataFrame:
+def claim_table(result: PairedDifferences, *, measures: Iterable[str] | None = None,
+                lang: str | None = None) -> pd.DataFrame:
     """A readable table of a paired experiment: claim, seeds that agree, medians, change.
 
     The change is the median over seeds of the paired change, with the interval over
@@ -598,6 +602,10 @@ def claim_table(result: PairedDifferences, *, measures: Iterable[str] | None = N
         From :func:`paired_differences`.
     measures
         Rows to show (default: the claimed measures).
+    lang
+        ``"en"`` or ``"ja"`` (default: the notebook's bound language): the columns, the
+        claim's direction and the units (yen in 万/億 in Japanese). The rows stay the
+        measures' names, as :data:`MEASURES` and ``measures=`` spell them.
 
     Examples
     --------
@@ -610,7 +618,10 @@ def claim_table(result: PairedDifferences, *, measures: Iterable[str] | None = N
     ('1 of 2', '-8%')
     >>> row["10th to 90th percentile"]  # -20% + 0.1 × 25 points; -20% + 0.9 × 25 points
     '-18% to +3%'
+    >>> claim_table(paired_differences(frame), lang="ja").loc["revenue"].tolist()
+    ['低い', '2シード中1', '110円', '103円', '-8%', '-18%〜+3%']
     """
+    ja = resolve_lang(lang) == "ja"
     summary = result.summary
     if measures is None:
         measures = [m for m in summary.index if summary.loc[m, "claim"]]
@@ -619,34 +630,38 @@ def claim_table(result: PairedDifferences, *, measures: Iterable[str] | None = N
     if unknown:
         raise ValueError(f"measures must come from {list(summary.index)}, got {unknown}")
     rows = summary.loc[measures]
-    agree = [f"{int(k)} of {int(n)}" if c else "" for k, n, c in
-             zip(rows["in_direction"].fillna(0), rows["seeds"], rows["claim"], strict=True)]
+    lang = "ja" if ja else "en"
+    agree = [(f"{int(n)}シード中{int(k)}" if ja else f"{int(k)} of {int(n)}") if c else ""
+             for k, n, c in zip(rows["in_direction"].fillna(0), rows["seeds"], rows["claim"],
+                                strict=True)]
     units = [MEASURES.get(m, "").rsplit(", ", 1)[-1] for m in measures]
-    return pd.DataFrame({
-        "claim": rows["claim"],
+    between = "〜" if ja else " to "
+    table = pd.DataFrame({
+        "claim": [term(c, lang=lang) for c in rows["claim"]],
         "seeds in that direction": agree,
-        "control (median)": [_format_value(v, u) for v, u in
+        "control (median)": [_format_value(v, u, lang) for v, u in
                              zip(rows["median_control"], units, strict=True)],
-        "treatment (median)": [_format_value(v, u) for v, u in
+        "treatment (median)": [_format_value(v, u, lang) for v, u in
                                zip(rows["median_treatment"], units, strict=True)],
-        "median change": [_format_change(d, r, u) for d, r, u in
+        "median change": [_format_change(d, r, u, lang) for d, r, u in
                           zip(rows["median_difference"], rows["median_relative_difference"],
                               units, strict=True)],
         "10th to 90th percentile": [
-            f"{_format_change(lo, rlo, u)} to {_format_change(hi, rhi, u)}"
+            f"{_format_change(lo, rlo, u, lang)}{between}{_format_change(hi, rhi, u, lang)}"
             if pd.notna(lo) else ""
             for lo, rlo, hi, rhi, u in zip(rows["low_difference"], rows["low_relative_difference"],
                                           rows["high_difference"], rows["high_relative_difference"],
                                           units, strict=True)],
     }, index=pd.Index(measures, name="measure"))
+    return localize(table, lang=lang, values=False)
 
 
-def _format_value(value: float, unit: str) -> str:
+def _format_value(value: float, unit: str, lang: str = "en") -> str:
     """A median in its measure's unit: ¥2.8B, 25.3%, 11.9 months, 1,234."""
     if pd.isna(value):
         return ""
     if unit.startswith("yen"):
-        return format_yen(value)
+        return format_yen(value, lang=lang)
     if unit.startswith("share") or unit == "ratio":
         return f"{value:.1%}"
     if unit.startswith("points"):
@@ -656,17 +671,135 @@ def _format_value(value: float, unit: str) -> str:
     return f"{value:,.2f}"
 
 
-def _format_change(difference: float, relative: float, unit: str) -> str:
+def _format_change(difference: float, relative: float, unit: str, lang: str = "en") -> str:
     """A median paired change: percentage points for shares, points for NPS, else relative."""
     if pd.isna(difference):
         return ""
+    ja = lang == "ja"
     if unit.startswith("share") or unit == "ratio":
-        return f"{100 * difference:+.1f} pp"
+        return f"{100 * difference:+.1f}" + ("pt" if ja else " pp")
     if unit.startswith("points"):
-        return f"{difference:+.1f} pts"
+        return f"{difference:+.1f}" + ("ポイント" if ja else " pts")
     if unit == "score":
         return f"{difference:+.2f}"
     return f"{relative:+.0%}" if pd.notna(relative) else ""
+
+
+#: The Japanese of the words the experiments' tables are written in (column names, arm names,
+#: verdicts), for :func:`term` and :func:`localize`. Measure and lever names stay as code
+#: spells them: the learner types them (``measures=[...]``, the what-if sliders).
+TERMS_JA: Mapping[str, str] = MappingProxyType({
+    # claim_table
+    "measure": "指標",
+    "claim": "主張の方向",
+    "higher": "高い",
+    "lower": "低い",
+    "seeds in that direction": "その方向のシード数",
+    "control (median)": "対照群（中央値）",
+    "treatment (median)": "介入群（中央値）",
+    "median change": "変化（中央値）",
+    "10th to 90th percentile": "10〜90パーセンタイル",
+    # org_lever_shares
+    "arm": "アーム",
+    "median": "中央値",
+    "low": "下限（10%点）",
+    "high": "上限（90%点）",
+    "share_of_gap": "差全体に占める割合",
+    "interaction": "相互作用",
+    "siloed (all five)": "サイロ型（5つすべて）",
+    "aligned": "連携型",
+    "siloed": "サイロ型",
+    # headcount_to_match
+    "extra_reps": "増員数",
+    "median_bookings": "受注額（中央値）",
+    "median_gap": "優先チームとの差（中央値）",
+    "matched": "追いついたか",
+    # target_attainment
+    "growth_target": "目標成長率",
+    "target": "受注目標",
+    "attainment_probability": "達成確率",
+    "median_next_year": "翌年の受注額（中央値）",
+    "verdict": "判定",
+    "easy": "容易",
+    "realistic yet challenging": "現実的かつ挑戦的",
+    "out of reach": "達成困難",
+    "unknown": "不明",
+    # metrics.kpi_table and metrics.mrr_bridge, as notebook 02 shows them
+    "metric": "指標",
+    "value": "値",
+    "unit": "単位",
+    "department": "部門",
+    "period": "期間",
+    "opening": "期首MRR",
+    "new": "新規",
+    "expansion": "拡大",
+    "reactivation": "再開",
+    "contraction": "縮小",
+    "churn": "解約",
+    "closing": "期末MRR",
+    "JPY": "円",
+    "JPY/year": "円／年",
+    "JPY/customer": "円／顧客",
+    "share": "割合",
+    "ratio": "倍率",
+    "months": "か月",
+    "days": "日",
+    "score -100..100": "スコア（-100〜100）",
+    "revops-finance": "RevOps・経理財務",
+    "customer_success": "カスタマーサクセス",
+    "sales": "営業",
+    "marketing": "マーケティング",
+    # claims' arms (claim 15)
+    "as is": "現状",
+    "retention +20%": "継続率+20%",
+    "new logos +20%": "新規顧客数+20%",
+})
+
+
+def term(word: str, *, lang: str | None = None) -> str:
+    """``word`` in ``lang`` (default: the notebook's bound language): its :data:`TERMS_JA`
+    entry in Japanese, else ``word`` unchanged.
+
+    Examples
+    --------
+    >>> term("realistic yet challenging", lang="ja"), term("realistic yet challenging", lang="en")
+    ('現実的かつ挑戦的', 'realistic yet challenging')
+    >>> term("revenue", lang="ja")  # a measure's name stays as code spells it
+    'revenue'
+    """
+    if resolve_lang(lang) != "ja" or not isinstance(word, str):
+        return word
+    return TERMS_JA.get(word, word)
+
+
+def localize(frame: pd.DataFrame, *, lang: str | None = None, values: bool = True
+             ) -> pd.DataFrame:
+    """``frame`` for display in ``lang`` (default: the notebook's bound language).
+
+    In English the frame is returned as it is. In Japanese the column names, the index
+    name, the index labels and (with ``values``) the text cells found in :data:`TERMS_JA`
+    are translated; everything else (numbers, measure and lever names) is kept.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"verdict": ["easy", "out of reach"]},
+    ...                      index=pd.Index([0.0, 0.5], name="growth_target"))
+    >>> localize(frame, lang="en") is frame
+    True
+    >>> localize(frame, lang="ja").reset_index().to_dict("list")
+    {'目標成長率': [0.0, 0.5], '判定': ['容易', '達成困難']}
+    """
+    if resolve_lang(lang) != "ja":
+        return frame
+    out = frame.copy()
+    if values:
+        for column in out.columns:
+            if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+                out[column] = [term(v, lang="ja") for v in out[column]]
+    out.columns = [term(c, lang="ja") for c in out.columns]
+    out.index = out.index.map(lambda v: term(v, lang="ja"))
+    out.index.names = [term(n, lang="ja") if n else n for n in frame.index.names]
+    return out
 
 
 def lead_count_story(*, seeds: Iterable[int] = STORY_SEEDS, base: CompanyConfig | None = None,

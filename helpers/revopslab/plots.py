@@ -35,11 +35,36 @@ def _require_message(message: str) -> str:
     return message
 
 
+#: Japanese tick and legend labels for the keys :data:`revopslab.style.LABELS` lacks: MRR
+#: movements, the bowtie's customer side and the experiments' measures. Only the Japanese
+#: charts read it (English charts keep the keys as code spells them).
+_LABELS_JA = {
+    "new": "新規", "expansion": "拡大", "reactivation": "再開", "contraction": "縮小",
+    "churn": "解約", "net_change": "純増減", "retained": "継続", "expanded": "拡大",
+    "promoter": "推奨者", "gross_profit": "粗利", "nrr": "NRR", "ltv": "LTV",
+    "aqls": "AQL数", "sqls": "SQL数", "opportunities_per_win": "受注1件あたりの商談数",
+    "activities_per_win": "受注1件あたりの活動数", "deals_won": "受注件数",
+    "expansion_mrr": "拡大MRR", "ending_arr": "期末ARR", "deals_won_first_year": "初年度の受注件数",
+    "bookings_first_year": "初年度の受注額", "scored": "優先順位づけ",
+}
+
+
 def _stage_label(key: str, lang: str) -> str:
     try:
         return label(key, lang=lang)
     except KeyError:
+        if lang == "ja" and str(key) in _LABELS_JA:
+            return _LABELS_JA[str(key)]
         return str(key)
+
+
+def _tick_label(key: str, lang: str) -> str:
+    """A data key as a tick label: as it is in English, in Japanese where one is known."""
+    if lang != "ja":
+        return str(key)
+    if str(key).startswith("first_come+"):
+        return f"先着順+{str(key).split('+', 1)[1]}人"
+    return _stage_label(key, lang)
 
 
 def funnel(counts: pd.Series, *, message: str, ax: Axes | None = None, lang: str = "en") -> Axes:
@@ -174,7 +199,7 @@ def bar_compare(values: pd.Series, *, message: str, ax: Axes | None = None,
     for xi, v in zip(x, values.to_numpy(dtype=float), strict=True):
         text = yen_formatter(lang=lang)(v, None) if yen else fmt.format(v)
         ax.text(xi, v, text, ha="center", va="bottom", fontsize=9)
-    ax.set_xticks(x, [str(k) for k in values.index])
+    ax.set_xticks(x, [_tick_label(k, lang) for k in values.index])
     if yen:
         ax.yaxis.set_major_formatter(yen_formatter(lang=lang))
     ax.set_title(message, loc="left")
@@ -302,7 +327,7 @@ def paired_differences(differences: pd.DataFrame, *, message: str, ax: Axes | No
         ax.scatter(values, yi + jitter, c=colors, s=18, alpha=0.85, lw=0)
         ax.plot([np.median(values)] * 2, [yi - 0.3, yi + 0.3], color="black", lw=1.5)
     ax.axvline(0, color="grey", lw=0.8)
-    ax.set_yticks(y, measures)
+    ax.set_yticks(y, [_tick_label(m, lang) for m in measures])
     if percent:
         ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_title(message, loc="left")

@@ -15,7 +15,7 @@ from .config import GTM_EFFECTS, PLG_MONTHLY_SIGNUPS, CompanyConfig
 from .vocabulary import CHANNELS, DEFAULT_SEED, OPPORTUNITY_STAGES, SEGMENTS, STAGES
 
 __all__ = ["Company", "simulate_company", "DEFAULT_SEED", "TABLES", "TABLE_DESCRIPTIONS",
-           "seed_sequence", "headcount"]
+           "TABLE_DESCRIPTIONS_JA", "seed_sequence", "headcount"]
 
 
 #: Every table of a :class:`Company`, in the order they are documented.
@@ -43,6 +43,26 @@ TABLE_DESCRIPTIONS: dict[str, str] = {
     "quotas": "a field rep's annual bookings quota in one calendar year",
     "marketing_spend": "marketing programme spend of one channel in one month",
     "costs": "one cost line of a department in one month",
+}
+
+#: :data:`TABLE_DESCRIPTIONS` in Japanese (the Japanese edition's table of tables).
+TABLE_DESCRIPTIONS_JA: dict[str, str] = {
+    "accounts": "一度でもリードになった市場の企業1社",
+    "leads": "問い合わせ1件（1人）と、到達したウォーターフォールの各ステージの日時",
+    "opportunities": "商談1件：担当者、金額、値引き、日付、フェーズ、結果",
+    "opportunity_stages": "商談が入ったフェーズ1つと、その日時",
+    "pipeline_snapshots": "ある月曜日にCRMが示していた進行中の商談1件",
+    "subscriptions": "取引先の製品契約1件（開始から解約まで）",
+    "mrr": "契約1件のある月の経常収益",
+    "mrr_movements": "取引先のある月のMRRの変動：新規、拡大、縮小、解約など",
+    "invoices": "取引先の月次請求書1通（請求システムの出力）",
+    "usage": "取引先のある月の製品利用とヘルススコア",
+    "tickets": "サポートチケット1件（解決時間とCSAT付き）",
+    "nps_responses": "四半期ごとのNPS調査への回答1件",
+    "reps": "営業またはカスタマーサクセスのメンバー1人",
+    "quotas": "フィールドセールス担当者のある暦年の年間受注ノルマ",
+    "marketing_spend": "あるチャネルのある月のマーケティング施策費",
+    "costs": "ある部門のある月のコスト1行",
 }
 
 #: Independent random streams, one per concern; their order is fixed forever so

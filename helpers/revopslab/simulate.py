@@ -382,8 +382,7 @@ def simulate_company(
     root, seed = seed_sequence(rng)
     past = _past(config, history)
     # A company simulated before is read back (revopslab._cache; int seeds only).
-    key = (None if seed is None or _cache.cache_dir() is None
-           else _cache.company_key(config, seed, None if past == config else past))
+    key = None if seed is None or _cache.cache_dir() is None else cache_key(config, seed, history)
     stored = None if key is None else _cache.load(key)
     if stored is not None:
         return Company(config=config, seed=seed, **stored)

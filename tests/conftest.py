@@ -106,13 +106,3 @@ def notebook_text():
         return "\n".join(parts)
 
     return text
-
-
-@pytest.fixture(autouse=True)
-def _english_unless_a_test_binds_ja():
-    """Every test starts in English, and a language a test binds (``set_theme(lang="ja")``)
-    does not leak into the next: ``check``/``hint``/``claims.describe`` follow the binding."""
-    from revopslab._lang import language
-
-    with language("en"):
-        yield

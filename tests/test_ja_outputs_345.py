@@ -10,7 +10,6 @@ notebooks, so a new English-only print or title fails here before a learner sees
 from __future__ import annotations
 
 import ast
-import functools
 import re
 from pathlib import Path
 
@@ -44,20 +43,6 @@ ALLOWED = {
 #: Japanese definitions side by side) or is code (the SQL of the customer-360 view, comments
 #: included, is the code the learner reads and edits).
 BILINGUAL_CALLS = ("show_glossary(", "print(ss.CUSTOMER_360_SQL")
-
-
-@functools.cache
-def pending_calls() -> tuple[str, ...]:
-    """The exercise cells (``check(``, ``progress(``) while ``revopslab.exercises`` does not
-    speak Japanese yet (the other half of issue 18's first deliverable); nothing once it does,
-    so from then on their committed outputs are scanned like every other cell's."""
-    from revopslab._lang import language
-    from revopslab.exercises import ____, check, progress
-
-    with language("ja"):
-        shown = repr(check("03.1", ____)) + "\n" + str(progress("03"))
-    speaks_japanese = not any(english_runs(line) for line in shown.splitlines())
-    return () if speaks_japanese else ("check(", "progress(")
 
 
 def english_runs(line: str) -> list[str]:
@@ -118,7 +103,7 @@ def english_sentences(notebook) -> list[tuple[int, str, str]]:
         notebook = nbformat.read(notebook, as_version=4)
     found = []
     for index, source, shown in _outputs(notebook):
-        if any(call in source for call in BILINGUAL_CALLS + pending_calls()):
+        if any(call in source for call in BILINGUAL_CALLS):
             continue
         for line in shown.splitlines():
             if line.startswith("<Figure size") or line.startswith("<IPython.core.display"):

@@ -6,7 +6,8 @@ fresh subprocess: simulate the company at ``scale``, export the silos, then time
 ``build_ssot(silos, engine=...)`` (Splink, accounts and people). Peak memory is sampled
 every 0.1 s with psutil as the summed RSS of the process *and its children*: Spark's
 local driver is a JVM child process, which ``ru_maxrss`` of the Python process does not
-see. The local Spark session starts before the clock and is timed on its own.
+see. The CPU seconds of the same process tree over the build are reported beside the wall
+time: unlike the wall time, they do not grow when other work shares the machine. The local Spark session starts before the clock and is timed on its own.
 
 Set ``REVOPSLAB_SCALES`` (e.g. ``"1,10"``) to run fewer points; the Spark points are
 skipped without pyspark or Java (``make spark-check`` installs them).
@@ -32,14 +33,21 @@ _SCRIPT = textwrap.dedent("""
 
     me = psutil.Process()
     peak = {"now": 0, "build": 0}
+    cpu = {}  # pid -> last CPU seconds seen (user + system); the JVM child included
     def tree_rss():
         total = me.memory_info().rss
         for child in me.children(recursive=True):
             try:
                 total += child.memory_info().rss
+                times = child.cpu_times()
+                cpu[child.pid] = times.user + times.system
             except psutil.Error:
                 pass
         return total
+    def tree_cpu():
+        times = me.cpu_times()
+        tree_rss()
+        return times.user + times.system + sum(cpu.values())
     def sample():
         while True:
             rss = tree_rss()
@@ -63,9 +71,10 @@ _SCRIPT = textwrap.dedent("""
         local_spark()
         out["session_s"] = time.perf_counter() - t0
     peak["now"] = tree_rss()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), tree_cpu()
     db = build_ssot(silos, engine=engine)
     out["build_s"] = time.perf_counter() - t0
+    out["build_cpu_s"] = tree_cpu() - c0
     out["peak_mb"] = peak["now"] / 2**20
     out["records"] = int(db.sql("SELECT count(*) AS n FROM links")["n"][0]
                          + db.sql("SELECT count(*) AS n FROM unresolved")["n"][0])
@@ -92,7 +101,7 @@ def test_ssot_scaling_curve(scale, engine):
     m = run_measured(_SCRIPT, str(scale), str(SEED), engine, timeout=4 * 3600)
     session = f", session start {m['session_s']:.0f} s" if "session_s" in m else ""
     print(f"\n[SSOT curve] scale {scale:g} on {engine}: {m['records']:,} entity records; "
-          f"build_ssot {m['build_s']:.1f} s{session}; peak RSS (process + children) "
+          f"build_ssot {m['build_s']:.1f} s ({m['build_cpu_s']:.0f} CPU s){session}; peak RSS (process + children) "
           f"{m['peak_mb']:,.0f} MB, {m['before_build_mb']:,.0f} MB before the build; "
           f"F1 accounts {m['f1_account']:.4f}, people {m['f1_person']:.4f}; "
           f"{m['unresolved']:,} unresolved")

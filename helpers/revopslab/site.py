@@ -198,13 +198,24 @@ def build_site(out: str | Path, *, repo: str | Path = REPO) -> list[SitePage]:
 
     Examples
     --------
-    >>> import tempfile
+    A site of one chapter in both editions (the whole repository works the same way, with
+    more pages; ``make site`` builds it):
+
+    >>> import shutil, tempfile
     >>> with tempfile.TemporaryDirectory() as folder:
-    ...     pages = build_site(folder)
-    ...     (Path(folder) / "index.html").exists(), pages[0].path
-    ...     (Path(folder) / "ja" / "index.html").exists()
-    (True, 'index.html')
-    True
+    ...     chapter = Path(folder) / "repo" / "notebooks"
+    ...     (chapter / "ja").mkdir(parents=True)
+    ...     for name in ("00_orientation.ipynb", "ja/00_orientation.ipynb"):
+    ...         _ = shutil.copy(REPO / "notebooks" / name, chapter / name)
+    ...     pages = build_site(Path(folder) / "site", repo=chapter.parent)
+    ...     for page in pages:
+    ...         print(page.lang, page.kind, page.path)
+    en index index.html
+    ja index ja/index.html
+    en notebook notebooks/00_orientation.html
+    ja notebook ja/notebooks/00_orientation.html
+    en glossary glossary.html
+    ja glossary ja/glossary.html
     """
     import nbformat
     from nbconvert import HTMLExporter

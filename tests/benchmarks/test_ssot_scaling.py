@@ -7,7 +7,8 @@ fresh subprocess: simulate the company at ``scale``, export the silos, then time
 every 0.1 s with psutil as the summed RSS of the process *and its children*: Spark's
 local driver is a JVM child process, which ``ru_maxrss`` of the Python process does not
 see. The CPU seconds of the same process tree over the build are reported beside the wall
-time: unlike the wall time, they do not grow when other work shares the machine. The local Spark session starts before the clock and is timed on its own.
+time: unlike the wall time, they do not grow when other work shares the machine. The
+local Spark session starts before the clock and is timed on its own.
 
 Set ``REVOPSLAB_SCALES`` (e.g. ``"1,10"``) to run fewer points; the Spark points are
 skipped without pyspark or Java (``make spark-check`` installs them).
@@ -101,7 +102,8 @@ def test_ssot_scaling_curve(scale, engine):
     m = run_measured(_SCRIPT, str(scale), str(SEED), engine, timeout=4 * 3600)
     session = f", session start {m['session_s']:.0f} s" if "session_s" in m else ""
     print(f"\n[SSOT curve] scale {scale:g} on {engine}: {m['records']:,} entity records; "
-          f"build_ssot {m['build_s']:.1f} s ({m['build_cpu_s']:.0f} CPU s){session}; peak RSS (process + children) "
+          f"build_ssot {m['build_s']:.1f} s ({m['build_cpu_s']:.0f} CPU s){session}; "
+          f"peak RSS (process + children) "
           f"{m['peak_mb']:,.0f} MB, {m['before_build_mb']:,.0f} MB before the build; "
           f"F1 accounts {m['f1_account']:.4f}, people {m['f1_person']:.4f}; "
           f"{m['unresolved']:,} unresolved")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import warnings
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
@@ -25,9 +26,9 @@ from .metrics import (
     net_revenue_retention,
     win_rate,
 )
-from .simulate import Company, simulate_company
+from .simulate import Company
 from .style import format_yen
-from .sweep import sweep
+from .sweep import per_seed, sweep
 
 __all__ = [
     "MEASURES",
@@ -1106,15 +1107,21 @@ def next_year_growth(config: CompanyConfig | None = None, *, seeds: Iterable[int
                          f"began, and room for one more), got {history}")
     seeds = check_seeds(seeds)
     future = dataclasses.replace(config, months=history + 12)
-    from tqdm.auto import tqdm
+    # through sweep, with a measure of the package: each seed's two sums are cached
+    runs = per_seed(sweep({"future": future}, seeds=seeds, progress=progress, desc="next year",
+                          measure=functools.partial(_year_around, start=config.start,
+                                                    history=history)))
+    last, ahead = runs["last_year"].to_numpy(), runs["next_year"].to_numpy()
+    ratios = np.divide(ahead, last, out=np.full(len(runs), np.nan), where=last > 0)
+    return pd.Series(ratios, index=runs["seed"].to_numpy(), name="growth",
+                     dtype=float).rename_axis("seed")
 
-    ratios = {}
-    for seed in tqdm(seeds, desc="next year", unit="seed", disable=not progress):
-        opps = simulate_company(future, rng=seed).opportunities
-        last = _window_bookings(opps, config.start, history - 12, history)
-        ahead = _window_bookings(opps, config.start, history, history + 12)
-        ratios[seed] = ahead / last if last > 0 else float("nan")
-    return pd.Series(ratios, name="growth", dtype=float).rename_axis("seed")
+
+def _year_around(company: Company, *, start: str, history: int) -> dict[str, float]:
+    """Bookings of the history's last year and of the year after it (:func:`next_year_growth`)."""
+    opps = company.opportunities
+    return {"last_year": _window_bookings(opps, start, history - 12, history),
+            "next_year": _window_bookings(opps, start, history, history + 12)}
 
 
 def target_attainment(history_company: Company, *,

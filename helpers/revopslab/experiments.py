@@ -253,6 +253,7 @@ def outcomes(company: Company) -> pd.Series:
     Examples
     --------
     >>> from revopslab.config import CompanyConfig
+    >>> from revopslab.simulate import simulate_company
     >>> company = simulate_company(CompanyConfig(months=12, scale=0.2), rng=7)
     >>> values = outcomes(company)
     >>> list(values.index[:3])
@@ -1165,6 +1166,7 @@ def target_attainment(history_company: Company, *,
 
     Examples
     --------
+    >>> from revopslab.simulate import simulate_company
     >>> history = simulate_company(CompanyConfig(months=24, scale=0.2), rng=5)
     >>> table = target_attainment(history, growth_targets=[0.0, 0.5], seeds=[1, 2, 3],
     ...                           progress=False)

@@ -34,21 +34,26 @@ _SCRIPT = textwrap.dedent("""
 
     me = psutil.Process()
     peak = {"now": 0, "build": 0}
-    cpu = {}  # pid -> last CPU seconds seen (user + system); the JVM child included
     def tree_rss():
         total = me.memory_info().rss
         for child in me.children(recursive=True):
             try:
                 total += child.memory_info().rss
-                times = child.cpu_times()
-                cpu[child.pid] = times.user + times.system
             except psutil.Error:
                 pass
         return total
     def tree_cpu():
-        times = me.cpu_times()
-        tree_rss()
-        return times.user + times.system + sum(cpu.values())
+        # CPU seconds (user + system) of the process, of the children it has waited for,
+        # and of its live children (the JVM)
+        own = me.cpu_times()
+        total = own.user + own.system + own.children_user + own.children_system
+        for child in me.children(recursive=True):
+            try:
+                times = child.cpu_times()
+                total += times.user + times.system
+            except psutil.Error:
+                pass
+        return total
     def sample():
         while True:
             rss = tree_rss()

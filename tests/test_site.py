@@ -1,5 +1,6 @@
 """The static site: both editions, a page per notebook, solutions, guide and glossary, offline,
-with a navigation bar and a language switch on every page."""
+with a navigation bar and a language switch on every page; Japanese guides in the Japanese
+edition, or the English guide where a Japanese one is missing."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import posixpath
 import re
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from revopslab.glossary import glossary
@@ -90,8 +92,8 @@ def test_every_page_has_a_navigation_bar_whose_links_exist(site):
 def test_previous_and_next_walk_each_series_in_order(site):
     out, _ = site
     chapters = sorted(p.stem for p in (REPO / "notebooks").glob("*.ipynb"))
-    for lang, folder, back, forward in [("en", "notebooks", "← Previous", "Next →"),
-                                        ("ja", "ja/notebooks", "← 前へ", "次へ →")]:
+    for folder, back, forward in [("notebooks", "← Previous", "Next →"),
+                                  ("ja/notebooks", "← 前へ", "次へ →")]:
         for i, stem in enumerate(chapters):
             links = _nav_links(out, f"{folder}/{stem}.html")
             assert links[back] == (f"{folder}/{chapters[i - 1]}.html" if i else None)
@@ -100,6 +102,9 @@ def test_previous_and_next_walk_each_series_in_order(site):
     guides = _nav_links(out, "guides/01_silos.html")
     assert guides["← Previous"] == "guides/00_orientation.html"
     assert guides["Next →"] == "guides/02_cro_role.html"
+    guides = _nav_links(out, "ja/guides/01_silos.html")
+    assert guides["← 前へ"] == "ja/guides/00_orientation.html"
+    assert guides["次へ →"] == "ja/guides/02_cro_role.html"
 
 
 def test_the_language_switch_leads_to_the_same_page_in_the_other_edition(site):
@@ -110,8 +115,11 @@ def test_the_language_switch_leads_to_the_same_page_in_the_other_edition(site):
         "notebooks/03_bigops_ssot.html"
     assert _nav_links(out, "index.html")["日本語"] == "ja/index.html"
     assert _nav_links(out, "ja/glossary.html")["English"] == "glossary.html"
+    # guides switch to their twin, both ways
+    for stem in ("README", "02_cro_role"):
+        assert _nav_links(out, f"guides/{stem}.html")["日本語"] == f"ja/guides/{stem}.html"
+        assert _nav_links(out, f"ja/guides/{stem}.html")["English"] == f"guides/{stem}.html"
     # English-only pages switch to their chapter's Japanese notebook
-    assert _nav_links(out, "guides/02_cro_role.html")["日本語"] == "ja/notebooks/02_cro_role.html"
     assert _nav_links(out, "solutions/04_solutions.html")["日本語"] == \
         "ja/notebooks/04_revops_org_design.html"
 
@@ -125,6 +133,36 @@ def test_guides_link_to_their_notebook_and_solutions_pages(site):
         text = (out / "guides" / f"{guide.stem}.html").read_text(encoding="utf-8")
         body = NAV.sub("", text)
         assert f'href="../notebooks/{guide.stem}.html"' in body  # the guide's own table links too
+
+
+def test_japanese_guides_link_to_their_japanese_notebook_and_the_solutions(site):
+    out, _ = site
+    guides = sorted((REPO / "guides" / "ja").glob("[0-9][0-9]_*.md"))
+    assert len(guides) >= 6
+    for guide in guides:
+        path = f"ja/guides/{guide.stem}.html"
+        links = _nav_links(out, path)
+        assert links["ノートブック"] == f"ja/notebooks/{guide.stem}.html"
+        assert links["解答例（英語）"] == f"solutions/{guide.stem[:2]}_solutions.html"
+        assert links["進行ガイド"] == "ja/guides/README.html"
+        text = (out / path).read_text(encoding="utf-8")
+        assert '<html lang="ja"' in text
+        body = NAV.sub("", text)
+        # the path notebooks/ja/NN_*.ipynb in the guide's text links to the Japanese page
+        assert f'href="../notebooks/{guide.stem}.html"' in body, path
+        assert f'href="../../solutions/{guide.stem[:2]}_solutions.html"' in body, path
+
+
+def test_the_japanese_edition_lists_and_links_the_japanese_guides(site):
+    out, _ = site
+    index = (out / "ja" / "index.html").read_text(encoding="utf-8")
+    assert "<h2>進行ガイド</h2>" in index and "進行ガイド（英語）" not in index
+    for guide in sorted((REPO / "guides" / "ja").glob("*.md")):
+        assert f'href="guides/{guide.stem}.html"' in index, guide.name
+    assert 'href="../guides/' not in index  # no English guide while a Japanese one exists
+    for path in ("ja/index.html", "ja/notebooks/01_silos.html", "ja/glossary.html"):
+        assert _nav_links(out, path)["進行ガイド"] == "ja/guides/README.html", path
+    assert _nav_links(out, "notebooks/01_silos.html")["Guides"] == "guides/README.html"
 
 
 def test_pages_open_offline_and_the_report_hides_its_code(site):
@@ -145,6 +183,47 @@ def test_glossary_and_guides_are_bilingual_html(site):
     assert "解約率" in glossary and "churn rate" in glossary
     readme = (out / "guides/README.html").read_text(encoding="utf-8")
     assert 'href="01_silos.html"' in readme  # links between guides point at pages
+    readme = (out / "ja/guides/README.html").read_text(encoding="utf-8")
+    assert 'href="01_silos.html"' in readme and 'href="../../guides/README.html"' in readme
+    assert "NN_solutions.html" not in readme  # a pattern, not a page: no broken link
+
+
+def _tiny_notebook(path: Path, title: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(f"# {title}")]),
+                   path)
+
+
+def test_a_missing_japanese_guide_falls_back_to_the_english_one(tmp_path):
+    repo = tmp_path / "repo"
+    for stem in ("00_orientation", "01_silos"):
+        _tiny_notebook(repo / "notebooks" / f"{stem}.ipynb", stem)
+        _tiny_notebook(repo / "notebooks" / "ja" / f"{stem}.ipynb", stem)
+    guides = {
+        "README.md": "# Guides\n\n[00](00_orientation.md) [01](01_silos.md)\n",
+        "00_orientation.md": "# Guide 00\n\n`notebooks/00_orientation.ipynb`\n",
+        "01_silos.md": "# Guide 01\n\n`notebooks/01_silos.ipynb`\n",
+        "ja/README.md": "# ガイド\n\n[00](00_orientation.md) [01](01_silos.md)\n",
+        "ja/00_orientation.md": "# ガイド 00\n\n`notebooks/ja/00_orientation.ipynb`\n",
+    }  # no ja/01_silos.md
+    for name, text in guides.items():
+        (repo / "guides" / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / "guides" / name).write_text(text, encoding="utf-8")
+    out = tmp_path / "site"
+    pages = build_site(out, repo=repo)
+    assert [p.path for p in pages if p.kind == "guide" and p.lang == "ja"] == [
+        "ja/guides/README.html", "ja/guides/00_orientation.html"]
+    index = (out / "ja" / "index.html").read_text(encoding="utf-8")
+    assert 'href="guides/00_orientation.html">ガイド 00<' in index
+    assert 'href="../guides/01_silos.html">Guide 01（英語）<' in index
+    readme = (out / "ja" / "guides" / "README.html").read_text(encoding="utf-8")
+    assert 'href="00_orientation.html"' in readme and 'href="../../guides/01_silos.html"' in readme
+    # the English guide without a twin switches to its chapter's Japanese notebook
+    assert _nav_links(out, "guides/01_silos.html")["日本語"] == "ja/notebooks/01_silos.html"
+    assert _nav_links(out, "ja/guides/00_orientation.html")["次へ →"] is None
+    for page in pages:
+        for label, target in _nav_links(out, page.path).items():
+            assert target is None or (out / target).exists(), (page.path, label, target)
 
 
 def test_a_folder_without_notebooks_is_refused(tmp_path):

@@ -7,7 +7,9 @@
 - every chapter notebook has one, bound to the same company profile and seed;
 - the learner notebooks hold no solution code, and every exercise's starter cell still
   reads ``answer = ____``;
-- every facilitator guide in ``guides/`` points at sections, cells and exercises that exist.
+- every facilitator guide in ``guides/`` points at sections, cells and exercises that exist,
+  and so does its Japanese twin in ``guides/ja/`` in the Japanese notebook, with the same
+  headings, tables, sections, cells and exercises as the English guide.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ LEARNER = {path.name[:2]: path for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.i
 TAUGHT = sorted(chapter for chapter in LEARNER if chapter in CHAPTERS)
 COMMITTED = sorted(SOLUTIONS.glob("*.ipynb"))
 GUIDE_FILES = sorted(GUIDES.glob("[0-9][0-9]_*.md"))
+JA_GUIDES = GUIDES / "ja"
+JA_GUIDE_FILES = sorted(JA_GUIDES.glob("[0-9][0-9]_*.md"))
 
 
 def _read(path: Path) -> nbformat.NotebookNode:
@@ -288,33 +292,87 @@ def test_write_by_default_follows_the_chapter_notebooks(tmp_path, capsys):
 
 
 def _guide_notebook(guide: Path) -> Path:
-    return NOTEBOOKS / f"{guide.stem}.ipynb"
+    """The notebook a guide teaches from: ``notebooks/ja/`` for a guide in ``guides/ja/``."""
+    folder = NOTEBOOKS / "ja" if guide.parent == JA_GUIDES else NOTEBOOKS
+    return folder / f"{guide.stem}.ipynb"
 
 
-def test_guides_index_lists_every_guide():
-    index = (GUIDES / "README.md").read_text(encoding="utf-8")
-    for guide in GUIDE_FILES:
-        assert f"]({guide.name})" in index, f"guides/README.md does not link {guide.name}"
+def _guide_ids(paths):
+    return [path.relative_to(GUIDES).as_posix() for path in paths]
 
 
-@pytest.mark.parametrize("guide", GUIDE_FILES, ids=_ids(GUIDE_FILES))
+def _cells_named(text: str) -> list[str]:
+    return re.findall(r"cell `([^`]+)`", text)
+
+
+def _exercises_named(text: str, chapter: str) -> set[str]:
+    # Not \b: in Japanese prose an id can follow a word character with no space (演習01.2).
+    return set(re.findall(rf"(?<![0-9.]){chapter}\.\d+[a-z]?(?![0-9a-z])", text))
+
+
+@pytest.mark.parametrize(("folder", "guides"), [(GUIDES, GUIDE_FILES), (JA_GUIDES, JA_GUIDE_FILES)],
+                         ids=["en", "ja"])
+def test_guides_index_lists_every_guide(folder, guides):
+    index = (folder / "README.md").read_text(encoding="utf-8")
+    for guide in guides:
+        assert f"]({guide.name})" in index, (
+            f"{(folder / 'README.md').relative_to(ROOT)} does not link {guide.name}")
+
+
+@pytest.mark.parametrize("guide", GUIDE_FILES + JA_GUIDE_FILES,
+                         ids=_guide_ids(GUIDE_FILES + JA_GUIDE_FILES))
 def test_guide_points_at_sections_cells_and_exercises_that_exist(guide):
     notebook = _guide_notebook(guide)
-    assert notebook.exists(), f"{guide.name} has no notebook {notebook.name}"
+    name = guide.relative_to(GUIDES).as_posix()
+    assert notebook.exists(), f"{name} has no notebook {notebook.relative_to(ROOT)}"
     text = guide.read_text(encoding="utf-8")
     cells = _read(notebook).cells
     code = [_normal(cell.source) for cell in cells if cell.cell_type == "code"]
     headings = {match for cell in cells if cell.cell_type == "markdown"
                 for match in re.findall(r"^#{2,3} (\d+)\.", cell.source, flags=re.M)}
-    anchors = re.findall(r"cell `([^`]+)`", text)
-    assert anchors, f"{guide.name} names no cell to show"
+    anchors = _cells_named(text)
+    assert anchors, f"{name} names no cell to show"
     for anchor in anchors:
         assert any(_normal(anchor) in source for source in code), (
-            f"{guide.name}: no code cell of {notebook.name} contains `{anchor}`")
+            f"{name}: no code cell of {notebook.name} contains `{anchor}`")
     for section in re.findall(r"§(\d+)", text):
-        assert section in headings, f"{guide.name}: {notebook.name} has no section {section}"
+        assert section in headings, f"{name}: {notebook.name} has no section {section}"
     chapter = guide.name[:2]
-    mentioned = set(re.findall(rf"\b{chapter}\.\d+[a-z]?\b", text))
+    mentioned = _exercises_named(text, chapter)
     expected = {exercise.id for exercise in _exercises(chapter)} if chapter in CHAPTERS else set()
-    assert mentioned <= expected, f"{guide.name} names unknown exercises {mentioned - expected}"
-    assert expected <= mentioned, f"{guide.name} does not cover {expected - mentioned}"
+    assert mentioned <= expected, f"{name} names unknown exercises {mentioned - expected}"
+    assert expected <= mentioned, f"{name} does not cover {expected - mentioned}"
+
+
+def _shape(text: str) -> dict[str, object]:
+    """What a guide and its translation share: headings, tables, and everything a test checks."""
+    lines = text.splitlines()
+    tables, rows = [], 0
+    for line in [*lines, ""]:
+        if line.startswith("|"):
+            rows += 1
+        elif rows:
+            tables.append(rows)
+            rows = 0
+    return {
+        "headings (levels in order)": [len(line) - len(line.lstrip("#")) for line in lines
+                                       if re.match(r"#{1,3} ", line)],
+        "table rows": tables,
+        "sections": set(re.findall(r"§(\d+)", text)),
+        "cells": set(_cells_named(text)),
+    }
+
+
+@pytest.mark.parametrize("guide", GUIDE_FILES, ids=_ids(GUIDE_FILES))
+def test_every_guide_has_a_japanese_twin_with_the_same_shape(guide):
+    twin = JA_GUIDES / guide.name
+    assert twin.exists(), f"{guide.name} has no Japanese twin guides/ja/{guide.name}"
+    english, japanese = (path.read_text(encoding="utf-8") for path in (guide, twin))
+    chapter = guide.name[:2]
+    assert _exercises_named(japanese, chapter) == _exercises_named(english, chapter), (
+        f"guides/ja/{guide.name} names other exercises than {guide.name}")
+    mine, theirs = _shape(japanese), _shape(english)
+    for what in theirs:
+        assert mine[what] == theirs[what], (
+            f"guides/ja/{guide.name} differs from {guide.name} in its {what}: a trainer "
+            f"switching between the two must find the same structure")

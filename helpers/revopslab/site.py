@@ -3,15 +3,16 @@
 ``make site`` (``python -m revopslab.site [OUT]``) writes plain HTML files that open from
 disk with no server. The English edition is at the site's root (``index.html``,
 ``notebooks/``, ``solutions/``, ``guides/``, ``glossary.html``); the Japanese edition is under
-``ja/`` (``ja/index.html``, ``ja/notebooks/`` from ``notebooks/ja``, ``ja/glossary.html``).
-Solutions and facilitator guides exist in English only.
+``ja/`` (``ja/index.html``, ``ja/notebooks/`` from ``notebooks/ja``, ``ja/guides/`` from
+``guides/ja``, ``ja/glossary.html``). The worked solutions exist in English only; where a
+Japanese guide is missing, the Japanese edition links the English one.
 
 Every page has the same navigation bar: the edition's index, the previous and next page of
 its series (the chapters, the solutions, the guides), and a language switch to the same
 page in the other edition (or, where there is none, to that chapter's notebook page).
-Guides link to their notebook and solutions pages. The site converts what is committed and
-executes nothing, so building it takes seconds and shows exactly the outputs that
-``make test`` checked.
+Guides link to their notebook (in their edition) and solutions pages. The site converts
+what is committed and executes nothing, so building it takes seconds and shows exactly the
+outputs that ``make test`` checked.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ _WORDS = {
            "switch": "日本語", "glossary": "Glossary", "guides": "Guides",
            "notebook": "Notebook", "solutions": "Worked solutions"},
     "ja": {"index": "RevOps Lab（日本語版）", "previous": "← 前へ", "next": "次へ →",
-           "switch": "English", "glossary": "用語集", "guides": "進行ガイド（英語）",
+           "switch": "English", "glossary": "用語集", "guides": "進行ガイド",
            "notebook": "ノートブック", "solutions": "解答例（英語）"},
 }
 
@@ -77,23 +78,33 @@ def _rel(target: str, page: str) -> str:
 
 
 def nav_bar(page: str, *, lang: str, previous: str | None, following: str | None,
-            switch: str, extra: list[tuple[str, str]] | None = None) -> str:
+            switch: str, extra: list[tuple[str, str]] | None = None,
+            guides: str | None = None) -> str:
     """The navigation bar of ``page``: index, previous, next, extra links and the language switch.
 
     Links are relative, so the site opens from disk. A missing neighbour is shown greyed out.
+    ``guides`` is the guides' index page, by default the one of the edition
+    (``guides/README.html`` or ``ja/guides/README.html``).
 
     Examples
     --------
-    >>> bar = nav_bar("notebooks/01_silos.html", lang="en", previous="notebooks/00_orientation.html",
-    ...               following=None, switch="ja/notebooks/01_silos.html")
+    >>> bar = nav_bar("notebooks/01_silos.html", lang="en",
+    ...               previous="notebooks/00_orientation.html", following=None,
+    ...               switch="ja/notebooks/01_silos.html")
     >>> 'href="../index.html"' in bar, 'href="00_orientation.html" rel="prev"' in bar
     (True, True)
     >>> '<span class="disabled">Next →</span>' in bar, 'href="../ja/notebooks/01_silos.html"' in bar
     (True, True)
+    >>> 'href="../guides/README.html">進行ガイド' in nav_bar(
+    ...     "ja/notebooks/01_silos.html", lang="ja", previous=None, following=None,
+    ...     switch="notebooks/01_silos.html")
+    True
     """
     words = _WORDS[lang]
     index = "index.html" if lang == "en" else "ja/index.html"
     glossary = "glossary.html" if lang == "en" else "ja/glossary.html"
+    if guides is None:
+        guides = "guides/README.html" if lang == "en" else "ja/guides/README.html"
 
     def link(target: str | None, text: str, rel: str = "") -> str:
         if target is None:
@@ -104,7 +115,7 @@ def nav_bar(page: str, *, lang: str, previous: str | None, following: str | None
     parts = [link(index, words["index"], "index"), link(previous, words["previous"], "prev"),
              link(following, words["next"], "next")]
     parts += [link(target, text) for text, target in (extra or [])]
-    parts += [link(glossary, words["glossary"]), link("guides/README.html", words["guides"])]
+    parts += [link(glossary, words["glossary"]), link(guides, words["guides"])]
     other = "日本語" if lang == "en" else "English"
     parts.append(f'<a class="lang" hreflang="{"ja" if lang == "en" else "en"}" '
                  f'href="{_rel(switch, page)}">{other}</a>')
@@ -163,21 +174,68 @@ def _offline(body: str) -> str:
 def _with_nav(document: str, nav: str, lang: str, path: str) -> str:
     """Put the navigation bar at the top of an nbconvert page and set its language and fonts."""
     document = re.sub(r"<html lang=\"[^\"]*\"", f"<html lang=\"{lang}\"", document, count=1)
-    document = document.replace("</head>", f"<style>{_NAV_STYLE}{_font_style(path, lang)}</style></head>",
-                                1)
+    style = f"<style>{_NAV_STYLE}{_font_style(path, lang)}</style></head>"
+    document = document.replace("</head>", style, 1)
     return re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + nav, document, count=1)
 
 
-def _markdown(text: str) -> str:
+#: Where the site writes the page of a notebook folder's notebooks.
+_NOTEBOOK_PAGES = {"": "notebooks", "ja/": "ja/notebooks", "solutions/": "solutions"}
+
+
+def _guide_page(source: str) -> str:
+    """The page of the guide at ``source`` in the repository (``guides/ja/`` → ``ja/guides/``).
+
+    Examples
+    --------
+    >>> _guide_page("guides/01_silos.md"), _guide_page("guides/ja/01_silos.md")
+    ('guides/01_silos.html', 'ja/guides/01_silos.html')
+    """
+    stem = source[:-len(".md")]
+    if stem.startswith("guides/ja/"):
+        return f"ja/guides/{stem[len('guides/ja/'):]}.html"
+    return f"{stem}.html"
+
+
+def _markdown(text: str, *, source: str = "guides/README.md",
+              pages: frozenset[str] | set[str] | None = None) -> str:
+    """A guide's HTML, its links to guides and notebooks pointing at the site's pages.
+
+    ``source`` is the guide's path in the repository; ``pages`` the pages the site has, so a
+    link to a Japanese guide that does not exist leads to the English one instead, and a path
+    with no page (``notebooks/solutions/NN_solutions.ipynb``) stays plain code.
+
+    Examples
+    --------
+    >>> site = {"guides/02_cro_role.html", "ja/notebooks/01_silos.html"}
+    >>> html = _markdown("[next](02_cro_role.md) `notebooks/ja/01_silos.ipynb`",
+    ...                  source="guides/ja/01_silos.md", pages=site)
+    >>> 'href="../../guides/02_cro_role.html"' in html, 'href="../notebooks/01_silos.html"' in html
+    (True, True)
+    """
     import mistune
 
+    page = _guide_page(source)
+
+    def guide(m: re.Match) -> str:
+        target = _guide_page(posixpath.normpath(posixpath.join(posixpath.dirname(source),
+                                                                f"{m.group(1)}.md")))
+        if pages is not None and target not in pages and target.startswith("ja/") \
+                and target[3:] in pages:
+            target = target[3:]  # no Japanese twin: the English guide
+        return f"]({_rel(target, page)})"
+
+    def notebook(m: re.Match) -> str:
+        folder, stem = m.group(1) or "", m.group(2)
+        target = f"{_NOTEBOOK_PAGES[folder]}/{stem}.html"
+        if pages is not None and target not in pages:
+            return m.group(0)  # a pattern such as NN_solutions, or a page the site lacks
+        return f"[`notebooks/{folder}{stem}.ipynb`]({_rel(target, page)})"
+
     # Links between guides and to notebooks point at the pages the site writes.
-    text = re.sub(r"\]\(([\w./-]+)\.md\)", r"](\1.html)", text)
+    text = re.sub(r"\]\(([\w./-]+)\.md\)", guide, text)
     # A guide names its notebook and solutions as paths: make them links to their pages.
-    text = re.sub(r"`notebooks/(solutions/)?([\w-]+)\.ipynb`",
-                  lambda m: (f"[`notebooks/{m.group(1) or ''}{m.group(2)}.ipynb`]"
-                             f"(../{'solutions' if m.group(1) else 'notebooks'}/{m.group(2)}.html)"),
-                  text)
+    text = re.sub(r"`notebooks/(solutions/|ja/)?([\w-]+)\.ipynb`", notebook, text)
     return mistune.html(text)
 
 
@@ -193,8 +251,8 @@ def build_site(out: str | Path, *, repo: str | Path = REPO) -> list[SitePage]:
     out
         Folder to write into (created if missing; existing pages are overwritten).
     repo
-        The repository whose ``notebooks/``, ``notebooks/ja/``, ``guides/`` and ``data/``
-        to publish.
+        The repository whose ``notebooks/``, ``notebooks/ja/``, ``guides/``, ``guides/ja/``
+        and ``data/`` to publish.
 
     Examples
     --------
@@ -229,7 +287,11 @@ def build_site(out: str | Path, *, repo: str | Path = REPO) -> list[SitePage]:
                                 f"RevOps Lab repository, got {str(repo)!r}")
     japanese = sorted((repo / "notebooks" / "ja").glob("*.ipynb"))
     solutions = sorted((repo / "notebooks" / "solutions").glob("*.ipynb"))
-    guides = sorted((repo / "guides").glob("*.md"), key=lambda p: (p.stem != "README", p.stem))
+    def guides_in(folder: Path) -> list[Path]:
+        return sorted(folder.glob("*.md"), key=lambda p: (p.stem != "README", p.stem))
+
+    guides = guides_in(repo / "guides")
+    ja_guides = guides_in(repo / "guides" / "ja")
 
     # Every page's path first, so each one can link to its neighbours and its twin.
     series = {
@@ -237,7 +299,9 @@ def build_site(out: str | Path, *, repo: str | Path = REPO) -> list[SitePage]:
         ("ja", "notebook"): [f"ja/notebooks/{p.stem}.html" for p in japanese],
         ("en", "solutions"): [f"solutions/{p.stem}.html" for p in solutions],
         ("en", "guide"): [f"guides/{p.stem}.html" for p in guides],
+        ("ja", "guide"): [f"ja/guides/{p.stem}.html" for p in ja_guides],
     }
+    known = {path for paths in series.values() for path in paths}
     by_chapter = {(lang, _chapter(Path(path).stem)): path
                   for (lang, kind), paths in series.items() if kind == "notebook"
                   for path in paths}
@@ -255,11 +319,16 @@ def build_site(out: str | Path, *, repo: str | Path = REPO) -> list[SitePage]:
         chapter = _chapter(Path(path).stem)
         return by_chapter.get((other, chapter), "ja/index.html" if other == "ja" else "index.html")
 
+    # The Japanese edition's guides index, or the English one where there is none.
+    guides_index = {"en": "guides/README.html",
+                    "ja": "ja/guides/README.html" if "ja/guides/README.html" in known
+                    else "guides/README.html"}
+
     def nav(lang: str, kind: str, path: str, extra=None) -> str:
         previous, following = neighbours(lang, kind, path) if kind not in ("index", "glossary") \
             else (None, None)
         return nav_bar(path, lang=lang, previous=previous, following=following,
-                       switch=twin(lang, kind, path), extra=extra)
+                       switch=twin(lang, kind, path), extra=extra, guides=guides_index[lang])
 
     pages: list[SitePage] = []
     import matplotlib_fontja
@@ -291,20 +360,22 @@ def build_site(out: str | Path, *, repo: str | Path = REPO) -> list[SitePage]:
         export(source, path, "notebook", "ja")
     for source, path in zip(solutions, series[("en", "solutions")], strict=True):
         export(source, path, "solutions", "en")
-    for source, path in zip(guides, series[("en", "guide")], strict=True):
-        text = source.read_text(encoding="utf-8")
-        first = next((line[2:] for line in text.splitlines() if line.startswith("# ")),
-                     source.stem)
-        chapter = _chapter(source.stem)
-        extra = []
-        if ("en", chapter) in by_chapter:
-            extra.append((_WORDS["en"]["notebook"], by_chapter[("en", chapter)]))
-        solution = f"solutions/{chapter}_solutions.html"
-        if solution in series[("en", "solutions")]:
-            extra.append((_WORDS["en"]["solutions"], solution))
-        write(path, _page(first, _markdown(text), lang="en", nav=nav("en", "guide", path, extra),
-                          path=path))
-        pages.append(SitePage("guide", first, path, "en"))
+    for lang, sources in (("en", guides), ("ja", ja_guides)):
+        for source, path in zip(sources, series[(lang, "guide")], strict=True):
+            text = source.read_text(encoding="utf-8")
+            first = next((line[2:] for line in text.splitlines() if line.startswith("# ")),
+                         source.stem)
+            chapter = _chapter(source.stem)
+            extra = []
+            if (lang, chapter) in by_chapter:
+                extra.append((_WORDS[lang]["notebook"], by_chapter[(lang, chapter)]))
+            solution = f"solutions/{chapter}_solutions.html"
+            if solution in series[("en", "solutions")]:
+                extra.append((_WORDS[lang]["solutions"], solution))
+            body = _markdown(text, source=source.relative_to(repo).as_posix(), pages=known)
+            write(path, _page(first, body, lang=lang, nav=nav(lang, "guide", path, extra),
+                              path=path))
+            pages.append(SitePage("guide", first, path, lang))
 
     glossary = glossary_table()
     write("glossary.html", _page(
@@ -325,6 +396,15 @@ def build_site(out: str | Path, *, repo: str | Path = REPO) -> list[SitePage]:
         return "\n".join(f"<li><a href=\"{_rel(p.path, base)}\">{html.escape(p.title)}</a></li>"
                          for p in pages if p.kind == kind and p.lang == lang)
 
+    def ja_guide_rows() -> str:
+        """The Japanese guides, and the English one (marked so) where a chapter has none."""
+        japanese = {p.path[3:]: p for p in pages if p.kind == "guide" and p.lang == "ja"}
+        listed = [japanese.pop(p.path, None) or p._replace(title=f"{p.title}（英語）")
+                  for p in pages if p.kind == "guide" and p.lang == "en"]
+        return "\n".join(f"<li><a href=\"{_rel(p.path, 'ja/index.html')}\">"
+                         f"{html.escape(p.title)}</a></li>"
+                         for p in listed + list(japanese.values()))
+
     index = ("<h1>RevOps Lab</h1><p>A tested curriculum of Revenue Operations after "
              "<em>レベニューオペレーション(RevOps)の教科書</em>, on one simulated B2B SaaS "
              "company. Every page shows the outputs that the test suite checked. "
@@ -341,7 +421,7 @@ def build_site(out: str | Path, *, repo: str | Path = REPO) -> list[SitePage]:
                 "コードは英語版と同一で、本文・グラフ・表が日本語です。</p>"
                 f"<h2>章</h2><ol start=\"0\">{rows('notebook', 'ja', 'ja/index.html')}</ol>"
                 f"<h2>解答例（英語）</h2><ul>{rows('solutions', 'en', 'ja/index.html')}</ul>"
-                f"<h2>進行ガイド（英語）</h2><ul>{rows('guide', 'en', 'ja/index.html')}</ul>"
+                f"<h2>進行ガイド</h2><ul>{ja_guide_rows()}</ul>"
                 "<h2>参考</h2><ul><li><a href=\"glossary.html\">用語集</a></li></ul>")
     write("ja/index.html", _page("RevOps Lab（日本語版）", ja_index, lang="ja",
                                  nav=nav("ja", "index", "ja/index.html"), path="ja/index.html"))

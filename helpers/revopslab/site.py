@@ -197,6 +197,21 @@ def _guide_page(source: str) -> str:
     return f"{stem}.html"
 
 
+def _or_english(target: str, pages) -> str:
+    """``target``, or its English twin when the site has no Japanese page there.
+
+    Examples
+    --------
+    >>> _or_english("ja/guides/01_silos.html", {"guides/01_silos.html"})
+    'guides/01_silos.html'
+    >>> _or_english("ja/guides/01_silos.html", {"ja/guides/01_silos.html"})
+    'ja/guides/01_silos.html'
+    """
+    if target not in pages and target.startswith("ja/") and target[3:] in pages:
+        return target[3:]
+    return target
+
+
 def _markdown(text: str, *, source: str = "guides/README.md",
               pages: frozenset[str] | set[str] | None = None) -> str:
     """A guide's HTML, its links to guides and notebooks pointing at the site's pages.
@@ -220,9 +235,8 @@ def _markdown(text: str, *, source: str = "guides/README.md",
     def guide(m: re.Match) -> str:
         target = _guide_page(posixpath.normpath(posixpath.join(posixpath.dirname(source),
                                                                 f"{m.group(1)}.md")))
-        if pages is not None and target not in pages and target.startswith("ja/") \
-                and target[3:] in pages:
-            target = target[3:]  # no Japanese twin: the English guide
+        if pages is not None:
+            target = _or_english(target, pages)  # no Japanese twin: the English guide
         return f"]({_rel(target, page)})"
 
     def notebook(m: re.Match) -> str:
@@ -320,9 +334,8 @@ def build_site(out: str | Path, *, repo: str | Path = REPO) -> list[SitePage]:
         return by_chapter.get((other, chapter), "ja/index.html" if other == "ja" else "index.html")
 
     # The Japanese edition's guides index, or the English one where there is none.
-    guides_index = {"en": "guides/README.html",
-                    "ja": "ja/guides/README.html" if "ja/guides/README.html" in known
-                    else "guides/README.html"}
+    guides_index = {lang: _or_english(index, known) for lang, index in
+                    (("en", "guides/README.html"), ("ja", "ja/guides/README.html"))}
 
     def nav(lang: str, kind: str, path: str, extra=None) -> str:
         previous, following = neighbours(lang, kind, path) if kind not in ("index", "glossary") \

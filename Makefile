@@ -45,9 +45,11 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 ## test: unit tests, doctests and every notebook under nbval (the CI command)
+# The Spark tests belong to `make spark-check` (CI runs it after this target): here they are
+# left out even where pyspark is installed, so `make test` takes the same time on every machine.
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadscope --no-loadscope-reorder tests helpers/revopslab \
-		$(NOTEBOOKS) $(SOLUTIONS) \
+		$(NOTEBOOKS) $(SOLUTIONS) --ignore=tests/test_ssot_spark.py \
 		$(NBVAL_FLAGS) -q
 
 unit: $(STAMP)

@@ -53,7 +53,8 @@ def _assert_same_company(cached, fresh):
 def test_a_company_is_stored_on_its_second_simulation_and_read_back_exactly(
         folder, no_simulation):
     first = simulate_company(TINY, rng=3)
-    assert _cache.usage(folder) == {"companies": 0, "markers": 1, "measures": 0, "bytes": 0}
+    assert _cache.usage(folder) == {"companies": 0, "markers": 1, "measures": 0, "results": 0,
+                                     "bytes": 0}
     second = simulate_company(TINY, rng=3)
     assert _cache.usage(folder)["companies"] == 1
     no_simulation()
@@ -121,7 +122,8 @@ def test_a_generator_or_seed_sequence_is_never_cached(folder):
     for _ in range(2):
         simulate_company(TINY, rng=np.random.default_rng(3))
         simulate_company(TINY, rng=np.random.SeedSequence(3))
-    assert _cache.usage(folder) == {"companies": 0, "markers": 0, "measures": 0, "bytes": 0}
+    assert _cache.usage(folder) == {"companies": 0, "markers": 0, "measures": 0, "results": 0,
+                                     "bytes": 0}
 
 
 @pytest.mark.parametrize("switch", ["off", "0", "false"])
@@ -246,3 +248,62 @@ def test_a_damaged_measurement_is_a_miss_and_the_cache_off_stores_nothing(folder
     monkeypatch.setenv("REVOPSLAB_CACHE", "off")
     assert _cache.measure_key(_cache.company_key(TINY, 3), outcomes) is None
     assert not _cache.store_measure(key, {"a": 1.0})
+
+
+# ------------------------------------------------------------ results of slow analyses
+
+def test_a_backtest_is_read_back_equal_and_recomputed_when_a_table_changes(folder):
+    from revopslab import forecast
+
+    company = simulate_company(TINY, rng=3)
+    first = forecast.backtest(company, methods=("weighted", "last_period"), horizon="month",
+                              progress=False)
+    assert _cache.usage(folder)["results"] == 1
+    key = _cache.result_key(forecast._backtest, (company,), dict(
+        horizon="month", methods=("weighted", "last_period"), model="hgb", target="pipeline",
+        level=None, run_rate_periods=4, progress=True))
+    assert (folder / f"{key}.result.z").exists()  # progress is not part of the key
+    again = forecast.backtest(company, methods=("weighted", "last_period"), horizon="month",
+                              progress=False)
+    pd.testing.assert_frame_equal(again, first, check_exact=True)
+    assert again is not first  # a fresh copy: changing it cannot change the stored answer
+    with _cache.disabled():
+        fresh = forecast.backtest(company, methods=("weighted", "last_period"),
+                                  horizon="month", progress=False)
+    pd.testing.assert_frame_equal(again, fresh, check_exact=True)
+    # A table changed in place gives another key, so the backtest is computed again.
+    company.opportunities.loc[company.opportunities.index[0], "amount"] += 1_000_000
+    assert _cache.result_key(forecast._backtest, (company,), dict(
+        horizon="month", methods=("weighted", "last_period"), model="hgb", target="pipeline",
+        level=None, run_rate_periods=4, progress=True)) != key
+    forecast.backtest(company, methods=("weighted", "last_period"), horizon="month",
+                      progress=False)
+    assert _cache.usage(folder)["results"] == 2
+
+
+def test_a_result_is_keyed_on_every_argument_and_never_on_a_generator(folder):
+    from revopslab import process
+
+    key = _cache.result_key(process._bottleneck_shift, (TINY,),
+                            dict(rng=3, lift=0.2, kind="gap", rounds=1))
+    assert key is not None
+    for other in (dict(rng=4, lift=0.2, kind="gap", rounds=1),
+                  dict(rng=3, lift=0.3, kind="gap", rounds=1),
+                  dict(rng=3, lift=0.2, kind="gap", rounds=2)):
+        assert _cache.result_key(process._bottleneck_shift, (TINY,), other) != key
+    assert _cache.result_key(process._bottleneck_shift, (dataclasses.replace(TINY, months=7),),
+                             dict(rng=3, lift=0.2, kind="gap", rounds=1)) != key
+    assert _cache.result_key(process._bottleneck_shift, (TINY,), dict(
+        rng=np.random.default_rng(3), lift=0.2, kind="gap", rounds=1)) is None
+    assert _cache.result_key(lambda config: config, (TINY,), {}) is None  # not the package's
+
+
+def test_a_damaged_result_is_a_miss_and_is_computed_again(folder):
+    from revopslab import process
+
+    first = _cache.cached_call(process.compound_growth, steps=5, years=[1, 2])
+    [entry] = folder.glob("*.result.z")
+    entry.write_bytes(b"not zlib")
+    again = _cache.cached_call(process.compound_growth, steps=5, years=[1, 2])
+    pd.testing.assert_frame_equal(again, first, check_exact=True)
+    assert _cache.usage(folder)["results"] == 1  # stored whole again

@@ -20,7 +20,8 @@ def test_orientation_runs_with_other_parameters(parameters, run_notebook, notebo
 
 
 def test_silos_runs_with_another_seed_and_fewer_runs(run_notebook, notebook_text):
-    nb = run_notebook("01_silos.ipynb", seed=7, org_seeds=3, story_seeds=2, headcount_seeds=1)
+    nb = run_notebook("01_silos.ipynb", seed=7, org_seeds=3, story_seeds=2, headcount_seeds=1,
+                      lever_seeds=1)
     text = notebook_text(nb)
     assert "default company, seed 7:" in text
     assert "median over 3 seeds" in text

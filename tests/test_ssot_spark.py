@@ -1,9 +1,10 @@
 """The SSOT on Spark: Splink's Spark backend gives the DuckDB answer on the default company.
 
-These tests need ``pyspark`` (the ``spark`` extra) and a Java runtime. Plain ``make test``
-skips them, with the reason, when either is missing; ``make spark-check`` installs both and
-sets ``REVOPSLAB_REQUIRE_SPARK=1``, which turns that skip into a failure, so the Spark path
-cannot rot silently in CI.
+These tests need ``pyspark`` (the ``spark`` extra) and a Java runtime. ``make test`` leaves
+them to ``make spark-check``, which installs both and sets ``REVOPSLAB_REQUIRE_SPARK=1``: a
+missing piece is then a failure, not a skip, so the Spark path cannot rot silently in CI (which
+runs it after ``make test``). Plain ``pytest`` runs them where both are installed and skips
+them, with the reason, where either is missing.
 
 What "agree" means here: Splink draws the random pairs that estimate the *u* probabilities
 with each backend's own random functions, so the two engines learn slightly different

@@ -24,6 +24,13 @@ Measurements of experiment runs
     the package. The two editions of a notebook, and a test that reruns a chapter's claim,
     then read an experiment back instead of simulating every arm again.
 
+Results of slow analyses
+    :func:`cached_call` runs a deterministic function of the package (a backtest, a curve of
+    F1 by noise, a bottleneck hunt) once and stores what it returns, keyed on the function,
+    its arguments (a company by the content of its tables) and the source of every module of
+    the package. Stored the first time, like a measurement: the Japanese twin of a notebook,
+    and a test that reruns a notebook with the same parameters, read the answer back.
+
 The key
     A SHA-256 of the package version, the source of every revopslab module the simulator
     imports, the Python, numpy, pandas and scipy versions, the seed, and the configuration and
@@ -59,6 +66,7 @@ from typing import Any
 __all__ = [
     "DEFAULT_MAX_MB",
     "cache_dir",
+    "cached_call",
     "company_key",
     "disabled",
     "load",
@@ -78,6 +86,9 @@ MAX_MEASURES = 50_000
 _SUFFIX = ".pkl.z"
 _MARKER = ".seen"
 _MEASURE = ".measure.json"
+_RESULT = ".result.z"
+#: Arguments that change how a function reports its work, never what it returns.
+_NOT_IN_KEY = frozenset({"progress"})
 _FORMAT = 1  # bump when the stored layout changes
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -274,7 +285,7 @@ def _evict(folder: Path, *, max_bytes: int) -> None:
             info = entry.stat()
         except OSError:
             continue
-        if entry.name.endswith(_SUFFIX):
+        if entry.name.endswith((_SUFFIX, _RESULT)):
             entries.append((info.st_mtime, info.st_size, entry.path))
         elif entry.name.endswith(_MARKER):
             markers.append((info.st_mtime, entry.path))
@@ -409,10 +420,10 @@ def usage(folder: str | os.PathLike | None = None) -> dict[str, int]:
     --------
     >>> import tempfile
     >>> usage(tempfile.mkdtemp())
-    {'companies': 0, 'markers': 0, 'measures': 0, 'bytes': 0}
+    {'companies': 0, 'markers': 0, 'measures': 0, 'results': 0, 'bytes': 0}
     """
     folder = Path(folder) if folder is not None else cache_dir()
-    counts = {"companies": 0, "markers": 0, "measures": 0, "bytes": 0}
+    counts = {"companies": 0, "markers": 0, "measures": 0, "results": 0, "bytes": 0}
     if folder is None or not folder.is_dir():
         return counts
     for entry in os.scandir(folder):
@@ -424,7 +435,165 @@ def usage(folder: str | os.PathLike | None = None) -> dict[str, int]:
         elif entry.name.endswith(_MEASURE):
             counts["measures"] += 1
             counts["bytes"] += entry.stat().st_size
+        elif entry.name.endswith(_RESULT):
+            counts["results"] += 1
+            counts["bytes"] += entry.stat().st_size
     return counts
+
+
+def _frame_digest(frame: Any) -> str:
+    """A digest of a DataFrame's columns, dtypes, index and values (TypeError if unhashable)."""
+    import pandas as pd
+
+    digest = hashlib.sha256(repr([list(map(str, frame.columns)), list(map(str, frame.dtypes))])
+                            .encode())
+    try:
+        digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+    except (TypeError, ValueError) as error:  # a cell holds a list, a dict, ...
+        raise TypeError(f"cannot key a DataFrame: {error}") from None
+    return digest.hexdigest()
+
+
+def _argument(value: Any) -> Any:
+    """The JSON-ready form of one argument of :func:`cached_call` (TypeError if it has none).
+
+    A company is keyed by its configuration, seed, extraction date and the content of every
+    table, so a company whose tables were changed in place gets another key.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> _argument(range(3)), _argument(np.int64(7)), _argument({"b": (1, 2)})
+    ([0, 1, 2], 7, {'b': [1, 2]})
+    """
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(value, pd.DataFrame):
+        return {"__frame__": _frame_digest(value)}
+    if hasattr(value, "tables") and hasattr(value, "config") and hasattr(value, "as_of"):
+        tables = {name: _frame_digest(frame) for name, frame in value.tables().items()}
+        return {"__company__": [_canonical(value.config), _argument(value.seed),
+                                str(value.as_of), tables]}
+    if isinstance(value, np.generic):
+        return _argument(value.item())
+    if isinstance(value, range):
+        return list(value)
+    if isinstance(value, (list, tuple)):
+        return [_argument(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _argument(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    return _canonical(value)
+
+
+def result_key(func: Any, args: tuple, kwargs: Mapping[str, Any]) -> str | None:
+    """The address of ``func(*args, **kwargs)``'s result, or None when it cannot be cached.
+
+    None when the cache is off, when ``func`` is not a function of the package, or when an
+    argument has no stable form (a random Generator, an open connection, a lambda).
+    ``progress`` is left out of the key: it changes what is shown, not what is returned.
+
+    Examples
+    --------
+    >>> from revopslab import process
+    >>> import tempfile
+    >>> os.environ.setdefault("REVOPSLAB_CACHE_DIR", tempfile.mkdtemp()) and None
+    >>> key = result_key(process.compound_growth, (), {"steps": 7, "progress": True})
+    >>> key == result_key(process.compound_growth, (), {"steps": 7})
+    True
+    >>> key == result_key(process.compound_growth, (), {"steps": 6})
+    False
+    >>> import numpy as np
+    >>> result_key(process.compound_growth, (), {"rng": np.random.default_rng(1)}) is None
+    True
+    """
+    identity = _measure_identity(func)
+    if identity is None or cache_dir() is None:
+        return None
+    try:
+        arguments = [_argument(list(args)),
+                     _argument({k: v for k, v in kwargs.items() if k not in _NOT_IN_KEY})]
+    except TypeError:
+        return None
+    text = json.dumps({"package": _package_digest(), "function": identity[:2],
+                       "arguments": arguments}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+_MISSING = object()
+
+
+def _load_result(key: str) -> Any:
+    folder = cache_dir()
+    if folder is None:
+        return _MISSING
+    path = folder / f"{key}{_RESULT}"
+    try:
+        payload = path.read_bytes()
+    except OSError:
+        return _MISSING
+    try:
+        value = pickle.loads(zlib.decompress(payload))
+    except Exception:  # noqa: BLE001 - a damaged entry is a miss, never an error
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return _MISSING
+    with contextlib.suppress(OSError):
+        os.utime(path)
+    return value
+
+
+def _store_result(key: str, value: Any) -> bool:
+    folder = cache_dir()
+    if folder is None:
+        return False
+    try:
+        payload = zlib.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), 1)
+    except Exception:  # noqa: BLE001 - what cannot be pickled is simply not stored
+        return False
+    max_bytes = _max_bytes()
+    if len(payload) > max_bytes:
+        return False
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".tmp-", delete=False) as handle:
+            handle.write(payload)
+        os.replace(handle.name, folder / f"{key}{_RESULT}")  # atomic, as for companies
+        _evict(folder, max_bytes=max_bytes)
+        return True
+    except OSError:
+        return False
+
+
+def cached_call(func: Any, /, *args: Any, **kwargs: Any) -> Any:
+    """``func(*args, **kwargs)``, read back from the cache when it was computed before.
+
+    For deterministic functions of the package only: the key (:func:`result_key`) holds the
+    function's name, its arguments and the source of every module of the package, so an
+    edit anywhere in the package recomputes. A call whose key cannot be formed (the cache
+    off, a Generator as ``rng``) runs as if there were no cache; so does every call of a
+    function that is not the package's. What is returned is a fresh copy each time it is
+    read back, so a caller that changes it cannot change the stored answer.
+
+    Examples
+    --------
+    >>> from revopslab import process
+    >>> import tempfile
+    >>> os.environ.setdefault("REVOPSLAB_CACHE_DIR", tempfile.mkdtemp()) and None
+    >>> first = cached_call(process.compound_growth, steps=7, years=[3])
+    >>> again = cached_call(process.compound_growth, steps=7, years=[3])
+    >>> again.equals(first), again is first
+    (True, False)
+    """
+    key = result_key(func, args, kwargs)
+    if key is not None:
+        found = _load_result(key)
+        if found is not _MISSING:
+            return found
+    value = func(*args, **kwargs)
+    if key is not None:
+        _store_result(key, value)
+    return value
 
 
 if __name__ == "__main__":

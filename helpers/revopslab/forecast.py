@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from . import _cache
 from ._lang import text
 from .vocabulary import CHANNELS, OPPORTUNITY_STAGES, SEGMENTS
 
@@ -823,6 +824,17 @@ def backtest(company: Company, *, horizon: str = "quarter", methods: Sequence[st
         forecast, actual, error`` (forecast − actual), ``open_deals, open_pipeline,
         new_bookings, all_bookings``. Score it with :func:`accuracy`.
     """
+    # Deterministic in the company's tables and the arguments: computed once per package
+    # version and read back after (revopslab._cache.cached_call).
+    return _cache.cached_call(_backtest, company, horizon=horizon, methods=methods,
+                              model=model, target=target, level=level,
+                              run_rate_periods=run_rate_periods, progress=progress)
+
+
+def _backtest(company: Company, *, horizon: str, methods: Sequence[str], model: str,
+              target: str, level: str | None, run_rate_periods: int,
+              progress: bool) -> pd.DataFrame:
+    """The engine of :func:`backtest` (its arguments are validated here)."""
     from tqdm.auto import tqdm
 
     freq = {"quarter": "Q", "month": "M"}.get(horizon)

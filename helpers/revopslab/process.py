@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 import pandas as pd
 
+from . import _cache
 from .vocabulary import DEFAULT_SEED, WATERFALL
 
 if TYPE_CHECKING:
@@ -870,6 +871,14 @@ def bottleneck_shift(config: CompanyConfig | None = None, *, rng: int = DEFAULT_
         ``before``, ``after``, the ``sequence`` of bottlenecks, the ``multipliers``
         applied and a ``table`` per step (conversion, gain and rank before and after).
     """
+    # Deterministic in its arguments: computed once per package version, then read back.
+    return _cache.cached_call(_bottleneck_shift, config, rng=rng, lift=lift, kind=kind,
+                              rounds=rounds, **options)
+
+
+def _bottleneck_shift(config: CompanyConfig | None, *, rng: int, lift: float, kind: str,
+                      rounds: int, **options) -> BottleneckShift:
+    """The engine of :func:`bottleneck_shift`."""
     from .config import CompanyConfig
     from .simulate import simulate_company
 

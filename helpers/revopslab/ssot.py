@@ -21,6 +21,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from tqdm.auto import tqdm
 
+from . import _cache
 from ._lang import check_lang, text
 from .metrics import logo_churn_rate
 from .silos import (
@@ -1407,8 +1408,17 @@ def f1_by_noise(company: Company, *, noises: Iterable[float] = (0.0, 0.1, 0.2, 0
     >>> bool(curve["f1"].iloc[0] >= curve["f1"].iloc[1])
     True
     """
+    # Deterministic in the company's tables and the arguments (a matcher named by a string
+    # or given as a settings dataclass; an int seed): computed once, then read back.
+    return _cache.cached_call(_f1_by_noise, company, noises=list(noises), matcher=matcher,
+                              rng=rng, people=people, progress=progress)
+
+
+def _f1_by_noise(company: Company, *, noises: list[float], matcher: Matcher | str | None,
+                 rng: int | np.random.Generator | np.random.SeedSequence | None,
+                 people: bool, progress: bool) -> pd.DataFrame:
+    """The engine of :func:`f1_by_noise`."""
     matcher = _as_matcher(matcher)
-    noises = list(noises)
     rows = []
     for noise in tqdm(noises, desc="noise levels", unit="level", disable=not progress):
         silos = export_silos(company, rng=rng, noise=noise)

@@ -307,3 +307,31 @@ def test_a_damaged_result_is_a_miss_and_is_computed_again(folder):
     again = _cache.cached_call(process.compound_growth, steps=5, years=[1, 2])
     pd.testing.assert_frame_equal(again, first, check_exact=True)
     assert _cache.usage(folder)["results"] == 1  # stored whole again
+
+
+# ------------------------------------------------- warm-ups shared by the arms of an experiment
+
+@pytest.mark.parametrize("history", [CompanyConfig(months=12, scale=0.2),
+                                     CompanyConfig(months=12, scale=0.2, org_model="siloed",
+                                                   founded_years_before_start=2.0)])
+def test_an_arm_resumed_from_a_shared_warm_up_equals_one_simulated_afresh(folder, monkeypatch,
+                                                                           history):
+    from revopslab.simulate import _WARMUPS
+
+    arms = [history, dataclasses.replace(history, org_model="aligned", handoff_sla_days=1.0),
+            dataclasses.replace(history, inside_sales_reps=9),
+            dataclasses.replace(history, gtm_motion="PLG", mql_threshold=0.3)]
+    monkeypatch.setenv("REVOPSLAB_CACHE", "off")  # no memory, no disk: every month simulated
+    fresh = [simulate_company(arm, rng=5, history=history) for arm in arms]
+    monkeypatch.delenv("REVOPSLAB_CACHE")
+    monkeypatch.delenv("REVOPSLAB_CACHE_DIR")  # the memory alone, not the disk cache
+    _WARMUPS.clear()
+    hits = _WARMUPS.hits
+    resumed = [simulate_company(arm, rng=5, history=history) for arm in arms]
+    assert _WARMUPS.hits - hits == len(arms) - 1  # the first arm simulated the warm-up
+    for one, other in zip(resumed, fresh, strict=True):
+        _assert_same_company(one, other)
+    # Another seed is another warm-up, never a resumed one.
+    other_seed = simulate_company(arms[1], rng=6, history=history)
+    assert _WARMUPS.hits - hits == len(arms) - 1
+    assert not other_seed.opportunities.equals(resumed[1].opportunities)

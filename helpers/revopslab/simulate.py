@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -387,7 +390,7 @@ def simulate_company(
     if stored is not None:
         return Company(config=config, seed=seed, **stored)
     streams = dict(zip(_STREAMS, root.spawn(len(_STREAMS)), strict=True))
-    company = _Simulation(config, streams, seed, past=past).run()
+    company = _Simulation(config, streams, seed, past=past, shared=history is not None).run()
     if key is not None:
         _cache.store(key, {"as_of": company.as_of, **company.tables()})
     return company
@@ -411,12 +414,60 @@ _STRUCTURE = ("months", "start", "scale", "currency", "segments", "channels",
               "founded_years_before_start", "employees_other", "gross_margin", "data_noise")
 
 
+class _WarmupMemory:
+    """The last few warm-ups simulated in this process, to resume instead of re-simulating.
+
+    Every arm of an experiment shares one past (``history``), so its first
+    ``founded_years_before_start`` years are the same months, drawn from the same streams;
+    only what follows differs. The state at the end of a warm-up (a deep copy) is kept here,
+    keyed on the past's configuration and the seed, and the next arm resumes from a copy of
+    it. Only for runs given a ``history`` (what an experiment's arms are); in memory only, at
+    most :attr:`size` warm-ups; off when ``REVOPSLAB_CACHE=off`` (the simulator's determinism
+    tests simulate every month afresh).
+    """
+
+    size = 2
+
+    def __init__(self) -> None:
+        self._entries: dict[str, Any] = {}
+        self.hits = 0  # warm-ups resumed (for tests and benchmarks)
+
+    @staticmethod
+    def enabled() -> bool:
+        return os.environ.get("REVOPSLAB_CACHE", "").strip().lower() not in {
+            "0", "off", "false", "no"}
+
+    def get(self, key: str | None) -> Any:
+        if key is None or key not in self._entries:
+            return None
+        self._entries[key] = self._entries.pop(key)  # most recently used last
+        self.hits += 1
+        return self._entries[key]
+
+    def put(self, key: str, value: Any) -> None:
+        self._entries[key] = value
+        while len(self._entries) > self.size:
+            del self._entries[next(iter(self._entries))]
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+_WARMUPS = _WarmupMemory()
+#: Attributes a warm-up does not carry over: the arm's own configuration and streams, and the
+#: immutable configuration objects each simulation sets up itself (equal for one past; ``cfg``,
+#: ``levers`` and ``gtm`` are set to the arm's as the history begins).
+_ARM_ATTRIBUTES = frozenset({"config", "streams", "shared", "past", "cfg", "levers", "gtm",
+                             "segments"})
+
+
 class _Simulation:
     """The month-by-month engine behind :func:`simulate_company` (private)."""
 
     def __init__(self, config: CompanyConfig, streams: dict, seed: int | None, *,
-                 past: CompanyConfig | None = None) -> None:
+                 past: CompanyConfig | None = None, shared: bool = False) -> None:
         self.config = config
+        self.shared = shared  # an arm of an experiment: its warm-up may be shared
         self.past = config if past is None else past
         self.cfg = config
         self.streams = streams
@@ -959,27 +1010,27 @@ class _Simulation:
         self.gtm = GTM_EFFECTS[config.gtm_motion]
 
     def run(self) -> Company:
-        self._run_as(self.past if self.warmup else self.config)
-        self._market()
-        self._reps()
-        n_acc = len(self.acc_segment)
         n_seg, months = len(SEGMENTS), self.total_months
-        state = {
-            "busy_until": np.full(n_acc, -np.inf), "active": np.zeros(n_acc, bool),
-            "ever": np.zeros(n_acc, bool), "tenure": np.zeros(n_acc, int),
-            "discount": np.zeros(n_acc), "fit": np.zeros(n_acc), "health": np.zeros(n_acc),
-            "context_hit": np.zeros(n_acc), "mrr": np.zeros((n_acc, len(PRODUCTS))),
-            "sub_of": np.full((n_acc, len(PRODUCTS)), -1), "promoter_month": np.full(n_acc, -99),
-            "promoters": 0.0, "efficiency": np.ones(n_seg), "open_count": np.zeros(n_seg),
-            "opps_made": np.zeros((n_seg, months)), "bookings": np.zeros((n_seg, months)),
-        }
-        log = {"subs": [], "sub_end": {}, "mrr": [], "usage": [], "tickets": [], "nps": [],
-               "detail": []}
-        lead_batches, opp_batches = [], []
-        pending_close = {m: [] for m in range(months)}
-        opp_count = 0
-        for month in range(months):
+        key = self._warmup_key()
+        resumed = _WARMUPS.get(key)
+        if resumed is not None:
+            # The warm-up depends only on the past's levers, the structure and the seed, so an
+            # arm of an experiment takes over where an earlier arm's warm-up ended.
+            attributes, loop = copy.deepcopy(resumed)
+            self.__dict__.update(attributes)
+            state, log, lead_batches, opp_batches, pending_close, opp_count = loop
+            first = self.warmup
+        else:
+            state, log, lead_batches, opp_batches, pending_close, opp_count = self._start()
+            first = 0
+        for month in range(first, months):
             if month == self.warmup:
+                if key is not None and resumed is None:
+                    attributes = {name: value for name, value in self.__dict__.items()
+                                  if name not in _ARM_ATTRIBUTES}
+                    _WARMUPS.put(key, copy.deepcopy(
+                        (attributes, (state, log, lead_batches, opp_batches, pending_close,
+                                      opp_count))))
                 self._run_as(self.config)
             self._update_capacity(month, opp_batches, state)
             self._plan(month, state)
@@ -1001,6 +1052,32 @@ class _Simulation:
             self._customer_month(month, wins, state, log)
         self.bookings = state["bookings"]
         return self._assemble(lead_batches, opp_batches, log)
+
+    def _warmup_key(self) -> str | None:
+        """What the warm-up is a function of (past, structure, seed); None: not shared."""
+        if not (self.shared and self.warmup) or self.seed is None or not _WARMUPS.enabled():
+            return None
+        return cache_key(self.past, self.seed)
+
+    def _start(self) -> tuple:
+        """Set up the market and the team; the loop's state before the first month."""
+        self._run_as(self.past if self.warmup else self.config)
+        self._market()
+        self._reps()
+        n_acc = len(self.acc_segment)
+        n_seg, months = len(SEGMENTS), self.total_months
+        state = {
+            "busy_until": np.full(n_acc, -np.inf), "active": np.zeros(n_acc, bool),
+            "ever": np.zeros(n_acc, bool), "tenure": np.zeros(n_acc, int),
+            "discount": np.zeros(n_acc), "fit": np.zeros(n_acc), "health": np.zeros(n_acc),
+            "context_hit": np.zeros(n_acc), "mrr": np.zeros((n_acc, len(PRODUCTS))),
+            "sub_of": np.full((n_acc, len(PRODUCTS)), -1), "promoter_month": np.full(n_acc, -99),
+            "promoters": 0.0, "efficiency": np.ones(n_seg), "open_count": np.zeros(n_seg),
+            "opps_made": np.zeros((n_seg, months)), "bookings": np.zeros((n_seg, months)),
+        }
+        log = {"subs": [], "sub_end": {}, "mrr": [], "usage": [], "tickets": [], "nps": [],
+               "detail": []}
+        return state, log, [], [], {m: [] for m in range(months)}, 0
 
     def _update_capacity(self, month: int, opp_batches: list, state: dict) -> None:
         """Open deals per segment, and how much attention each gets from the ramped team."""

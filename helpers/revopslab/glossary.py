@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ._lang import text
+
 __all__ = ["glossary", "glossary_table", "show_glossary", "GlossaryEntry", "GlossaryMiss",
            "GlossaryTable", "GLOSSARY_PATH"]
 
@@ -176,7 +178,8 @@ class GlossaryTable:
     entries: tuple[GlossaryEntry, ...]
 
     def __str__(self) -> str:
-        head = f"Glossary of notebook {self.chapter} ({len(self.entries)} terms)"
+        head = text(en=f"Glossary of notebook {self.chapter} ({len(self.entries)} terms)",
+                    ja=f"ノートブック{self.chapter}の用語集（{len(self.entries)}語）")
         return "\n\n".join([head, *map(str, self.entries)])
 
     __repr__ = __str__
@@ -212,6 +215,10 @@ def show_glossary(chapter: str) -> GlossaryTable:
     'BigOps'
     >>> print(str(table).splitlines()[0])
     Glossary of notebook 03 (17 terms)
+    >>> from revopslab._lang import language
+    >>> with language("ja"):
+    ...     print(str(table).splitlines()[0])
+    ノートブック03の用語集（17語）
     """
     rows = glossary_table(chapter=chapter)
     return GlossaryTable(chapter, tuple(GlossaryEntry(**row) for row in

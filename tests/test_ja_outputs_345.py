@@ -30,9 +30,7 @@ _WORD = re.compile(r"^\(?[A-Za-z]+[,.;:!?)]?$")
 #: English the twins may still print, each with the reason. Keep it short: anything composed by
 #: a notebook cell belongs in ``text(en=..., ja=...)`` instead.
 ALLOWED = {
-    # Splink's own names of its comparison levels (03, section 4's parameter table).
-    "Exact match on", "All other comparisons", "Levenshtein distance of", "Jaro-Winkler distance",
-    "romanised name =",
+    # (Splink's names of its comparison levels are translated: ssot._level_label.)
     # Reasons the resolver stores with each unresolved record (03, section 7): data, not prose.
     "possible match below the threshold",
     # The course's profile and company names typed by the learner as parameters.

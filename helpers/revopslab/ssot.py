@@ -22,7 +22,7 @@ from scipy.sparse.csgraph import connected_components
 from tqdm.auto import tqdm
 
 from . import _cache
-from ._lang import check_lang, text
+from ._lang import check_lang, resolve_lang, text
 from .metrics import logo_churn_rate
 from .silos import (
     ENTITY_TABLES,
@@ -883,7 +883,7 @@ class SplinkMatcher:
                 m = m if isinstance(m, float) else None
                 u = u if isinstance(u, float) else None
                 rows.append({"comparison": comparison["output_column_name"],
-                             "level": level.get("label_for_charts"), "m": m, "u": u,
+                             "level": _level_label(level.get("label_for_charts")), "m": m, "u": u,
                              "match_weight": (float(np.log2(m / u)) if m and u else
                                               float("nan"))})
         out = pd.DataFrame(rows)
@@ -904,6 +904,41 @@ class SplinkMatcher:
         accept = pairs["p"] >= self.threshold
         return _resolution(records, pairs.loc[accept, "l"], pairs.loc[accept, "r"],
                            pairs.loc[accept, "p"], review=pairs[~accept], entity=entity)
+
+
+_LEVEL_LABELS_JA = (
+    (re.compile(r"^Exact match on (\w+)$"), "{0}が完全一致"),
+    (re.compile(r"^Levenshtein distance of (\w+) <= ([\d.]+)$"),
+     "{0}のレーベンシュタイン距離 ≤ {1}"),
+    (re.compile(r"^Jaro-Winkler distance of (\w+) >= ([\d.]+)$"),
+     "{0}のジャロ・ウィンクラー類似度 ≥ {1}"),
+    (re.compile(r"^All other comparisons$"), "それ以外のすべて"),
+    (re.compile(r"^romanised name = the other's domain$"), "ローマ字化した名前＝相手のドメイン"),
+)
+
+
+def _level_label(label: str | None, lang: str | None = None) -> str | None:
+    """A Splink comparison level's label in ``lang`` (None: the bound language).
+
+    Splink names its levels in English; the Japanese edition reads them in Japanese. A label
+    with no known pattern is returned as Splink wrote it.
+
+    Examples
+    --------
+    >>> _level_label("Jaro-Winkler distance of name_norm >= 0.95", lang="ja")
+    'name_normのジャロ・ウィンクラー類似度 ≥ 0.95'
+    >>> _level_label("Exact match on domain", lang="en")
+    'Exact match on domain'
+    >>> _level_label("Array intersection size >= 1", lang="ja")  # unknown: kept
+    'Array intersection size >= 1'
+    """
+    if label is None or resolve_lang(lang) != "ja":
+        return label
+    for pattern, japanese in _LEVEL_LABELS_JA:
+        match = pattern.match(label)
+        if match:
+            return japanese.format(*match.groups())
+    return label
 
 
 # -------------------------------------------------------------------------- evaluation

@@ -232,20 +232,55 @@ def load(key: str) -> dict[str, Any] | None:
     folder = cache_dir()
     if folder is None:
         return None
-    path, _ = _paths(folder, key)
+    fields = _read(_paths(folder, key)[0])
+    return None if fields is _MISSING else fields
+
+
+_MISSING = object()
+
+
+def _read(path: Path) -> Any:
+    """The object pickled at ``path``, or :data:`_MISSING`; a hit is marked recently used.
+
+    An unreadable entry (truncated, another format) is a miss and is deleted.
+    """
     try:
         payload = path.read_bytes()
     except OSError:
-        return None
+        return _MISSING
     try:
-        fields = pickle.loads(zlib.decompress(payload))
+        value = pickle.loads(zlib.decompress(payload))
     except Exception:  # noqa: BLE001 - a damaged entry is a miss, never an error
         with contextlib.suppress(OSError):
             path.unlink()
-        return None
+        return _MISSING
     with contextlib.suppress(OSError):
         os.utime(path)
-    return fields
+    return value
+
+
+def _write(folder: Path, path: Path, value: Any) -> bool:
+    """Pickle ``value`` to ``path`` atomically (within the size cap); True if written.
+
+    Errors (a read-only or full disk, an object that cannot be pickled) are ignored: the
+    cache only ever saves time.
+    """
+    try:
+        payload = zlib.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), 1)
+    except Exception:  # noqa: BLE001 - what cannot be pickled is simply not stored
+        return False
+    max_bytes = _max_bytes()
+    if len(payload) > max_bytes:
+        return False
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".tmp-", delete=False) as handle:
+            handle.write(payload)
+        os.replace(handle.name, path)  # atomic: a reader sees the whole entry or none
+        _evict(folder, max_bytes=max_bytes)
+        return True
+    except OSError:
+        return False
 
 
 def store(key: str, fields: Mapping[str, Any]) -> bool:
@@ -264,17 +299,9 @@ def store(key: str, fields: Mapping[str, Any]) -> bool:
             marker.touch()
             _evict(folder, max_bytes=_max_bytes())
             return False
-        payload = zlib.compress(pickle.dumps(dict(fields), protocol=pickle.HIGHEST_PROTOCOL), 1)
-        max_bytes = _max_bytes()
-        if len(payload) > max_bytes:
-            return False
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".tmp-", delete=False) as handle:
-            handle.write(payload)
-        os.replace(handle.name, path)  # atomic: a reader sees the whole entry or none
-        _evict(folder, max_bytes=max_bytes)
-        return True
     except OSError:
         return False
+    return _write(folder, path, dict(fields))
 
 
 def _evict(folder: Path, *, max_bytes: int) -> None:
@@ -520,49 +547,14 @@ def result_key(func: Any, args: tuple, kwargs: Mapping[str, Any]) -> str | None:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-_MISSING = object()
-
-
 def _load_result(key: str) -> Any:
     folder = cache_dir()
-    if folder is None:
-        return _MISSING
-    path = folder / f"{key}{_RESULT}"
-    try:
-        payload = path.read_bytes()
-    except OSError:
-        return _MISSING
-    try:
-        value = pickle.loads(zlib.decompress(payload))
-    except Exception:  # noqa: BLE001 - a damaged entry is a miss, never an error
-        with contextlib.suppress(OSError):
-            path.unlink()
-        return _MISSING
-    with contextlib.suppress(OSError):
-        os.utime(path)
-    return value
+    return _MISSING if folder is None else _read(folder / f"{key}{_RESULT}")
 
 
 def _store_result(key: str, value: Any) -> bool:
     folder = cache_dir()
-    if folder is None:
-        return False
-    try:
-        payload = zlib.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), 1)
-    except Exception:  # noqa: BLE001 - what cannot be pickled is simply not stored
-        return False
-    max_bytes = _max_bytes()
-    if len(payload) > max_bytes:
-        return False
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".tmp-", delete=False) as handle:
-            handle.write(payload)
-        os.replace(handle.name, folder / f"{key}{_RESULT}")  # atomic, as for companies
-        _evict(folder, max_bytes=max_bytes)
-        return True
-    except OSError:
-        return False
+    return folder is not None and _write(folder, folder / f"{key}{_RESULT}", value)
 
 
 def cached_call(func: Any, /, *args: Any, **kwargs: Any) -> Any:

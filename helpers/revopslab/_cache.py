@@ -563,10 +563,11 @@ def cached_call(func: Any, /, *args: Any, **kwargs: Any) -> Any:
     For deterministic functions of the package only, whose result does not depend on the
     bound language (:mod:`revopslab._lang`) or on anything else outside their arguments: the
     key (:func:`result_key`) holds the function's name, its arguments and the source of every
-    module of the package, so an edit anywhere in the package recomputes. A call whose key cannot be formed (the cache
-    off, a Generator as ``rng``) runs as if there were no cache; so does every call of a
-    function that is not the package's. What is returned is a fresh copy each time it is
-    read back, so a caller that changes it cannot change the stored answer.
+    module of the package, so an edit anywhere in the package recomputes. A call whose key
+    cannot be formed (the cache off, a Generator as ``rng``) runs as if there were no cache;
+    so does every call of a function that is not the package's. What is returned is a fresh
+    copy each time it is read back, so a caller that changes it cannot change the stored
+    answer.
 
     Examples
     --------

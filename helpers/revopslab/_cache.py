@@ -74,6 +74,7 @@ __all__ = [
     "measure_key",
     "store",
     "store_measure",
+    "switched_off",
     "usage",
 ]
 
@@ -93,6 +94,18 @@ _FORMAT = 1  # bump when the stored layout changes
 _PACKAGE = Path(__file__).resolve().parent
 
 
+def switched_off() -> bool:
+    """True when ``REVOPSLAB_CACHE`` turns every cache off (the disk cache, the warm-ups).
+
+    Examples
+    --------
+    >>> with disabled():
+    ...     switched_off()
+    True
+    """
+    return os.environ.get("REVOPSLAB_CACHE", "").strip().lower() in {"0", "off", "false", "no"}
+
+
 def cache_dir() -> Path | None:
     """The cache folder, or None when the cache is off.
 
@@ -102,7 +115,7 @@ def cache_dir() -> Path | None:
     ...     cache_dir() is None
     True
     """
-    if os.environ.get("REVOPSLAB_CACHE", "").strip().lower() in {"0", "off", "false", "no"}:
+    if switched_off():
         return None
     folder = os.environ.get("REVOPSLAB_CACHE_DIR", "").strip()
     return Path(folder) if folder else None

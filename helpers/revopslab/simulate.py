@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -431,11 +430,6 @@ class _WarmupMemory:
     def __init__(self) -> None:
         self._entries: dict[str, Any] = {}
         self.hits = 0  # warm-ups resumed (for tests and benchmarks)
-
-    @staticmethod
-    def enabled() -> bool:
-        return os.environ.get("REVOPSLAB_CACHE", "").strip().lower() not in {
-            "0", "off", "false", "no"}
 
     def get(self, key: str | None) -> Any:
         if key is None or key not in self._entries:
@@ -1055,7 +1049,7 @@ class _Simulation:
 
     def _warmup_key(self) -> str | None:
         """What the warm-up is a function of (past, structure, seed); None: not shared."""
-        if not (self.shared and self.warmup) or self.seed is None or not _WARMUPS.enabled():
+        if not (self.shared and self.warmup) or self.seed is None or _cache.switched_off():
             return None
         return cache_key(self.past, self.seed)
 
